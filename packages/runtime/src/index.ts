@@ -1,0 +1,28 @@
+export {
+  BACKENDS,
+  type BackendInfo,
+  type BackendName,
+  type BackendRequest,
+  backendInfo,
+  describeBackend,
+  type InitBackendOptions,
+  initBackend,
+} from './backend.js';
+export {
+  BackendError,
+  ConfigError,
+  FileFormatError,
+  GcviError,
+  NumericalError,
+  ShapeError,
+} from './errors.js';
+export { createRng, Rng, type RngState, rngFromState, type Seed } from './rng.js';
+export {
+  broadcastShapes,
+  checkFinite,
+  checkPositive,
+  checkPositiveInt,
+  checkShape,
+  checkTensorFinite,
+  checkTensorPositive,
+} from './validate.js';
