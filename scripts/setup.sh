@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Set up a fresh clone: pnpm (without corepack, which fails signature checks here) and the locked
+# dependencies. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PNPM_VERSION=10.34.9
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+node_minor=$(node -p 'process.versions.node.split(".")[1]')
+if [ "$node_major" -lt 20 ] || { [ "$node_major" -eq 20 ] && [ "$node_minor" -lt 19 ]; }; then
+  echo "gcvi needs Node >= 20.19 (found $(node --version))" >&2
+  exit 1
+fi
+if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version)" != "$PNPM_VERSION" ]; then
+  echo "installing pnpm@$PNPM_VERSION with npm"
+  npm install -g "pnpm@$PNPM_VERSION" >/dev/null
+fi
+export TURBO_TELEMETRY_DISABLED=1
+# tfjs-node is optional: its install script downloads libtensorflow and fails without that
+# network; pnpm then skips it and gcvi runs on the wasm backend.
+pnpm install --frozen-lockfile
