@@ -50,12 +50,16 @@ export interface ClusteringConfig {
   readonly obsSd: number;
 }
 
-/** Draws of the simulator as named tensors (leading dimension = number of data sets). */
-export interface ClusteringDraw {
+/** Joint draws as named tensors (leading dimension = number of data sets). */
+export interface ClusteringPairs {
   /** `[n, K + 1]`: Z_1..Z_K then S. */
   readonly theta: tf.Tensor2D;
   /** `[n, nPoints, 1]`: the observed points. */
   readonly x: tf.Tensor3D;
+}
+
+/** Joint draws with the centres and the shift also as separate tensors. */
+export interface ClusteringDraw extends ClusteringPairs {
   /** `[n, K]`: the centres (a copy of `theta[:, :K]`). */
   readonly Z: tf.Tensor2D;
   /** `[n]`: the shift (a copy of `theta[:, K]`). */
@@ -91,8 +95,13 @@ export interface ClusteringSimulator {
   readonly nComponents: number;
   /** Size of θ: K + 1. */
   readonly thetaSize: number;
-  /** `n` joint draws (S, Z, X) from the prior and the model. */
-  simulate(n: number, rng: ClusteringRandom): ClusteringDraw;
+  /**
+   * `n` joint draws (θ = (Z, S), X) from the prior and the model: exactly `{ theta, x }`, the shape
+   * of `Problem.simulate` (a fit loop disposes both).
+   */
+  simulate(n: number, rng: ClusteringRandom): ClusteringPairs;
+  /** As `simulate`, plus `Z: [n, K]` and `S: [n]` as separate tensors (the caller disposes all four). */
+  simulateNamed(n: number, rng: ClusteringRandom): ClusteringDraw;
   /** The same draws as float64 arrays (no tensors). */
   simulateArrays(n: number, rng: ClusteringRandom, fixedShift?: number): ClusteringDrawArrays;
   /**
@@ -172,8 +181,16 @@ export function clusteringSimulator(options: ClusteringOptions = {}): Clustering
     };
   }
 
-  function simulate(n: number, rng: ClusteringRandom): ClusteringDraw {
+  function simulateNamed(n: number, rng: ClusteringRandom): ClusteringDraw {
     return toTensors(simulateArrays(n, rng), n);
+  }
+
+  function simulate(n: number, rng: ClusteringRandom): ClusteringPairs {
+    const a = simulateArrays(n, rng);
+    return {
+      theta: tf.tensor2d(Float32Array.from(a.theta), [n, D], 'float32'),
+      x: tf.tensor3d(Float32Array.from(a.x), [n, N, 1], 'float32'),
+    };
   }
 
   function logJoint(theta: tf.Tensor, x: tf.Tensor): tf.Tensor {
@@ -221,5 +238,14 @@ export function clusteringSimulator(options: ClusteringOptions = {}): Clustering
     return { seed, S, Z: Array.from(a.theta.subarray(0, K)), theta: t.theta, x: t.x };
   }
 
-  return { config, nComponents: K, thetaSize: D, simulate, simulateArrays, logJoint, observedReplicate };
+  return {
+    config,
+    nComponents: K,
+    thetaSize: D,
+    simulate,
+    simulateNamed,
+    simulateArrays,
+    logJoint,
+    observedReplicate,
+  };
 }

@@ -30,7 +30,12 @@ function refLogJoint(
 describe('clusteringSimulator', () => {
   it('simulate returns named tensors with the documented shapes; theta = (Z, S)', () => {
     const sim = clusteringSimulator({ nPoints: 7 });
-    const d = sim.simulate(3, createRng(1));
+    const p = sim.simulate(3, createRng(1));
+    expect(Object.keys(p).sort()).toEqual(['theta', 'x']);
+    const d = sim.simulateNamed(3, createRng(1));
+    expect(Array.from(p.theta.dataSync())).toEqual(Array.from(d.theta.dataSync()));
+    expect(Array.from(p.x.dataSync())).toEqual(Array.from(d.x.dataSync()));
+    tf.dispose([p.theta, p.x]);
     expect(d.theta.shape).toEqual([3, 6]);
     expect(d.x.shape).toEqual([3, 7, 1]);
     expect(d.Z.shape).toEqual([3, 5]);
