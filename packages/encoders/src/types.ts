@@ -31,4 +31,10 @@ export interface Encoder {
   init(rng: Rng): NamedTensors;
   /** Output for a batch of inputs: `[batch, outputSize]` (leading dims follow the input's batch). */
   apply(params: NamedTensors, x: tf.Tensor): tf.Tensor;
+  /**
+   * Optional closed-form forward-mode derivative at `params0`: the output f(x; φ0) and the
+   * Jacobian–vector product J_φ f(x; φ0) · tangent in one pass (`tangent` has the parameters'
+   * names and shapes). `linearize` and `jvp` use it when present instead of the double-VJP trick.
+   */
+  jvp?(params0: NamedTensors, x: tf.Tensor, tangent: NamedTensors): { primal: tf.Tensor; tangent: tf.Tensor };
 }
