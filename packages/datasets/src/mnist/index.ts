@@ -1,0 +1,15 @@
+export {
+  IDX_IMAGES_MAGIC,
+  IDX_LABELS_MAGIC,
+  type IdxHeader,
+  type LoadMnistOptions,
+  loadMnist,
+  type MnistData,
+  type MnistSplit,
+  mnistDataDir,
+  mnistFileNames,
+  mnistImagesTensor,
+  parseIdxHeader,
+} from './idx.js';
+export { rotateFlat, rotateImageReference, rotateImages } from './rotate.js';
+export { loadTorchCheckpoint, parseTorchCheckpoint, type TorchStateDict, type TorchTensor } from './torch.js';
