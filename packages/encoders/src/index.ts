@@ -4,6 +4,7 @@
  */
 import '@gcvi/runtime';
 
+export { attention } from './attention.js';
 export { type DenseEncoder, type DenseOptions, type DenseSpec, dense, jvpDense } from './dense.js';
 export { flatten, unflatten } from './flat.js';
 export { torchDefaultUniform, xavierUniform } from './init.js';
@@ -16,4 +17,22 @@ export {
   linearize,
 } from './linearize.js';
 export { checkParams, numParams } from './params.js';
+export {
+  type IsabOptions,
+  type IsabSpec,
+  isab,
+  type MabBlock,
+  type MabOptions,
+  type MabSpec,
+  mab,
+  type PmaOptions,
+  type PmaSpec,
+  pma,
+  type SabOptions,
+  type SabSpec,
+  type SetTransformerOptions,
+  type SetTransformerSpec,
+  sab,
+  setTransformer,
+} from './set-transformer.js';
 export type { Encoder, EncoderSpec, NamedTensors, ParamSpec } from './types.js';

@@ -48,3 +48,71 @@ export function maxAbs(a: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
   return m;
 }
+
+// ---- Set Transformer reference (float64, one set at a time) ----
+export type Rows = number[][];
+export type P64 = Record<string, { shape: number[]; data: Float64Array }>;
+
+export function toP64(p: Record<string, tf.Tensor>): P64 {
+  const out: P64 = {};
+  for (const [k, t] of Object.entries(p)) out[k] = { shape: t.shape, data: Float64Array.from(t.dataSync()) };
+  return out;
+}
+
+export function perturb(p: P64, v: P64, h: number): P64 {
+  const out: P64 = {};
+  for (const [k, t] of Object.entries(p))
+    out[k] = { shape: t.shape, data: t.data.map((x, i) => x + h * v[k]!.data[i]!) };
+  return out;
+}
+
+function rowsOf(t: { shape: number[]; data: Float64Array }): Rows {
+  const [r, c] = t.shape as [number, number];
+  return Array.from({ length: r }, (_, i) => Array.from(t.data.subarray(i * c, (i + 1) * c)));
+}
+
+function linRef(x: Rows, p: P64, prefix: string): Rows {
+  const w = rowsOf(p[`${prefix}w`]!);
+  const b = p[`${prefix}b`]!.data;
+  return x.map((row) => Array.from(b, (bj, j) => bj + row.reduce((s, xi, i) => s + xi * w[i]![j]!, 0)));
+}
+
+export function attentionRef(q: Rows, k: Rows, v: Rows, heads: number, scale?: number): Rows {
+  const d = q[0]!.length;
+  const dh = d / heads;
+  const s = scale ?? 1 / Math.sqrt(d);
+  const out = q.map(() => new Array<number>(d).fill(0));
+  for (let h = 0; h < heads; h++) {
+    for (let i = 0; i < q.length; i++) {
+      const logits = k.map((kr) => {
+        let dot = 0;
+        for (let c = h * dh; c < (h + 1) * dh; c++) dot += q[i]![c]! * kr[c]!;
+        return dot * s;
+      });
+      const m = Math.max(...logits);
+      const e = logits.map((l) => Math.exp(l - m));
+      const z = e.reduce((a, b) => a + b, 0);
+      for (let j = 0; j < k.length; j++)
+        for (let c = h * dh; c < (h + 1) * dh; c++) out[i]![c]! += (e[j]! / z) * v[j]![c]!;
+    }
+  }
+  return out;
+}
+
+export function mabRef(x: Rows, y: Rows, p: P64, prefix: string, heads: number): Rows {
+  const q = linRef(x, p, `${prefix}fc_q.`);
+  const k = linRef(y, p, `${prefix}fc_k.`);
+  const v = linRef(y, p, `${prefix}fc_v.`);
+  const a = attentionRef(q, k, v, heads);
+  const h = q.map((r, i) => r.map((val, j) => val + a[i]![j]!));
+  const o = linRef(h, p, `${prefix}fc_o.`);
+  return h.map((r, i) => r.map((val, j) => val + Math.max(0, o[i]![j]!)));
+}
+
+/** SAB → SAB → PMA → Linear for one set `x` `[n, in]`; returns `[seeds, out]`. */
+export function setTransformerRef(x: Rows, p: P64, heads: number): Rows {
+  const h0 = mabRef(x, x, p, 'sab0.', heads);
+  const h1 = mabRef(h0, h0, p, 'sab1.', heads);
+  const pooled = mabRef(rowsOf(p['pma.S']!), h1, p, 'pma.', heads);
+  return linRef(pooled, p, 'out.');
+}
