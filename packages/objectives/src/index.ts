@@ -1,0 +1,61 @@
+/**
+ * @gcvi/objectives — the objective registry and plugin loader, the built-in objectives
+ * (`forward-kl`, `elbo`, `iwbo`), learning-rate schedules, Adam, the fit loop and checkpoints.
+ */
+import '@gcvi/runtime';
+
+export type {
+  AnyObjective,
+  Batch,
+  BatchContext,
+  LossContext,
+  Objective,
+  ObjectivePluginModule,
+  Problem,
+  RandomStream,
+  Requirement,
+  SimulatedPairs,
+  VariationalDistribution,
+} from '@gcvi/objective-contract';
+export { OBJECTIVE_CONTRACT_VERSION } from '@gcvi/objective-contract';
+export { type ElboOptions, type ElboWeighting, elbo } from './builtins/elbo.js';
+export { type ForwardKlOptions, forwardKl } from './builtins/forward-kl.js';
+export { type IwboOptions, iwbo } from './builtins/iwbo.js';
+export { logMeanExp, minibatch, stopGradient } from './builtins/shared.js';
+export {
+  CHECKPOINT_FORMAT_VERSION,
+  type CheckpointData,
+  type CheckpointState,
+  readCheckpoint,
+  type SavedArray,
+  writeCheckpoint,
+} from './checkpoint.js';
+export {
+  builtinObjectives,
+  getObjective,
+  listObjectives,
+  loadObjectivePlugins,
+  registerObjective,
+  registry,
+} from './defaults.js';
+export {
+  type CheckpointOptions,
+  type EveryCallback,
+  type FitCallbacks,
+  type FitHistory,
+  type FitOptions,
+  type FitResult,
+  fit,
+  type Params,
+  type ProgressInfo,
+  type StepInfo,
+} from './fit.js';
+export {
+  type AdamOptimizer,
+  type AdamOptions,
+  adam,
+  type Optimizer,
+  type OptimizerState,
+} from './optimizers.js';
+export { createRegistry, type ObjectiveRegistry, validateObjective } from './registry.js';
+export { constantLr, inverseTimeLr, type Schedule, stepDivideLr } from './schedules.js';

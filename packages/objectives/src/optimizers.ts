@@ -1,0 +1,156 @@
+import { ConfigError, checkFinite, checkPositive } from '@gcvi/runtime';
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Optimizer state as named float32 arrays plus plain numbers: what a checkpoint stores. */
+export interface OptimizerState {
+  readonly scalars: Readonly<Record<string, number>>;
+  readonly tensors: Readonly<
+    Record<string, { readonly shape: readonly number[]; readonly values: Float32Array }>
+  >;
+}
+
+/**
+ * A first-order optimizer over a fixed set of variables. `apply` receives gradients by parameter
+ * name (missing names are left untouched, like parameters without a gradient in PyTorch) and
+ * updates the variables in place.
+ */
+export interface Optimizer {
+  readonly description: string;
+  /** Allocate state for these variables (called once by `fit`). */
+  init(params: Readonly<Record<string, tf.Variable>>): void;
+  /** One update with learning rate `lr`; gradients are multiplied by `gradScale` first (clipping). */
+  apply(grads: Readonly<Record<string, tf.Tensor>>, lr: number, gradScale: number): void;
+  getState(): Promise<OptimizerState>;
+  setState(state: OptimizerState): void;
+  /** Free the optimizer's tensors. */
+  dispose(): void;
+}
+
+export interface AdamOptions {
+  /** Learning rate used when `fit` gets no schedule (default 1e-3). */
+  readonly lr?: number;
+  readonly beta1?: number;
+  readonly beta2?: number;
+  readonly eps?: number;
+}
+
+/** An `Optimizer` that also carries a default learning rate for `fit`. */
+export interface AdamOptimizer extends Optimizer {
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+}
+
+/**
+ * Adam (Kingma & Ba), as in PyTorch: with t the number of updates applied so far,
+ * m ← β1 m + (1−β1) g, v ← β2 v + (1−β2) g², p ← p − lr · (m / (1−β1^t)) / (√(v / (1−β2^t)) + ε).
+ * Skipped steps (non-finite gradients) do not advance t. The state (m, v per parameter and t) is
+ * exactly restorable, so a resumed run continues bit for bit.
+ */
+export function adam(options: AdamOptions = {}): AdamOptimizer {
+  const lr = options.lr ?? 1e-3;
+  const beta1 = options.beta1 ?? 0.9;
+  const beta2 = options.beta2 ?? 0.999;
+  const eps = options.eps ?? 1e-8;
+  checkPositive('adam.lr', lr);
+  checkFinite('adam.beta1', beta1);
+  checkFinite('adam.beta2', beta2);
+  if (!(beta1 >= 0 && beta1 < 1)) throw new ConfigError('adam.beta1', `must be in [0, 1), got ${beta1}`);
+  if (!(beta2 >= 0 && beta2 < 1)) throw new ConfigError('adam.beta2', `must be in [0, 1), got ${beta2}`);
+  checkPositive('adam.eps', eps);
+
+  let params: Readonly<Record<string, tf.Variable>> | undefined;
+  const m: Record<string, tf.Variable> = {};
+  const v: Record<string, tf.Variable> = {};
+  let t = 0;
+
+  const ready = (): Readonly<Record<string, tf.Variable>> => {
+    if (!params) throw new ConfigError('optimizer', 'init(params) must be called before use');
+    return params;
+  };
+
+  return {
+    description: `adam(lr=${lr}, beta1=${beta1}, beta2=${beta2}, eps=${eps})`,
+    lr,
+    beta1,
+    beta2,
+    eps,
+    init(p) {
+      if (params) throw new ConfigError('optimizer', 'this optimizer is already in use; create one per fit');
+      params = p;
+      for (const [name, variable] of Object.entries(p)) {
+        m[name] = tf.variable(tf.zerosLike(variable), false);
+        v[name] = tf.variable(tf.zerosLike(variable), false);
+      }
+    },
+    apply(grads, stepLr, gradScale) {
+      const p = ready();
+      t += 1;
+      const bc1 = 1 - beta1 ** t;
+      const bc2 = 1 - beta2 ** t;
+      tf.tidy(() => {
+        const b1 = tf.scalar(beta1);
+        const b1c = tf.scalar(1 - beta1);
+        const b2 = tf.scalar(beta2);
+        const b2c = tf.scalar(1 - beta2);
+        // p − (lr/bc1) · m / (√v · (1/√bc2) + ε)
+        const stepSize = tf.scalar(stepLr / bc1);
+        const invSqrtBc2 = tf.scalar(1 / Math.sqrt(bc2));
+        const epsT = tf.scalar(eps);
+        const scale = gradScale === 1 ? null : tf.scalar(gradScale);
+        for (const [name, g0] of Object.entries(grads)) {
+          const variable = p[name];
+          if (!variable) throw new ConfigError('grads', `no parameter named '${name}'`);
+          const g = scale ? tf.mul(g0, scale) : g0;
+          const mi = m[name]!;
+          const vi = v[name]!;
+          const mNew = tf.add(tf.mul(b1, mi), tf.mul(b1c, g));
+          const vNew = tf.add(tf.mul(b2, vi), tf.mul(b2c, tf.square(g)));
+          const denom = tf.add(tf.mul(tf.sqrt(vNew), invSqrtBc2), epsT);
+          variable.assign(tf.sub(variable, tf.mul(stepSize, tf.div(mNew, denom))));
+          mi.assign(mNew);
+          vi.assign(vNew);
+        }
+      });
+    },
+    async getState() {
+      ready();
+      const tensors: Record<string, { shape: readonly number[]; values: Float32Array }> = {};
+      for (const name of Object.keys(m)) {
+        tensors[`m/${name}`] = { shape: m[name]!.shape, values: (await m[name]!.data()) as Float32Array };
+        tensors[`v/${name}`] = { shape: v[name]!.shape, values: (await v[name]!.data()) as Float32Array };
+      }
+      return { scalars: { t }, tensors };
+    },
+    setState(state) {
+      ready();
+      const st = state.scalars.t;
+      if (typeof st !== 'number' || !Number.isInteger(st) || st < 0) {
+        throw new ConfigError('optimizer.state.t', `must be a non-negative integer, got ${String(st)}`);
+      }
+      for (const [prefix, store] of [
+        ['m', m],
+        ['v', v],
+      ] as const) {
+        for (const name of Object.keys(store)) {
+          const entry = state.tensors[`${prefix}/${name}`];
+          const target = store[name]!;
+          if (!entry)
+            throw new ConfigError(`optimizer.state.${prefix}/${name}`, 'missing from the saved state');
+          if (entry.shape.join(',') !== target.shape.join(',')) {
+            throw new ConfigError(
+              `optimizer.state.${prefix}/${name}`,
+              `saved shape [${entry.shape.join(', ')}] differs from the parameter's [${target.shape.join(', ')}]`,
+            );
+          }
+          tf.tidy(() => target.assign(tf.tensor(entry.values, target.shape, 'float32')));
+        }
+      }
+      t = st;
+    },
+    dispose() {
+      for (const x of [...Object.values(m), ...Object.values(v)]) x.dispose();
+    },
+  };
+}
