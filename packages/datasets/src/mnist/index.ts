@@ -1,4 +1,21 @@
 export {
+  checkGeneratorParams,
+  encodePngGray,
+  GENERATOR_PARAM_NAMES,
+  type GeneratorParams,
+  generateImages,
+  generatorApply,
+  generatorCacheKey,
+  generatorFromStateDict,
+  generatorParamShapes,
+  imageGrid,
+  loadGenerator,
+  saveGenerator,
+  type TrainedGenerator,
+  type TrainGeneratorOptions,
+  trainGenerator,
+} from './generator.js';
+export {
   IDX_IMAGES_MAGIC,
   IDX_LABELS_MAGIC,
   type IdxHeader,
