@@ -5,7 +5,7 @@ import { OBJECTIVE_CONTRACT_VERSION, type Objective } from '@gcvi/objective-cont
 import { createRng, initBackend, NumericalError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adam, constantLr, fit, readCheckpoint, stepDivideLr } from '../src/index.js';
+import { adam, constantLr, readCheckpoint, fit as runFit, stepDivideLr } from '../src/index.js';
 import { conjugateProblem, linearParams, linearQ, snapshot } from './helpers.js';
 
 let dir: string;
@@ -68,7 +68,7 @@ describe('adam', () => {
     const p0 = [0.5, -1.5, 2];
     const params = { p: tf.variable(tf.tensor1d(p0), true) };
     const schedule = stepDivideLr(0.1, 10);
-    await fit({
+    await runFit({
       params,
       variational: quadQ,
       objective: quadratic(0.7),
@@ -102,7 +102,7 @@ describe('adam', () => {
         }),
     };
     const seen: number[] = [];
-    await fit({
+    await runFit({
       params,
       variational: quadQ,
       objective: lin,
@@ -128,7 +128,7 @@ describe('non-finite steps', () => {
     const run = async (steps: number, nanSteps: number[]) => {
       const params = { p: tf.variable(tf.tensor1d([0.5, -1]), true) };
       const trace: Array<{ skipped: boolean; p: number[] }> = [];
-      const r = await fit({
+      const r = await runFit({
         params,
         variational: quadQ,
         objective: quadratic(0.3, nanSteps),
@@ -173,7 +173,7 @@ describe('non-finite steps', () => {
   it('too many in a row stop the run with a NumericalError', async () => {
     const params = { p: tf.variable(tf.tensor1d([0.5]), true) };
     const bad = Array.from({ length: 100 }, (_, i) => i + 5);
-    const p = fit({
+    const p = runFit({
       params,
       variational: quadQ,
       objective: quadratic(0.3, bad),
@@ -201,17 +201,17 @@ describe('fit', () => {
       batchSize: 4,
       rng: createRng(1),
     };
-    await expect(fit({ ...base, steps: 0 })).rejects.toThrow(/steps: must be a positive integer/);
-    await expect(fit({ ...base, objective: 'nope' })).rejects.toThrow(
+    await expect(runFit({ ...base, steps: 0 })).rejects.toThrow(/steps: must be a positive integer/);
+    await expect(runFit({ ...base, objective: 'nope' })).rejects.toThrow(
       /unknown objective 'nope'; registered: elbo, forward-kl, iwbo/,
     );
-    await expect(fit({ ...base, params: { a: tf.scalar(1) as never } })).rejects.toThrow(
+    await expect(runFit({ ...base, params: { a: tf.scalar(1) as never } })).rejects.toThrow(
       /params\.a: must be a tf\.Variable/,
     );
-    await expect(fit({ ...base, objectiveOptions: { batchsize: 3 } })).rejects.toThrow(
+    await expect(runFit({ ...base, objectiveOptions: { batchsize: 3 } })).rejects.toThrow(
       /forward-kl\.options\.batchsize: unknown option/,
     );
-    await expect(fit({ ...base, objective: 'elbo' })).rejects.toThrow(
+    await expect(runFit({ ...base, objective: 'elbo' })).rejects.toThrow(
       /problem\.observed: objective 'elbo' requires/,
     );
     for (const v of Object.values(params)) v.dispose();
@@ -222,7 +222,7 @@ describe('fit', () => {
     const progress: number[] = [];
     const every: number[] = [];
     let eta = Number.NaN;
-    const r = await fit({
+    const r = await runFit({
       params,
       variational: linearQ,
       objective: 'forward-kl',
@@ -263,7 +263,7 @@ describe('fit', () => {
       clipNorm: 10,
     } as const;
     const full = linearParams();
-    const rFull = await fit({
+    const rFull = await runFit({
       ...common,
       params: full,
       rng: createRng(5),
@@ -274,7 +274,7 @@ describe('fit', () => {
     const path = join(dir, 'interrupted.ckpt');
     const p1 = linearParams();
     await expect(
-      fit({
+      runFit({
         ...common,
         params: p1,
         rng: createRng(5),
@@ -290,7 +290,7 @@ describe('fit', () => {
 
     // A "new process": fresh variables at the initial values, a fresh rng from the same seed.
     const p2 = linearParams();
-    const rResumed = await fit({
+    const rResumed = await runFit({
       ...common,
       params: p2,
       rng: createRng(5),
@@ -318,13 +318,13 @@ describe('fit', () => {
       batchSize: 4,
       rng: createRng(1),
     };
-    await expect(fit({ ...base, resumeFrom: junk })).rejects.toThrow(/junk\.ckpt: not a gcvi checkpoint/);
-    await expect(fit({ ...base, resumeFrom: join(dir, 'missing.ckpt') })).rejects.toThrow(
+    await expect(runFit({ ...base, resumeFrom: junk })).rejects.toThrow(/junk\.ckpt: not a gcvi checkpoint/);
+    await expect(runFit({ ...base, resumeFrom: join(dir, 'missing.ckpt') })).rejects.toThrow(
       /missing\.ckpt: cannot read/,
     );
     const other = join(dir, 'other.ckpt');
     const q = { p: tf.variable(tf.tensor1d([1]), true) };
-    await fit({
+    await runFit({
       params: q,
       variational: quadQ,
       objective: quadratic(1),
@@ -334,7 +334,7 @@ describe('fit', () => {
       rng: createRng(1),
       checkpoint: { path: other, every: 1 },
     });
-    await expect(fit({ ...base, resumeFrom: other })).rejects.toThrow(
+    await expect(runFit({ ...base, resumeFrom: other })).rejects.toThrow(
       /checkpoint is of objective 'quadratic'/,
     );
     for (const v of [...Object.values(params), q.p]) v.dispose();
@@ -344,7 +344,7 @@ describe('fit', () => {
     const observed = createRng('data').normalTensor([200, 1], 0, Math.SQRT2);
     const params = linearParams();
     const counts: Record<number, number> = {};
-    await fit({
+    await runFit({
       params,
       variational: linearQ,
       objective: 'iwbo',
@@ -356,7 +356,14 @@ describe('fit', () => {
       rng: createRng(6),
       clipNorm: 100,
       callbacks: {
-        every: [{ every: 10, fn: (i) => void (counts[i.step] = tf.memory().numTensors) }],
+        every: [
+          {
+            every: 10,
+            fn: (i) => {
+              counts[i.step] = tf.memory().numTensors;
+            },
+          },
+        ],
       },
     });
     expect(counts[10]).toBeGreaterThan(0);

@@ -1,5 +1,6 @@
 import type { Problem, RandomStream, VariationalDistribution } from '@gcvi/objective-contract';
 import * as tf from '@tensorflow/tfjs-core';
+import { stopGradient } from '../src/index.js';
 
 /**
  * A minimal univariate Normal q for the fit-loop tests (event shape []); the conformance suite

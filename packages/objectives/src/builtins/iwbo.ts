@@ -57,7 +57,7 @@ export const iwbo: Objective<IwboOptions> = {
         const w = tf.sub(problem.logJoint!(z, x), qx.logProb(z)); // [K, B]
         return tf.neg(tf.mean<tf.Scalar>(logMeanExp(w, 0)));
       }
-      const z = qx.sample(options.K, rng);
+      const z = stopGradient(qx.sample(options.K, rng)); // plain draws carry no pathwise gradient
       const lq = qx.logProb(z);
       const w = tf.sub(problem.logJoint!(z, x), lq);
       const lme = logMeanExp(w, 0); // [B]
