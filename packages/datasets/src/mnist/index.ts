@@ -28,5 +28,12 @@ export {
   mnistImagesTensor,
   parseIdxHeader,
 } from './idx.js';
-export { rotateFlat, rotateImageReference, rotateImages } from './rotate.js';
+export {
+  E3_TRUE_ANGLE,
+  type RotatedMnistModel,
+  type RotatedMnistModelOptions,
+  type RotatedMnistSet,
+  rotatedMnistModel,
+} from './model.js';
+export { rotateFlat, rotateFlatMany, rotateImageReference, rotateImages } from './rotate.js';
 export { loadTorchCheckpoint, parseTorchCheckpoint, type TorchStateDict, type TorchTensor } from './torch.js';

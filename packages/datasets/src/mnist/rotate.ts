@@ -26,17 +26,32 @@ export function rotateImages(images: tf.Tensor, angle: tf.Tensor | number): tf.T
 
 /** Same as `rotateImages` on flattened images `[N, H*W]` (row-major). */
 export function rotateFlat(images: tf.Tensor, angle: tf.Tensor | number, h: number, w: number): tf.Tensor {
-  if (images.rank !== 2 || images.shape[1] !== h * w) {
-    throw new ShapeError('images', `[N, ${h * w}]`, images.shape);
-  }
   const theta = typeof angle === 'number' ? tf.scalar(angle) : angle;
   if (theta.size !== 1) throw new ShapeError('angle', '[] (one shared angle)', theta.shape);
   return tf.tidy(() => {
+    const out = rotateFlatMany(images, tf.reshape(theta, [1]), h, w);
+    return tf.reshape(out, images.shape);
+  });
+}
+
+/**
+ * Rotate flattened images `[N, H*W]` by each of K angles `[K]`: returns `[K, N, H*W]`, differentiable
+ * in the angles (same semantics as `rotateImages`).
+ */
+export function rotateFlatMany(images: tf.Tensor, angles: tf.Tensor, h: number, w: number): tf.Tensor3D {
+  if (images.rank !== 2 || images.shape[1] !== h * w) {
+    throw new ShapeError('images', `[N, ${h * w}]`, images.shape);
+  }
+  if (angles.rank !== 1) throw new ShapeError('angles', '[K]', angles.shape);
+  const n = images.shape[0] as number;
+  const k = angles.shape[0] as number;
+  const m = h * w;
+  return tf.tidy(() => {
     const { xn, yn } = pixelGrid(h, w);
-    const th = tf.reshape(theta, []);
+    const th = tf.reshape(angles, [k, 1]);
     const c = tf.cos(th);
     const s = tf.sin(th);
-    // Source location in normalized coordinates, then in pixels (align_corners = false).
+    // Source location in normalized coordinates, then in pixels (align_corners = false): [K, m].
     const u = tf.sub(tf.mul(c, xn), tf.mul(s, yn));
     const v = tf.add(tf.mul(s, xn), tf.mul(c, yn));
     const px = tf.clipByValue(tf.div(tf.sub(tf.mul(tf.add(u, 1), w), 1), 2), 0, w - 1);
@@ -45,39 +60,38 @@ export function rotateFlat(images: tf.Tensor, angle: tf.Tensor | number, h: numb
     // the JS side so the tape only sees the smooth bilinear weights.
     const pxv = px.dataSync();
     const pyv = py.dataSync();
-    const m = h * w;
-    const i00 = new Int32Array(m);
-    const i01 = new Int32Array(m);
-    const i10 = new Int32Array(m);
-    const i11 = new Int32Array(m);
-    const fx = new Float32Array(m);
-    const fy = new Float32Array(m);
-    for (let k = 0; k < m; k++) {
-      const x0 = Math.floor(pxv[k] as number);
-      const y0 = Math.floor(pyv[k] as number);
+    const km = k * m;
+    const i00 = new Int32Array(km);
+    const i01 = new Int32Array(km);
+    const i10 = new Int32Array(km);
+    const i11 = new Int32Array(km);
+    const fx = new Float32Array(km);
+    const fy = new Float32Array(km);
+    for (let q = 0; q < km; q++) {
+      const x0 = Math.floor(pxv[q] as number);
+      const y0 = Math.floor(pyv[q] as number);
       const x1 = Math.min(x0 + 1, w - 1);
       const y1 = Math.min(y0 + 1, h - 1);
-      fx[k] = x0;
-      fy[k] = y0;
-      i00[k] = y0 * w + x0;
-      i01[k] = y0 * w + x1;
-      i10[k] = y1 * w + x0;
-      i11[k] = y1 * w + x1;
+      fx[q] = x0;
+      fy[q] = y0;
+      i00[q] = y0 * w + x0;
+      i01[q] = y0 * w + x1;
+      i10[q] = y1 * w + x0;
+      i11[q] = y1 * w + x1;
     }
-    const wx = tf.sub(px, tf.tensor1d(fx));
-    const wy = tf.sub(py, tf.tensor1d(fy));
-    const idx = (a: Int32Array) => tf.tensor1d(a, 'int32');
-    const g = (i: tf.Tensor) => tf.gather(images, i, 1);
-    const one = tf.scalar(1);
-    const wx0 = tf.sub(one, wx);
-    const wy0 = tf.sub(one, wy);
-    const out = tf.addN([
-      tf.mul(g(idx(i00)), tf.mul(wy0, wx0)),
-      tf.mul(g(idx(i01)), tf.mul(wy0, wx)),
-      tf.mul(g(idx(i10)), tf.mul(wy, wx0)),
-      tf.mul(g(idx(i11)), tf.mul(wy, wx)),
-    ]);
-    return out;
+    const wx = tf.reshape(tf.sub(px, tf.tensor2d(fx, [k, m])), [k, 1, m]);
+    const wy = tf.reshape(tf.sub(py, tf.tensor2d(fy, [k, m])), [k, 1, m]);
+    // gather → [N, K*m] → [K, N, m]
+    const g = (a: Int32Array) =>
+      tf.transpose(tf.reshape(tf.gather(images, tf.tensor1d(a, 'int32'), 1), [n, k, m]), [1, 0, 2]);
+    const wx0 = tf.sub(1, wx);
+    const wy0 = tf.sub(1, wy);
+    return tf.addN([
+      tf.mul(g(i00), tf.mul(wy0, wx0)),
+      tf.mul(g(i01), tf.mul(wy0, wx)),
+      tf.mul(g(i10), tf.mul(wy, wx0)),
+      tf.mul(g(i11), tf.mul(wy, wx)),
+    ]) as tf.Tensor3D;
   });
 }
 
