@@ -114,7 +114,7 @@ describe('rotatedMnistModel', () => {
       rotateFlatMany(tf.reshape(imgs, [2, 784]), tf.tensor1d(angles), 28, 28).arraySync(),
     );
     angles.forEach((a, k) => {
-      const one = tf.tidy(() => rotateImages(imgs, a).reshape([2, 784]).arraySync());
+      const one = tf.tidy(() => rotateImages(imgs, a).reshape([2, 784]).arraySync() as number[][]);
       for (let i = 0; i < 2; i++)
         for (let p = 0; p < 784; p += 13) expect(many[k]![i]![p]).toBeCloseTo(one[i]![p]!, 5);
     });
