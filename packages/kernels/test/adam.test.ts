@@ -70,7 +70,7 @@ describe.each(BACKENDS_UNDER_TEST)('FusedAdam on %s', (backend) => {
     for (let s = 0; s < 3; s++) {
       const gt = tf.tensor1d(g.map((x) => x * (s + 1)));
       fused.applyGradients({ [a.name]: gt });
-      plain.applyGradients({ [b.name]: gt });
+      plain.applyGradients([{ name: b.name, tensor: gt }]);
       gt.dispose();
     }
     expect(maxAbsDiff(values(a), values(b))).toBeLessThanOrEqual(1e-6);
