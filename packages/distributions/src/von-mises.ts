@@ -1,0 +1,280 @@
+import { broadcastShapes, NumericalError, ShapeError } from '@gcvi/runtime';
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  i1OverI0,
+  i1OverI0DerivNumber,
+  i1OverI0Number,
+  i1OverI0OverKappa,
+  logI0,
+  logI0e,
+  logI0OfSquare,
+} from './special.js';
+import type { Distribution, DistributionOptions, ExponentialFamily, SampleStream } from './types.js';
+import {
+  checkSampleCount,
+  checkTensorNonNegative,
+  detachedCompare,
+  LOG_2PI,
+  type Param,
+  sizeOf,
+  toTensor,
+} from './util.js';
+
+/**
+ * The von Mises distribution on the circle: p(θ) = exp(κ cos(θ − μ)) / (2π I0(κ)). Event shape
+ * `[]`; the density is 2π-periodic, samples are wrapped into [−π, π).
+ *
+ * As an exponential family: T(θ) = (cos θ, sin θ), η = κ(cos μ, sin μ) ∈ R², A(η) = log(2π I0(‖η‖)),
+ * h = 1. A distribution built with `fromNatural` evaluates `logProb` in η directly, with finite
+ * gradients everywhere including η = 0.
+ */
+export class VonMises implements Distribution, ExponentialFamily {
+  readonly loc: tf.Tensor;
+  readonly concentration: tf.Tensor;
+  readonly batchShape: readonly number[];
+  readonly eventShape: readonly number[] = [];
+  /** Natural parameters as given to `fromNatural` ([..., 2]); undefined otherwise. */
+  private eta: tf.Tensor | undefined;
+  private readonly owned: tf.Tensor[] = [];
+
+  constructor(loc: Param, concentration: Param, opts: DistributionOptions = {}) {
+    const validate = opts.validateArgs ?? true;
+    this.loc = toTensor('loc', loc, validate, this.owned);
+    this.concentration = toTensor('concentration', concentration, validate, this.owned);
+    if (validate) checkTensorNonNegative('concentration', this.concentration);
+    this.batchShape = broadcastShapes(this.concentration.shape, this.loc.shape, ['concentration', 'loc']);
+  }
+
+  /** From natural parameters η `[..., 2]`: κ = ‖η‖, μ = atan2(η2, η1). */
+  static fromNatural(eta: tf.Tensor, opts: DistributionOptions = {}): VonMises {
+    if (!(eta instanceof tf.Tensor)) throw new NumericalError('eta', 'must be a tf.Tensor of shape [..., 2]');
+    if (eta.shape.length < 1 || eta.shape[eta.shape.length - 1] !== 2) {
+      throw new ShapeError('eta', '[..., 2]', eta.shape);
+    }
+    const owned: tf.Tensor[] = [];
+    const e = toTensor('eta', eta, opts.validateArgs ?? true, owned);
+    const [loc, conc] = tf.tidy(() => {
+      const [e1, e2] = tf.unstack(e, -1) as [tf.Tensor, tf.Tensor];
+      return [tf.atan2(e2, e1), tf.sqrt(tf.add(tf.square(e1), tf.square(e2)))];
+    });
+    const d = new VonMises(loc as tf.Tensor, conc as tf.Tensor, { validateArgs: false });
+    d.eta = e;
+    d.owned.push(loc as tf.Tensor, conc as tf.Tensor, ...owned);
+    return d;
+  }
+
+  /**
+   * From mean parameters m = E(cos θ, sin θ) `[..., 2]` with ‖m‖ < 1: κ solves I1(κ)/I0(κ) = ‖m‖
+   * (Newton's method in float64 on the host from Banerjee's starting point). Not differentiable.
+   */
+  static fromMeanParameters(m: tf.Tensor, opts: DistributionOptions = {}): VonMises {
+    const eta = vonMisesMeanToNatural(m);
+    const d = VonMises.fromNatural(eta, opts);
+    d.owned.push(eta);
+    return d;
+  }
+
+  logProb(value: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      if (this.eta) {
+        const [e1, e2] = tf.unstack(this.eta, -1) as [tf.Tensor, tf.Tensor];
+        const c = tf.cos(value);
+        const s = tf.sin(value);
+        const a = tf.add(tf.mul(e1, c), tf.mul(e2, s)); // η·T(θ) = κ cos(θ − μ)
+        const sq = tf.add(tf.square(e1), tf.square(e2));
+        // Small κ: η·T − log I0(√s) directly (smooth at η = 0).
+        const small = tf.sub(a, logI0OfSquare(sq));
+        // κ ≥ 1: −(κ − η·T) − (log I0(κ) − κ), with κ − η·T = (η × T)²/(κ + η·T) when η·T > 0,
+        // which avoids the cancellation of two numbers of size κ.
+        const isSmall = detachedCompare('less', sq, 1);
+        const k = tf.sqrt(tf.maximum(sq, 1));
+        const cross = tf.sub(tf.mul(e1, s), tf.mul(e2, c));
+        const diff = tf.where(
+          detachedCompare('greater', a, 0),
+          tf.div(tf.square(cross), tf.add(k, tf.relu(a))),
+          tf.sub(k, tf.minimum(a, 0)),
+        );
+        const large = tf.neg(tf.add(diff, logI0e(k)));
+        return tf.sub(tf.where(isSmall, small, large), LOG_2PI);
+      }
+      // κ cos(θ − μ) − log I0(κ) = −2κ sin²((θ − μ)/2) − (log I0(κ) − κ)
+      const half = tf.sin(tf.mul(0.5, tf.sub(value, this.loc)));
+      return tf.sub(
+        tf.neg(tf.add(tf.mul(tf.mul(2, this.concentration), tf.square(half)), logI0e(this.concentration))),
+        LOG_2PI,
+      );
+    });
+  }
+
+  /**
+   * Best–Fisher (1979) rejection sampling on the host, seeded by `rng`; values in [−π, π).
+   * Shape `[n, ...batchShape]`. Not differentiable.
+   */
+  sample(n: number, rng: SampleStream): tf.Tensor {
+    checkSampleCount(n);
+    const b = [...this.batchShape];
+    const m = sizeOf(b);
+    const [mu, kappa] = tf.tidy(() => [
+      tf.broadcastTo(this.loc, b).dataSync(),
+      tf.broadcastTo(this.concentration, b).dataSync(),
+    ]);
+    const out = new Float32Array(n * m);
+    const params = Array.from({ length: m }, (_, j) => bestFisherParams(kappa[j] as number));
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < m; j++) {
+        out[i * m + j] = wrap(
+          (mu[j] as number) + bestFisherDraw(kappa[j] as number, params[j] as number, rng),
+        );
+      }
+    }
+    return tf.tensor(out, [n, ...b], 'float32');
+  }
+
+  /** The circular mean μ (`loc`), broadcast to the batch shape. */
+  mean(): tf.Tensor {
+    return tf.tidy(() => tf.broadcastTo(this.loc, [...this.batchShape]));
+  }
+
+  mode(): tf.Tensor {
+    return this.mean();
+  }
+
+  /** Mean resultant length E cos(θ − μ) = I1(κ)/I0(κ). */
+  meanResultantLength(): tf.Tensor {
+    return tf.tidy(() => tf.broadcastTo(i1OverI0(this.concentration), [...this.batchShape]));
+  }
+
+  /** H = log(2π I0(κ)) − κ I1(κ)/I0(κ). */
+  entropy(): tf.Tensor {
+    return tf.tidy(() => {
+      const k = this.concentration;
+      return tf.broadcastTo(tf.add(tf.sub(logI0(k), tf.mul(k, i1OverI0(k))), LOG_2PI), [...this.batchShape]);
+    });
+  }
+
+  sufficientStatistic(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => tf.stack([tf.cos(x), tf.sin(x)], -1));
+  }
+
+  naturalParameters(): tf.Tensor {
+    if (this.eta) return tf.clone(this.eta);
+    return tf.tidy(() => {
+      const b = [...this.batchShape];
+      const k = this.concentration;
+      return tf.stack(
+        [tf.broadcastTo(tf.mul(k, tf.cos(this.loc)), b), tf.broadcastTo(tf.mul(k, tf.sin(this.loc)), b)],
+        -1,
+      );
+    });
+  }
+
+  logPartition(): tf.Tensor {
+    return tf.tidy(() => tf.broadcastTo(tf.add(logI0(this.concentration), LOG_2PI), [...this.batchShape]));
+  }
+
+  meanParameters(): tf.Tensor {
+    return tf.tidy(() => {
+      const eta = this.naturalParameters();
+      return vonMisesNaturalToMean(eta);
+    });
+  }
+
+  logBaseMeasure(x: tf.Tensor): tf.Tensor {
+    return tf.zerosLike(x);
+  }
+
+  dispose(): void {
+    tf.dispose(this.owned);
+    this.owned.length = 0;
+  }
+}
+
+function wrap(theta: number): number {
+  const t = theta + Math.PI;
+  return t - 2 * Math.PI * Math.floor(t / (2 * Math.PI)) - Math.PI;
+}
+
+/** The Best–Fisher envelope parameter r = (1 + ρ²)/(2ρ), computed without cancellation at small κ. */
+function bestFisherParams(kappa: number): number {
+  if (!(kappa > 0)) return Number.NaN; // κ = 0: uniform, no envelope needed
+  const s = Math.sqrt(1 + 4 * kappa * kappa);
+  const tau = 1 + s;
+  // ρ = (τ − √(2τ))/(2κ) = 2κτ / ((s + 1)(τ + √(2τ)))
+  const rho = (2 * kappa * tau) / ((s + 1) * (tau + Math.sqrt(2 * tau)));
+  return (1 + rho * rho) / (2 * rho);
+}
+
+/** One draw of θ − μ by Best & Fisher's algorithm (uniform on [−π, π) when κ = 0). */
+function bestFisherDraw(kappa: number, r: number, rng: SampleStream): number {
+  if (!(kappa > 0)) return Math.PI * (2 * rng.uniform() - 1);
+  for (;;) {
+    const u1 = rng.uniform();
+    const u2 = rng.uniform();
+    const u3 = rng.uniform();
+    const z = Math.cos(Math.PI * u1);
+    const f = (1 + r * z) / (r + z);
+    const c = kappa * (r - f);
+    if (c * (2 - c) - u2 > 0 || Math.log(c / u2) + 1 - c >= 0) {
+      const a = Math.acos(Math.max(-1, Math.min(1, f)));
+      return u3 > 0.5 ? a : -a;
+    }
+  }
+}
+
+function checkPairs(name: string, t: tf.Tensor): void {
+  if (!(t instanceof tf.Tensor)) throw new NumericalError(name, 'must be a tf.Tensor of shape [..., 2]');
+  if (t.shape.length < 1 || t.shape[t.shape.length - 1] !== 2)
+    throw new ShapeError(name, '[..., 2]', t.shape);
+}
+
+/** von Mises natural parameters η `[..., 2]` → mean parameters E(cos θ, sin θ) = (I1/I0)(‖η‖) η/‖η‖. */
+export function vonMisesNaturalToMean(eta: tf.Tensor): tf.Tensor {
+  checkPairs('eta', eta);
+  return tf.tidy(() => {
+    const k = tf.norm(eta, 'euclidean', -1, true);
+    return tf.mul(i1OverI0OverKappa(k), eta);
+  });
+}
+
+/** von Mises log-partition A(η) = log(2π I0(‖η‖)) for η `[..., 2]` (smooth at η = 0). */
+export function vonMisesLogPartition(eta: tf.Tensor): tf.Tensor {
+  checkPairs('eta', eta);
+  return tf.tidy(() => tf.add(logI0OfSquare(tf.sum(tf.square(eta), -1)), LOG_2PI));
+}
+
+/** Solve I1(κ)/I0(κ) = ρ for κ ≥ 0 (0 ≤ ρ < 1), float64 Newton from Banerjee et al.'s approximation. */
+export function vonMisesConcentrationFromMeanResultant(rho: number): number {
+  if (!(rho >= 0 && rho < 1)) {
+    throw new NumericalError('rho', `mean resultant length must be in [0, 1), got ${rho}`);
+  }
+  if (rho === 0) return 0;
+  let k = (rho * (2 - rho * rho)) / (1 - rho * rho);
+  for (let it = 0; it < 100; it++) {
+    const f = i1OverI0Number(k) - rho;
+    const step = f / i1OverI0DerivNumber(k);
+    const next = Math.max(k - step, 0.5 * k);
+    if (Math.abs(next - k) <= 1e-14 * next) {
+      k = next;
+      break;
+    }
+    k = next;
+  }
+  return k;
+}
+
+/** von Mises mean parameters E(cos θ, sin θ) `[..., 2]` (norm < 1) → natural parameters (host-side, not differentiable). */
+export function vonMisesMeanToNatural(m: tf.Tensor): tf.Tensor {
+  checkPairs('m', m);
+  const d = m.dataSync();
+  const out = new Float32Array(d.length);
+  for (let i = 0; i < d.length; i += 2) {
+    const m1 = d[i] as number;
+    const m2 = d[i + 1] as number;
+    const rho = Math.hypot(m1, m2);
+    if (!(rho < 1)) throw new NumericalError('m', `needs ‖m‖ < 1 everywhere, got ${rho} at pair ${i / 2}`);
+    const k = vonMisesConcentrationFromMeanResultant(rho);
+    out[i] = rho > 0 ? (k * m1) / rho : 0;
+    out[i + 1] = rho > 0 ? (k * m2) / rho : 0;
+  }
+  return tf.tensor(out, m.shape, 'float32');
+}
