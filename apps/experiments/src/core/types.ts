@@ -1,0 +1,96 @@
+import type { z } from 'zod';
+import type { LoadedRun, MetricRow, RunHandle } from './store.js';
+
+export const PROFILES = ['quick', 'default', 'paper'] as const;
+/** `quick`: CI smoke (tiny runs); `default`: every qualitative claim on a 2-core machine; `paper`: the paper's configs. */
+export type ProfileName = (typeof PROFILES)[number];
+
+/** Progress of a run, sent by the run (possibly from a worker process) to whoever draws the bars. */
+export interface RunProgress {
+  /** Steps done so far, over every phase of the run. */
+  readonly step: number;
+  /** Total steps of the run. */
+  readonly total: number;
+  /** Latest training loss (or another scalar worth watching). */
+  readonly loss?: number;
+  /** What the run is doing now (e.g. `full`, `linear`). */
+  readonly phase?: string;
+}
+
+/** What `run` gets besides its config. */
+export interface RunContext {
+  readonly id: string;
+  /** The run's files: metrics, checkpoints. The runner writes `config.json` and `summary.json`. */
+  readonly store: RunHandle;
+  progress(p: RunProgress): void;
+  log(message: string): void;
+}
+
+/** A claim of the paper checked against our numbers. */
+export interface CheckedClaim {
+  readonly id: string;
+  /** What the paper says (or what DESIGN derives from it). */
+  readonly paper: string;
+  /** The check we apply, with its threshold. */
+  readonly test: string;
+  /** Our numbers, in words. */
+  readonly measured: string;
+  readonly values: Readonly<Record<string, number>>;
+  /** `pass`, `fail`, or `n/a` when this profile's runs cannot check the claim (with the reason in `measured`). */
+  readonly status: 'pass' | 'fail' | 'n/a';
+  /** Figure(s) the claim is about. */
+  readonly figures: readonly string[];
+}
+
+/** A figure: a Vega-Lite spec with its data inline, plus the rows saved beside it. */
+export interface FigureDef {
+  /** File stem, e.g. `figure-1` → `figures/figure-1.{svg,png,csv}`. */
+  readonly name: string;
+  readonly title: string;
+  /** What the paper's version of this figure shows (for the report). */
+  readonly paperCaption: string;
+  /** Vega-Lite spec; its data must be inline (`data.values`). */
+  readonly spec: Record<string, unknown>;
+  /** Data behind the figure (saved as CSV). */
+  readonly rows: ReadonlyArray<Record<string, string | number | null>>;
+}
+
+/** Summary values are nested JSON objects of numbers/strings, e.g. `{ finalTestNll: { full: { "1024": 0.73 } } }`. */
+export type SummaryTree = { readonly [key: string]: number | string | boolean | null | SummaryTree };
+
+/**
+ * One experiment: a folder `src/experiments/<id>/` exporting a definition of this type, listed in
+ * `src/experiments/registry.ts`. `run` must be a pure function of its validated config (all
+ * randomness from seeds in the config) so that the run id (hash of the config) names its result.
+ */
+export interface ExperimentDefinition<C = unknown, S = Record<string, unknown>> {
+  /** Short id used on the command line and as the summary key (`e1`). */
+  readonly id: string;
+  readonly title: string;
+  /** Where in the paper (`Section 5.1, Figure 1, Appendix …`). */
+  readonly paperRef: string;
+  /** The paper's claims this experiment checks, in words. */
+  readonly paperClaims: readonly string[];
+  /** Schema of one run's config; errors name the field. */
+  readonly configSchema: z.ZodType<C>;
+  /** The runs of a profile (validated with `configSchema` by the pipeline). */
+  plan(profile: ProfileName): C[];
+  /** Rough cost of a run in arbitrary units (for ordering: largest first). */
+  cost?(config: C): number;
+  /** Label of a run for progress bars and the report. */
+  label(config: C): string;
+  /** Do the work of one run; returns the run summary (saved as the run's `summary.json`). */
+  run(config: C, ctx: RunContext): Promise<S>;
+  /** Experiment-level numbers for `summary.json` under the experiment id. */
+  summarize(runs: ReadonlyArray<LoadedRun<C, S>>, profile: ProfileName): SummaryTree;
+  figures(runs: ReadonlyArray<LoadedRun<C, S>>, summary: SummaryTree, profile: ProfileName): FigureDef[];
+  claims(runs: ReadonlyArray<LoadedRun<C, S>>, summary: SummaryTree, profile: ProfileName): CheckedClaim[];
+  /** How this profile departs from the paper's configuration (empty for `paper` unless something cannot be matched). */
+  deviations(profile: ProfileName): string[];
+}
+
+/** An experiment with its config type erased, as held by the registry. */
+// biome-ignore lint/suspicious/noExplicitAny: config and summary types are erased in the registry.
+export type AnyExperiment = ExperimentDefinition<any, any>;
+
+export type { LoadedRun, MetricRow };

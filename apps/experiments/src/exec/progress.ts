@@ -1,0 +1,184 @@
+import cliProgress from 'cli-progress';
+import type { RunOutcome, RunTask } from '../core/runner.js';
+import type { RunProgress } from '../core/types.js';
+import type { ExecutorEvents } from './types.js';
+
+export type ProgressMode = 'auto' | 'bars' | 'lines' | 'none';
+
+interface Track {
+  label: string;
+  step: number;
+  total: number;
+  loss?: number;
+  phase?: string;
+  t0: number;
+  step0: number;
+}
+
+function fmtSeconds(s: number): string {
+  if (!Number.isFinite(s) || s < 0) return '?';
+  if (s < 60) return `${Math.round(s)}s`;
+  const m = Math.floor(s / 60);
+  return m < 60
+    ? `${m}m${String(Math.round(s - 60 * m)).padStart(2, '0')}s`
+    : `${Math.floor(m / 60)}h${m % 60}m`;
+}
+
+function rateOf(t: Track, now: number): number {
+  const dt = (now - t.t0) / 1000;
+  return dt > 0 ? (t.step - t.step0) / dt : 0;
+}
+
+/**
+ * Progress of a set of runs: with a TTY, one `cli-progress` bar per active run plus an overall bar
+ * (steps, rate, ETA, current loss); otherwise plain lines every `intervalMs` (and at each start/end).
+ */
+export class ProgressReporter {
+  private readonly tracks = new Map<string, Track>();
+  private readonly bars = new Map<string, cliProgress.SingleBar>();
+  private multi?: cliProgress.MultiBar;
+  private overall?: cliProgress.SingleBar;
+  private readonly mode: Exclude<ProgressMode, 'auto'>;
+  private lastLine = 0;
+  private readonly t0 = Date.now();
+  private doneSteps = 0;
+
+  constructor(
+    private readonly totalSteps: number,
+    mode: ProgressMode = 'auto',
+    private readonly out: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout,
+    private readonly intervalMs = 10_000,
+  ) {
+    this.mode = mode === 'auto' ? (out.isTTY ? 'bars' : 'lines') : mode;
+    if (this.mode === 'bars') {
+      this.multi = new cliProgress.MultiBar(
+        {
+          stream: out as NodeJS.WritableStream,
+          clearOnComplete: false,
+          hideCursor: true,
+          format:
+            '{label} |{bar}| {percentage}% {value}/{total} steps | {rate}/s | ETA {etaText} | loss {loss}',
+          barsize: 24,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      this.overall = this.multi.create(Math.max(1, totalSteps), 0, {
+        label: 'overall'.padEnd(22),
+        rate: '0',
+        etaText: '?',
+        loss: '-',
+      });
+    }
+  }
+
+  /** Events to pass to an executor. */
+  events(): ExecutorEvents {
+    return {
+      onStart: (task) => this.start(task),
+      onProgress: (task, p) => this.update(task, p),
+      onLog: (task, m) => this.log(`[${task.label}] ${m}`),
+      onFinish: (o) => this.finish(o),
+    };
+  }
+
+  start(task: RunTask): void {
+    const t: Track = { label: task.label, step: 0, total: 1, t0: Date.now(), step0: 0 };
+    this.tracks.set(task.id, t);
+    if (this.multi) {
+      this.bars.set(
+        task.id,
+        this.multi.create(1, 0, {
+          label: task.label.slice(0, 22).padEnd(22),
+          rate: '0',
+          etaText: '?',
+          loss: '-',
+        }),
+      );
+    } else if (this.mode === 'lines') this.write(`start ${task.label} (${task.id})`);
+  }
+
+  update(task: RunTask, p: RunProgress): void {
+    const t = this.tracks.get(task.id);
+    if (!t) return;
+    if (t.step === 0 && p.step > 0 && t.total === 1) {
+      // first report: a resumed run starts at its checkpoint; measure the rate from here
+      t.step0 = p.step;
+      t.t0 = Date.now();
+    }
+    t.step = p.step;
+    t.total = p.total;
+    t.loss = p.loss;
+    t.phase = p.phase;
+    const now = Date.now();
+    const rate = rateOf(t, now);
+    const eta = rate > 0 ? (t.total - t.step) / rate : Number.NaN;
+    const loss = p.loss === undefined ? '-' : p.loss.toFixed(4);
+    const bar = this.bars.get(task.id);
+    if (bar) {
+      bar.setTotal(t.total);
+      bar.update(t.step, { rate: rate.toFixed(0), etaText: fmtSeconds(eta), loss });
+      this.updateOverall(now);
+    } else if (this.mode === 'lines' && now - this.lastLine >= this.intervalMs) {
+      this.lastLine = now;
+      for (const tr of this.tracks.values()) {
+        const r = rateOf(tr, now);
+        this.write(
+          `${tr.label}${tr.phase ? ` [${tr.phase}]` : ''}: ${tr.step}/${tr.total} steps, ${r.toFixed(0)}/s, ` +
+            `ETA ${fmtSeconds(r > 0 ? (tr.total - tr.step) / r : Number.NaN)}, loss ${tr.loss === undefined ? '-' : tr.loss.toFixed(4)}`,
+        );
+      }
+      this.write(this.overallText(now));
+    }
+  }
+
+  private overallSteps(): number {
+    let s = this.doneSteps;
+    for (const t of this.tracks.values()) s += t.step;
+    return s;
+  }
+
+  private overallText(now: number): string {
+    const steps = this.overallSteps();
+    const rate = steps / Math.max(1e-3, (now - this.t0) / 1000);
+    return `overall: ${steps}/${this.totalSteps} steps, ${rate.toFixed(0)}/s, ETA ${fmtSeconds((this.totalSteps - steps) / rate)}`;
+  }
+
+  private updateOverall(now: number): void {
+    if (!this.overall) return;
+    const steps = this.overallSteps();
+    const rate = steps / Math.max(1e-3, (now - this.t0) / 1000);
+    this.overall.update(Math.min(steps, this.totalSteps), {
+      rate: rate.toFixed(0),
+      etaText: fmtSeconds((this.totalSteps - steps) / rate),
+      loss: '-',
+    });
+  }
+
+  finish(o: RunOutcome): void {
+    const t = this.tracks.get(o.task.id);
+    this.tracks.delete(o.task.id);
+    if (t) this.doneSteps += t.total > 1 ? t.total : t.step;
+    const bar = this.bars.get(o.task.id);
+    if (bar && this.multi) {
+      this.multi.remove(bar);
+      this.bars.delete(o.task.id);
+      this.updateOverall(Date.now());
+    }
+    const what = o.ok ? `${o.mode} in ${fmtSeconds(o.seconds)}` : 'FAILED';
+    this.log(`done ${o.task.label} (${o.task.id}): ${what}`);
+  }
+
+  log(message: string): void {
+    if (this.mode === 'none') return;
+    if (this.multi) this.multi.log(`${message}\n`);
+    else this.write(message);
+  }
+
+  private write(line: string): void {
+    this.out.write(`${line}\n`);
+  }
+
+  stop(): void {
+    this.multi?.stop();
+  }
+}

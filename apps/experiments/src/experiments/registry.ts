@@ -1,0 +1,8 @@
+/**
+ * The experiments, in report order. To add one: create `src/experiments/<id>/index.ts` exporting
+ * an `ExperimentDefinition` and list it here.
+ */
+import type { AnyExperiment } from '../core/types.js';
+import { e1 } from './e1/index.js';
+
+export const EXPERIMENTS: readonly AnyExperiment[] = [e1];

@@ -1,0 +1,100 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli.js';
+
+/**
+ * The test-command check of issue 4: `reproduce --profile quick --only e1` into a temporary folder
+ * produces every E1 figure (SVG, PNG, CSV), every required summary.json key with finite numbers,
+ * and the report. Runs in this process (`--workers 0`): the worker pool needs the compiled dist.
+ */
+describe('reproduce --profile quick --only e1', () => {
+  const out = mkdtempSync(join(tmpdir(), 'gcvi-e2e-'));
+  const dir = join(out, 'quick');
+  let code = -1;
+  let log = '';
+  const stdout = {
+    write: (s: string) => {
+      log += s;
+      return true;
+    },
+    isTTY: false,
+  } as unknown as NodeJS.WriteStream;
+
+  beforeAll(async () => {
+    code = await main(['reproduce', '--profile', 'quick', '--only', 'e1', '--out', out, '--workers', '0'], {
+      stdout,
+      stderr: stdout,
+    });
+  }, 240_000);
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('exits 0', () => {
+    expect(code, log).toBe(0);
+  });
+
+  it('writes every E1 figure with its data beside it', () => {
+    for (const name of [
+      'figure-1',
+      'figure-a1-jacobian-distance',
+      'figure-a2-ntk-distance',
+      'figure-a3-ntk-eigenvalues',
+    ]) {
+      for (const ext of ['svg', 'png', 'csv', 'vl.json']) {
+        const f = join(dir, 'figures', `${name}.${ext}`);
+        expect(existsSync(f), f).toBe(true);
+        expect(statSync(f).size, f).toBeGreaterThan(100);
+      }
+      const svg = readFileSync(join(dir, 'figures', `${name}.svg`), 'utf8');
+      expect(svg.startsWith('<svg')).toBe(true);
+      const png = readFileSync(join(dir, 'figures', `${name}.png`));
+      expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+      const csv = readFileSync(join(dir, 'figures', `${name}.csv`), 'utf8')
+        .trim()
+        .split('\n');
+      expect(csv.length).toBeGreaterThan(3);
+    }
+  });
+
+  it('summary.json holds the required keys with finite numbers', () => {
+    const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    expect(s.profile).toBe('quick');
+    expect(typeof s.backend.name).toBe('string');
+    expect(typeof s.versions['@gcvi/runtime']).toBe('string');
+    expect(Number.isFinite(s.wallSeconds)).toBe(true);
+    expect(Number.isFinite(s.e1.exactNll)).toBe(true);
+    for (const w of ['64', '256', '1024']) {
+      for (const m of ['full', 'linear'])
+        expect(Number.isFinite(s.e1.finalTestNll[m][w]), `${m} ${w}`).toBe(true);
+      expect(Number.isFinite(s.e1.jacobianDistance[w])).toBe(true);
+      expect(s.e1.jacobianDistance[w]).toBeGreaterThan(0);
+      expect(Number.isFinite(s.e1.ntkMinEigenvalue[w])).toBe(true);
+    }
+    // training moved the test NLL down from the uniform q's log(2π) ≈ 1.838
+    expect(s.e1.finalTestNll.full['1024']).toBeLessThan(Math.log(2 * Math.PI));
+  });
+
+  it('writes report.md and report.html with figures, claims and deviations', () => {
+    const md = readFileSync(join(dir, 'report.md'), 'utf8');
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(md).toContain('figures/figure-1.png');
+    expect(md).toContain('Deviations from the paper');
+    expect(md).toMatch(/\*\*(PASS|FAIL)\*\*/);
+    expect(html).toContain('figures/figure-1.svg');
+    expect(html).toContain('figure-a3-ntk-eigenvalues');
+  });
+
+  it('a second invocation skips every finished run', async () => {
+    log = '';
+    const c = await main(
+      ['reproduce', '--profile', 'quick', '--only', 'e1', '--out', out, '--workers', '0'],
+      {
+        stdout,
+        stderr: stdout,
+      },
+    );
+    expect(c).toBe(0);
+    expect(log).toMatch(/3 run\(s\): 3 finished \(skipped\)/);
+  });
+});
