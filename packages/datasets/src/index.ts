@@ -31,3 +31,5 @@ export {
   type TensorRandomSource,
   wrapAngle,
 } from './e1.js';
+// Rotated MNIST (E3/E4): MNIST IDX loader, rotation, generator (training, PyTorch import), model.
+export * from './mnist/index.js';
