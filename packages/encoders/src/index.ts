@@ -5,6 +5,7 @@
 import '@gcvi/runtime';
 
 export { attention } from './attention.js';
+export { conv2d, patches } from './conv.js';
 export { type DenseEncoder, type DenseOptions, type DenseSpec, dense, jvpDense } from './dense.js';
 export { flatten, unflatten } from './flat.js';
 export { torchDefaultUniform, xavierUniform } from './init.js';
@@ -16,6 +17,15 @@ export {
   type LinearizedSpec,
   linearize,
 } from './linearize.js';
+export {
+  type GeneratorSpec,
+  generatorMlp,
+  type MnistAngleEncoderOptions,
+  type MnistAngleSpec,
+  type MnistLatentSpec,
+  mnistAngleEncoder,
+  mnistLatentEncoder,
+} from './mnist.js';
 export { checkParams, numParams } from './params.js';
 export {
   type IsabOptions,

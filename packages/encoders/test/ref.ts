@@ -116,3 +116,67 @@ export function setTransformerRef(x: Rows, p: P64, heads: number): Rows {
   const pooled = mabRef(rowsOf(p['pma.S']!), h1, p, 'pma.', heads);
   return linRef(pooled, p, 'out.');
 }
+
+// ---- conv nets (float64, one image at a time, NHWC) ----
+/** 3×3 stride-2 'valid' convolution + bias + ReLU on an [h, w, c] image. */
+export function convReluRef(x: Float64Array, h: number, w: number, c: number, p: P64, prefix: string) {
+  const wt = p[`${prefix}w`]!;
+  const co = wt.shape[3]!;
+  const b = p[`${prefix}b`]!.data;
+  const ho = Math.floor((h - 3) / 2) + 1;
+  const wo = Math.floor((w - 3) / 2) + 1;
+  const out = new Float64Array(ho * wo * co);
+  for (let oy = 0; oy < ho; oy++)
+    for (let ox = 0; ox < wo; ox++)
+      for (let o = 0; o < co; o++) {
+        let s = b[o]!;
+        for (let ky = 0; ky < 3; ky++)
+          for (let kx = 0; kx < 3; kx++)
+            for (let i = 0; i < c; i++)
+              s += x[((2 * oy + ky) * w + 2 * ox + kx) * c + i]! * wt.data[((ky * 3 + kx) * c + i) * co + o]!;
+        out[(oy * wo + ox) * co + o] = Math.max(0, s);
+      }
+  return { data: out, h: ho, w: wo, c: co };
+}
+
+/** x [in] · W + b with W stored [in, out] (or [out, in] when `torch`). */
+export function affineRef(
+  x: ArrayLike<number>,
+  w: { shape: number[]; data: Float64Array },
+  b: Float64Array,
+  torch = false,
+) {
+  const dout = b.length;
+  const din = x.length;
+  const out = new Float64Array(dout);
+  for (let j = 0; j < dout; j++) {
+    let s = b[j]!;
+    for (let i = 0; i < din; i++) s += x[i]! * w.data[torch ? j * din + i : i * dout + j]!;
+    out[j] = s;
+  }
+  return out;
+}
+
+function convStack(img: ArrayLike<number>, p: P64) {
+  let t = { data: Float64Array.from(img), h: 28, w: 28, c: 1 };
+  for (const l of ['conv0.', 'conv1.', 'conv2.']) t = convReluRef(t.data, t.h, t.w, t.c, p, l);
+  return t.data;
+}
+
+export function latentRef(img: ArrayLike<number>, p: P64): Float64Array {
+  const z = affineRef(convStack(img, p), p['fc0.w']!, p['fc0.b']!.data).map((v) => Math.max(0, v));
+  return affineRef(z, p['out.w']!, p['out.b']!.data);
+}
+
+export function angleRef(img: ArrayLike<number>, p: P64, slope = 0.01): Float64Array {
+  let z = convStack(img, p);
+  for (const l of ['fc0.', 'fc1.', 'fc2.'])
+    z = affineRef(z, p[`${l}w`]!, p[`${l}b`]!.data).map((v) => (v > 0 ? v : slope * v));
+  return affineRef(z, p['out.w']!, p['out.b']!.data);
+}
+
+export function generatorRef(z: ArrayLike<number>, p: P64): Float64Array {
+  let h = affineRef(z, p['0.weight']!, p['0.bias']!.data, true).map((v) => Math.max(0, v));
+  h = affineRef(h, p['2.weight']!, p['2.bias']!.data, true).map((v) => Math.max(0, v));
+  return affineRef(h, p['4.weight']!, p['4.bias']!.data, true).map(Math.tanh);
+}
