@@ -17,7 +17,7 @@ export function tinyNormal(mean: tf.Tensor, logSd: tf.Tensor): VariationalDistri
         return tf.sub(tf.sub(tf.mul(-0.5, tf.square(z)), logSd), half);
       }),
     sample: (n, rng) =>
-      tf.tidy(() => tf.add(mean, tf.mul(tf.exp(logSd), rng.normalTensor([n, ...mean.shape])))),
+      tf.tidy(() => stopGradient(tf.add(mean, tf.mul(tf.exp(logSd), rng.normalTensor([n, ...mean.shape]))))),
     rsample: (n, rng) =>
       tf.tidy(() => tf.add(mean, tf.mul(tf.exp(logSd), rng.normalTensor([n, ...mean.shape])))),
   };
@@ -48,12 +48,12 @@ export function conjugateProblem(observed?: tf.Tensor): Problem {
 
 /** Linear-Gaussian q: mean = a·x + b, log sd = c·x + d, x of shape [B, 1]. */
 export function linearParams(): Record<string, tf.Variable> {
-  return {
+  return tf.tidy(() => ({
     a: tf.variable(tf.scalar(0.1), true),
     b: tf.variable(tf.scalar(0.3), true),
     c: tf.variable(tf.scalar(0), true),
     d: tf.variable(tf.scalar(0), true),
-  };
+  }));
 }
 
 export function linearQ(p: Readonly<Record<string, tf.Variable>>, x: tf.Tensor): VariationalDistribution {
