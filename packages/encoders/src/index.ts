@@ -10,6 +10,15 @@ export { type DenseEncoder, type DenseOptions, type DenseSpec, dense, jvpDense }
 export { flatten, unflatten } from './flat.js';
 export { torchDefaultUniform, xavierUniform } from './init.js';
 export {
+  decodeParams,
+  encodeParams,
+  loadParams,
+  PARAMS_FORMAT,
+  PARAMS_VERSION,
+  type ParamsFileHeader,
+  saveParams,
+} from './io.js';
+export {
   type JvpMethod,
   jvp,
   jvpByDoubleVjp,
@@ -45,4 +54,5 @@ export {
   sab,
   setTransformer,
 } from './set-transformer.js';
+export { ENCODER_KINDS, encoderFromSpec } from './spec.js';
 export type { Encoder, EncoderSpec, NamedTensors, ParamSpec } from './types.js';

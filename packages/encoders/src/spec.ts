@@ -1,0 +1,65 @@
+import { ConfigError } from '@gcvi/runtime';
+import { dense } from './dense.js';
+import { linearize } from './linearize.js';
+import { generatorMlp, mnistAngleEncoder, mnistLatentEncoder } from './mnist.js';
+import { isab, mab, pma, sab, setTransformer } from './set-transformer.js';
+import type { Encoder, EncoderSpec, NamedTensors } from './types.js';
+
+/* biome-ignore lint/suspicious/noExplicitAny: specs are untyped JSON; each builder validates its fields */
+type AnySpec = any;
+
+const BUILDERS: Record<string, (spec: AnySpec, options: { params0?: NamedTensors }) => Encoder> = {
+  dense: (s) =>
+    dense({
+      inputSize: s.inputSize,
+      hiddenSizes: s.hiddenSizes,
+      outputSize: s.outputSize,
+      activation: s.activation,
+    }),
+  'set-transformer': (s) =>
+    setTransformer({
+      inputSize: s.inputSize,
+      width: s.width,
+      heads: s.heads,
+      seeds: s.seeds,
+      outputSize: s.outputSize,
+    }),
+  mab: (s) => mab({ dimQ: s.dimQ, dimK: s.dimK, dimV: s.dimV, heads: s.heads, prefix: s.prefix }),
+  sab: (s) => sab({ dimIn: s.dimIn, dimOut: s.dimOut, heads: s.heads, prefix: s.prefix }),
+  isab: (s) =>
+    isab({ dimIn: s.dimIn, dimOut: s.dimOut, heads: s.heads, inducing: s.inducing, prefix: s.prefix }),
+  pma: (s) => pma({ dim: s.dim, heads: s.heads, seeds: s.seeds, prefix: s.prefix }),
+  'mnist-angle': (s) => mnistAngleEncoder({ leakySlope: s.leakySlope }),
+  'mnist-latent': () => mnistLatentEncoder(),
+  'generator-mlp': () => generatorMlp(),
+  linearized: (s, o) => {
+    if (o.params0 === undefined) {
+      throw new ConfigError(
+        'params0',
+        'a linearized encoder needs its expansion point: encoderFromSpec(spec, { params0 })',
+      );
+    }
+    return linearize(encoderFromSpec(s.base), o.params0);
+  },
+};
+
+/** Encoder kinds `encoderFromSpec` can rebuild. */
+export const ENCODER_KINDS: readonly string[] = Object.keys(BUILDERS);
+
+/**
+ * Rebuild an encoder from its JSON `spec` (as found in `encoder.spec` or a parameter file).
+ * A `linearized` spec also needs `options.params0`, the expansion point.
+ */
+export function encoderFromSpec(spec: EncoderSpec, options: { params0?: NamedTensors } = {}): Encoder {
+  if (spec === null || typeof spec !== 'object' || typeof spec.kind !== 'string') {
+    throw new ConfigError('spec.kind', 'an encoder spec is an object with a string `kind`');
+  }
+  const build = BUILDERS[spec.kind];
+  if (build === undefined) {
+    throw new ConfigError(
+      'spec.kind',
+      `unknown encoder kind '${spec.kind}'; known kinds: ${ENCODER_KINDS.join(', ')}`,
+    );
+  }
+  return build(spec, options);
+}
