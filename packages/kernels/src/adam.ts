@@ -7,6 +7,7 @@ import {
   registerJsKernel,
   runJsKernel,
 } from './js_kernel.js';
+import { pad4, simdFloats, simdModule } from './wasm/simd.js';
 
 /**
  * Kernel name: one Adam step over N variables at once. Inputs `p{i}`, `g{i}`, `m{i}`, `v{i}`;
@@ -46,6 +47,7 @@ function kernel(
   }
   shapes.push([]);
   return runJsKernel(FusedAdamStep, backendName, backend, ins, shapes, (iv, ov) => {
+    if (simdAdam(iv, ov, n, lr, b1, b2, eps, step, skip)) return;
     let finite = true;
     if (skip) {
       for (let i = 0; i < n && finite; i++) {
@@ -89,6 +91,61 @@ function kernel(
     }
     ov[3 * n][0] = 1;
   });
+}
+
+/**
+ * The SIMD path: every variable's p, g, m, v laid out in four contiguous zero-padded regions of
+ * the SIMD memory, one finiteness check over all gradients, one Adam sweep (float32 arithmetic).
+ * Returns false when SIMD is unavailable.
+ */
+function simdAdam(
+  iv: readonly Float32Array[],
+  ov: readonly Float32Array[],
+  n: number,
+  lr: number,
+  b1: number,
+  b2: number,
+  eps: number,
+  step: number,
+  skip: boolean,
+): boolean {
+  const m = simdModule();
+  if (!m) return false;
+  const offsets: number[] = [];
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    offsets.push(total);
+    total += pad4(iv[4 * i].length);
+  }
+  const mem = simdFloats(m, 4 * total);
+  mem.fill(0, 0, 4 * total);
+  for (let i = 0; i < n; i++) {
+    for (let r = 0; r < 4; r++) mem.set(iv[4 * i + r], r * total + offsets[i]);
+  }
+  const applied = !(skip && m.nonfinite(4 * total, total) === 1);
+  if (applied) {
+    m.adam(
+      0,
+      4 * total,
+      8 * total,
+      12 * total,
+      total,
+      b1,
+      b2,
+      lr / (1 - b1 ** step),
+      1 / (1 - b2 ** step),
+      eps,
+    );
+  }
+  for (let i = 0; i < n; i++) {
+    const len = iv[4 * i].length;
+    const o = offsets[i];
+    ov[3 * i].set(mem.subarray(o, o + len));
+    ov[3 * i + 1].set(mem.subarray(2 * total + o, 2 * total + o + len));
+    ov[3 * i + 2].set(mem.subarray(3 * total + o, 3 * total + o + len));
+  }
+  ov[3 * n][0] = applied ? 1 : 0;
+  return true;
 }
 
 let registered = false;

@@ -7,6 +7,7 @@ import {
   registerJsKernel,
   runJsKernel,
 } from './js_kernel.js';
+import { pad4, simdFloats, simdModule } from './wasm/simd.js';
 
 /** Kernel name of the fused NTK dense forward pass: y = relu(x W1) W2 · scale. */
 export const FusedNtkDense = 'GcviFusedNtkDense';
@@ -35,6 +36,21 @@ function forward22(
   width: number,
   scale: number,
 ): void {
+  const m = simdModule();
+  if (m) {
+    // Rows of W1 and de-interleaved columns of W2, zero-padded to a multiple of 4 (a zero weight
+    // gives relu(0) = 0: padding changes nothing).
+    const wp = pad4(width);
+    const mem = simdFloats(m, 4 * wp + 4);
+    loadDense22(mem, w1v, w2v, width, wp);
+    const out = 4 * wp;
+    for (let b = 0; b < batch; b++) {
+      m.dense22_fwd(xv[2 * b], xv[2 * b + 1], 0, 4 * wp, 8 * wp, 12 * wp, wp, 4 * out);
+      y[2 * b] = mem[out] * scale;
+      y[2 * b + 1] = mem[out + 1] * scale;
+    }
+    return;
+  }
   for (let b = 0; b < batch; b++) {
     const x0 = xv[2 * b];
     const x1 = xv[2 * b + 1];
@@ -48,6 +64,86 @@ function forward22(
     y[2 * b] = a0 * scale;
     y[2 * b + 1] = a1 * scale;
   }
+}
+
+/** Copy W1's two rows and W2's two columns to the SIMD memory at 0, wp, 2wp, 3wp (zero-padded). */
+function loadDense22(
+  mem: Float32Array,
+  w1v: Float32Array,
+  w2v: Float32Array,
+  width: number,
+  wp: number,
+): void {
+  mem.set(w1v.subarray(0, width), 0);
+  mem.set(w1v.subarray(width, 2 * width), wp);
+  const c = 2 * wp;
+  const d = 3 * wp;
+  for (let j = 0; j < width; j++) {
+    mem[c + j] = w2v[2 * j];
+    mem[d + j] = w2v[2 * j + 1];
+  }
+  if (wp > width) for (const base of [0, wp, c, d]) mem.fill(0, base + width, base + wp);
+}
+
+/**
+ * Backward for the E1 shape (2 inputs, 2 outputs): SIMD when available (float32 accumulation over
+ * the batch), else an unrolled branch-free scalar loop (float64 accumulation); see `backward`.
+ * Writes dx, dW1 and dW2.
+ */
+function backward22Dispatch(
+  dyv: Float32Array,
+  xv: Float32Array,
+  w1v: Float32Array,
+  w2v: Float32Array,
+  dx: Float32Array,
+  dw1: Float32Array,
+  dw2: Float32Array,
+  batch: number,
+  width: number,
+  scale: number,
+): void {
+  const m = simdModule();
+  if (m) {
+    const wp = pad4(width);
+    const mem = simdFloats(m, 8 * wp + 4);
+    loadDense22(mem, w1v, w2v, width, wp);
+    mem.fill(0, 4 * wp, 8 * wp);
+    const out = 8 * wp;
+    for (let b = 0; b < batch; b++) {
+      m.dense22_bwd(
+        xv[2 * b],
+        xv[2 * b + 1],
+        dyv[2 * b] * scale,
+        dyv[2 * b + 1] * scale,
+        0,
+        4 * wp,
+        8 * wp,
+        12 * wp,
+        16 * wp,
+        20 * wp,
+        24 * wp,
+        28 * wp,
+        wp,
+        4 * out,
+      );
+      dx[2 * b] = mem[out];
+      dx[2 * b + 1] = mem[out + 1];
+    }
+    dw1.set(mem.subarray(4 * wp, 4 * wp + width), 0);
+    dw1.set(mem.subarray(5 * wp, 5 * wp + width), width);
+    const c = 6 * wp;
+    const d = 7 * wp;
+    for (let j = 0; j < width; j++) {
+      dw2[2 * j] = mem[c + j];
+      dw2[2 * j + 1] = mem[d + j];
+    }
+    return;
+  }
+  const gw1 = new Float64Array(2 * width);
+  const gw2 = new Float64Array(2 * width);
+  backward22(dyv, xv, w1v, w2v, dx, gw1, gw2, batch, width, scale);
+  for (let k = 0; k < gw1.length; k++) dw1[k] = gw1[k];
+  for (let k = 0; k < gw2.length; k++) dw2[k] = gw2[k];
 }
 
 /** Backward for the E1 shape (2 inputs, 2 outputs), unrolled and branch-free; see `backward`. */
@@ -160,14 +256,12 @@ function backward(
     (ins, outs) => {
       const [dyv, xv, w1v, w2v] = ins;
       const [dx, dw1, dw2] = outs;
-      const gw1 = new Float64Array(nIn * width);
-      const gw2 = new Float64Array(width * nOut);
       if (nIn === 2 && nOut === 2) {
-        backward22(dyv, xv, w1v, w2v, dx, gw1, gw2, batch, width, scale);
-        for (let k = 0; k < gw1.length; k++) dw1[k] = gw1[k];
-        for (let k = 0; k < gw2.length; k++) dw2[k] = gw2[k];
+        backward22Dispatch(dyv, xv, w1v, w2v, dx, dw1, dw2, batch, width, scale);
         return;
       }
+      const gw1 = new Float64Array(nIn * width);
+      const gw2 = new Float64Array(width * nOut);
       const h = new Float64Array(width);
       const dxb = new Float64Array(nIn);
       const dys = new Float64Array(nOut);

@@ -24,6 +24,7 @@ export {
   vonMisesNll,
   vonMisesNllPlain,
 } from './von_mises_nll.js';
+export { setSimdEnabled } from './wasm/simd.js';
 
 registerFusedDense();
 registerVonMisesNll();

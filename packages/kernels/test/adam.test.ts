@@ -2,7 +2,8 @@ import { ConfigError, initBackend, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FusedAdam, FusedAdamStep, hasFusedKernel } from '../src/index.js';
-import { BACKENDS_UNDER_TEST, maxAbsDiff, randn, values } from './helpers.js';
+import { setSimdEnabled } from '../src/wasm/simd.js';
+import { BACKEND_SIMD_CASES, maxAbsDiff, randn, values } from './helpers.js';
 
 /** float64 reference Adam (torch.optim.Adam's update with bias correction). */
 function refAdam(
@@ -29,9 +30,10 @@ function refAdam(
   return p;
 }
 
-describe.each(BACKENDS_UNDER_TEST)('FusedAdam on %s', (backend) => {
+describe.each(BACKEND_SIMD_CASES)('FusedAdam on %s, SIMD %s', (backend, simd) => {
   beforeAll(async () => {
     await initBackend({ backend });
+    setSimdEnabled(simd);
   });
 
   it('is registered for this backend', () => {

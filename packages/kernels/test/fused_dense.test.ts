@@ -2,7 +2,8 @@ import { GcviError, initBackend, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FusedNtkDense, fusedDense, fusedDensePlain, hasFusedKernel } from '../src/index.js';
-import { BACKENDS_UNDER_TEST, maxAbs, maxAbsDiff, randn, values } from './helpers.js';
+import { setSimdEnabled } from '../src/wasm/simd.js';
+import { BACKEND_SIMD_CASES, maxAbs, maxAbsDiff, randn, values } from './helpers.js';
 
 /** float64 reference forward: relu(x W1) W2 · s. */
 function refForward(
@@ -26,9 +27,10 @@ function refForward(
   return y;
 }
 
-describe.each(BACKENDS_UNDER_TEST)('fusedDense on %s', (backend) => {
+describe.each(BACKEND_SIMD_CASES)('fusedDense on %s, SIMD %s', (backend, simd) => {
   beforeAll(async () => {
     await initBackend({ backend });
+    setSimdEnabled(simd);
   });
 
   const cases = [

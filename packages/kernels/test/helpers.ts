@@ -3,6 +3,12 @@ import type * as tf from '@tensorflow/tfjs-core';
 
 export const BACKENDS_UNDER_TEST = ['wasm', 'cpu'] as const;
 
+/** Each backend with the SIMD inner loops on and off (the scalar JS loops are the fallback). */
+export const BACKEND_SIMD_CASES = BACKENDS_UNDER_TEST.flatMap((b) => [
+  [b, true],
+  [b, false],
+]) as [(typeof BACKENDS_UNDER_TEST)[number], boolean][];
+
 export function randn(seed: string, n: number, std = 1): Float32Array {
   return createRng(seed).fillNormal(new Float32Array(n), 0, std);
 }
