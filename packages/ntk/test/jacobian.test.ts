@@ -131,6 +131,63 @@ describe('jacobian (autodiff) and jacobianDense (closed form)', () => {
     tf.dispose([jl, j0, x, ...Object.values(params0), ...Object.values(moved)]);
   });
 
+  it('handles a non-dense encoder with rank-3 inputs (tanh layer with bias) against finite differences', () => {
+    // f(x) = tanh(vec(x) A + c), x [B, 2, 2], A [4, 3], c [3]: written here, not from @gcvi/encoders.
+    const enc: Encoder = {
+      spec: { kind: 'test-tanh' },
+      paramSpecs: [
+        { name: 'A', shape: [4, 3] },
+        { name: 'c', shape: [3] },
+      ],
+      outputSize: 3,
+      init: (rng) => ({ A: rng.normalTensor([4, 3]), c: rng.normalTensor([3]) }),
+      apply: (p, x) =>
+        tf.tidy(() =>
+          tf.tanh(tf.add(tf.matMul(tf.reshape(x, [-1, 4]), p.A as tf.Tensor2D), p.c as tf.Tensor)),
+        ),
+    };
+    const params = enc.init(createRng(21));
+    const xv = [
+      [
+        [0.1, -0.4],
+        [0.7, 0.2],
+      ],
+      [
+        [-1, 0.3],
+        [0.05, 0.9],
+      ],
+    ];
+    const x = tf.tensor3d(xv);
+    const j = jacobian(enc, params, x);
+    expect(j.shape).toEqual([2, 3, 15]);
+    const flat = flat64(params, enc);
+    const f64 = (v: Float64Array, b: number) => {
+      const xs2 = xv[b]!.flat();
+      return [0, 1, 2].map((o) => {
+        let z = v[12 + o]!;
+        for (let i = 0; i < 4; i++) z += xs2[i]! * v[i * 3 + o]!;
+        return Math.tanh(z);
+      });
+    };
+    const jd = j.dataSync();
+    for (let b = 0; b < 2; b++) {
+      for (let p = 0; p < 15; p++) {
+        const plus = Float64Array.from(flat);
+        const minus = Float64Array.from(flat);
+        plus[p]! += 1e-6;
+        minus[p]! -= 1e-6;
+        const fp = f64(plus, b);
+        const fm = f64(minus, b);
+        for (let o = 0; o < 3; o++) {
+          const ref = (fp[o]! - fm[o]!) / 2e-6;
+          expect(Math.abs(jd[(b * 3 + o) * 15 + p]! - ref)).toBeLessThan(1e-5);
+        }
+      }
+    }
+    expect(() => jacobianDense(enc, params, x)).toThrow(/encoder: jacobianDense needs a dense encoder/);
+    tf.dispose([j, x, ...Object.values(params)]);
+  });
+
   it('empiricalNtk is J(x) J(x′)ᵀ blockwise, [B1, B2, out, out], symmetric for x2 = x1', () => {
     const enc = dense({ inputSize: 2, hiddenSizes: [8], outputSize: 2 });
     const params = randomParams(enc, 9);
