@@ -6,7 +6,7 @@ import { Normal } from './normal.js';
 import { i1OverI0, logI0 } from './special.js';
 import type { Distribution } from './types.js';
 import { Uniform } from './uniform.js';
-import { detachedCompare } from './util.js';
+import { detached, detachedCompare } from './util.js';
 import { VonMises } from './von-mises.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: constructors of any distribution class.
@@ -64,9 +64,13 @@ registerKL(VonMises, VonMises, (p, q) => {
 });
 
 registerKL(Uniform, Uniform, (p, q) => {
-  const inside = tf.logicalAnd(
-    detachedCompare('greaterEqual', p.low, q.low),
-    detachedCompare('lessEqual', p.high, q.high),
+  const inside = detached(
+    (pl, ql, ph, qh) =>
+      tf.logicalAnd(tf.greaterEqual(pl, ql as tf.Tensor), tf.lessEqual(ph as tf.Tensor, qh as tf.Tensor)),
+    p.low,
+    q.low,
+    p.high,
+    q.high,
   );
   const v = tf.sub(tf.log(tf.sub(q.high, q.low)), tf.log(tf.sub(p.high, p.low)));
   return tf.where(inside, v, tf.fill(v.shape, Number.POSITIVE_INFINITY));

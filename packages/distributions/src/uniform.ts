@@ -1,7 +1,7 @@
 import { broadcastShapes, NumericalError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Distribution, DistributionOptions, SampleStream } from './types.js';
-import { checkSampleCount, detachedCompare, type Param, stopGradient, toTensor } from './util.js';
+import { checkSampleCount, detached, type Param, stopGradient, toTensor } from './util.js';
 
 /** Uniform on [low, high), batched by broadcasting; event shape `[]`. log p = −log(high − low) inside, −∞ outside. */
 export class Uniform implements Distribution {
@@ -31,9 +31,11 @@ export class Uniform implements Distribution {
 
   logProb(value: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      const inside = tf.logicalAnd(
-        detachedCompare('greaterEqual', value, this.low),
-        detachedCompare('less', value, this.high),
+      const inside = detached(
+        (v, lo, hi) => tf.logicalAnd(tf.greaterEqual(v, lo as tf.Tensor), tf.less(v, hi as tf.Tensor)),
+        value,
+        this.low,
+        this.high,
       );
       const lp = tf.broadcastTo(tf.neg(tf.log(tf.sub(this.high, this.low))), inside.shape);
       return tf.where(inside, lp, tf.fill(inside.shape, Number.NEGATIVE_INFINITY));

@@ -61,9 +61,22 @@ export function sizeOf(shape: readonly number[]): number {
 export const LOG_2PI = Math.log(2 * Math.PI);
 
 /**
- * A comparison whose result carries no gradient: tfjs registers no gradient for Less/Greater, so a
- * comparison of a tensor on the gradient tape (for `tf.where`) must be cut off from it.
+ * Evaluate `fn` (comparisons, logical ops) on tensors that may be on the gradient tape, with the
+ * result cut off from it: tfjs registers no gradient for Less/Greater/LogicalAnd, so a mask for
+ * `tf.where` built from differentiated tensors must not be recorded.
  */
+export function detached(fn: (...xs: tf.Tensor[]) => tf.Tensor, ...inputs: tf.Tensor[]): tf.Tensor {
+  const f = tf.customGrad((...args: unknown[]) => {
+    const xs = args.slice(0, -1) as tf.Tensor[];
+    (args[args.length - 1] as tf.GradSaveFunc)(xs);
+    return {
+      value: fn(...xs),
+      gradFunc: (_dy: tf.Tensor, saved: tf.Tensor[]) => saved.map((t) => tf.zerosLike(t)),
+    };
+  }) as unknown as (...xs: tf.Tensor[]) => tf.Tensor;
+  return f(...inputs);
+}
+
 const COMPARE = {
   less: tf.less,
   lessEqual: tf.lessEqual,
@@ -71,20 +84,8 @@ const COMPARE = {
   greaterEqual: tf.greaterEqual,
 } as const;
 
-export function detachedCompare(
-  op: 'less' | 'lessEqual' | 'greater' | 'greaterEqual',
-  a: tf.Tensor,
-  b: tf.Tensor | number,
-): tf.Tensor {
-  const bt = typeof b === 'number' ? tf.scalar(b) : b;
-  const f = tf.customGrad((x, y, save) => {
-    (save as tf.GradSaveFunc)([x as tf.Tensor, y as tf.Tensor]);
-    return {
-      value: COMPARE[op](x as tf.Tensor, y as tf.Tensor),
-      gradFunc: (_dy, saved) => [tf.zerosLike(saved[0] as tf.Tensor), tf.zerosLike(saved[1] as tf.Tensor)],
-    };
-  }) as (x: tf.Tensor, y: tf.Tensor) => tf.Tensor;
-  const out = f(a, bt);
-  if (typeof b === 'number') bt.dispose();
-  return out;
+/** `a op b` as a mask carrying no gradient (see `detached`). */
+export function detachedCompare(op: keyof typeof COMPARE, a: tf.Tensor, b: tf.Tensor | number): tf.Tensor {
+  if (typeof b === 'number') return detached((x) => COMPARE[op](x, b), a);
+  return detached((x, y) => COMPARE[op](x as tf.Tensor, y as tf.Tensor), a, b);
 }
