@@ -4,5 +4,6 @@
  */
 import type { AnyExperiment } from '../core/types.js';
 import { e1 } from './e1/index.js';
+import { e2 } from './e2/index.js';
 
-export const EXPERIMENTS: readonly AnyExperiment[] = [e1];
+export const EXPERIMENTS: readonly AnyExperiment[] = [e1, e2];

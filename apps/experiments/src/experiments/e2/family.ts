@@ -118,11 +118,14 @@ export function e2Family(options: E2FamilyOptions): E2Family {
     encoderZ,
     encoderS,
     init(rng: Rng): NamedTensors {
-      const out: NamedTensors = {};
-      const r = rng.split('init');
-      for (const [name, t] of Object.entries(encoderZ.init(r.split('z')))) out[`z/${name}`] = t;
-      for (const [name, t] of Object.entries(encoderS.init(r.split('s')))) out[`s/${name}`] = t;
-      return out;
+      // tidy: keep only the returned parameters, whatever the initializers allocate on the way.
+      return tf.tidy(() => {
+        const out: NamedTensors = {};
+        const r = rng.split('init');
+        for (const [name, t] of Object.entries(encoderZ.init(r.split('z')))) out[`z/${name}`] = t;
+        for (const [name, t] of Object.entries(encoderS.init(r.split('s')))) out[`s/${name}`] = t;
+        return out;
+      });
     },
     outputs,
     q,

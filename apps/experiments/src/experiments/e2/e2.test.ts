@@ -1,0 +1,198 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend } from '@gcvi/runtime';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../cli.js';
+import { ResultsStore } from '../../core/store.js';
+import { parseWithSchema } from '../../core/validate.js';
+import type { E2Run } from './analysis.js';
+import { type E2Config, e2ConfigSchema, planE2, profileSettings } from './config.js';
+import { e2 } from './index.js';
+import { table1 } from './table.js';
+
+/**
+ * The test-command check of issue 5: `reproduce --profile quick --only e2` draws Figure 2 and
+ * Table 1 from tiny runs and writes the summary keys.
+ */
+describe('reproduce --profile quick --only e2', () => {
+  const out = mkdtempSync(join(tmpdir(), 'gcvi-e2-'));
+  const dir = join(out, 'quick');
+  let code = -1;
+  let log = '';
+  const stdout = {
+    write: (s: string) => {
+      log += s;
+      return true;
+    },
+    isTTY: false,
+  } as unknown as NodeJS.WriteStream;
+
+  beforeAll(async () => {
+    code = await main(['reproduce', '--profile', 'quick', '--only', 'e2', '--out', out, '--workers', '0'], {
+      stdout,
+      stderr: stdout,
+    });
+  }, 300_000);
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('exits 0 and runs seeds × objectives × parameterizations', () => {
+    expect(code, log).toBe(0);
+    const store = new ResultsStore(dir);
+    expect(store.list('e2').length).toBe(profileSettings('quick').seeds.length * 4);
+  });
+
+  it('writes Figure 2 (SVG, PNG, CSV) with one density curve per panel', () => {
+    for (const ext of ['svg', 'png', 'csv']) {
+      const f = join(dir, 'figures', `figure-2.${ext}`);
+      expect(existsSync(f), f).toBe(true);
+      expect(statSync(f).size).toBeGreaterThan(100);
+    }
+    const csv = readFileSync(join(dir, 'figures', 'figure-2.csv'), 'utf8')
+      .trim()
+      .split('\n');
+    // 4 panels × 401 grid points of density, plus one row per replicate mode
+    expect(csv.length - 1).toBe(4 * 401 + 4 * profileSettings('quick').seeds.length);
+  });
+
+  it('summary.json has e2.inOrder.<objective>.<param>, e2.replicates and e2.shiftMode lists', () => {
+    const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    const n = profileSettings('quick').seeds.length;
+    expect(s.e2.replicates).toBe(n);
+    for (const o of ['forwardKl', 'elbo']) {
+      for (const p of ['mean', 'natural']) {
+        const share = s.e2.inOrder[o][p];
+        expect(share).toBeGreaterThanOrEqual(0);
+        expect(share).toBeLessThanOrEqual(1);
+        expect(s.e2.shiftMode[o][p]).toHaveLength(n);
+        for (const m of s.e2.shiftMode[o][p]) expect(Number.isFinite(m)).toBe(true);
+      }
+    }
+  });
+
+  it('Table 1 from the stored runs agrees with the summary and renders as CSV and Markdown', () => {
+    const store = new ResultsStore(dir);
+    const runs = store.list('e2').map((id) => store.load('e2', id)) as E2Run[];
+    const [t] = e2.tables(runs);
+    expect(t!.name).toBe('table-1');
+    const lines = t!.csv.trim().split('\n');
+    expect(lines).toHaveLength(5);
+    expect(lines[0]).toMatch(/^objective,parameterization,replicates,in_order,in_order_share,wilson95_low/);
+    expect(t!.markdown).toMatch(/\| ELBO \| natural \|/);
+    expect(t!.markdown).toMatch(/\| L_P \(forward KL\) \| mean \|/);
+    const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    for (const r of table1(runs.map((x) => x.summary))) {
+      const key = r.objective === 'forward-kl' ? 'forwardKl' : 'elbo';
+      expect(r.inOrderShare).toBe(s.e2.inOrder[key][r.parameterization]);
+      expect(r.wilsonLow).toBeLessThanOrEqual(r.inOrderShare);
+      expect(r.wilsonHigh).toBeGreaterThanOrEqual(r.inOrderShare);
+    }
+    // Each run's result: mode of q(Z | X) and the checks computed from it.
+    for (const r of runs) {
+      const res = r.summary as { modeZ: number[]; inOrder: boolean; l1: number; trueZ: number[] };
+      expect(res.modeZ).toHaveLength(5);
+      expect(res.inOrder).toBe(res.modeZ.every((z, k) => k === 0 || z > res.modeZ[k - 1]!));
+      expect(res.l1).toBeCloseTo(
+        res.modeZ.reduce((a, z, k) => a + Math.abs(z - res.trueZ[k]!), 0),
+        6,
+      );
+    }
+  });
+
+  it('a second reproduce skips every finished run', async () => {
+    let log2 = '';
+    const out2 = {
+      write: (s: string) => {
+        log2 += s;
+        return true;
+      },
+      isTTY: false,
+    } as unknown as NodeJS.WriteStream;
+    const c = await main(
+      ['reproduce', '--profile', 'quick', '--only', 'e2', '--out', out, '--workers', '0'],
+      {
+        stdout: out2,
+        stderr: out2,
+      },
+    );
+    expect(c, log2).toBe(0);
+    expect(log2).toMatch(/8 finished \(skipped\)/);
+  }, 120_000);
+});
+
+describe('E2 runs', () => {
+  beforeAll(async () => {
+    await initBackend();
+  });
+
+  it('plans ≥ 20 replicates per cell in the default profile, the paper config in the paper profile', () => {
+    const d = planE2('default');
+    for (const o of ['forward-kl', 'elbo']) {
+      for (const p of ['mean', 'natural']) {
+        expect(d.filter((c) => c.objective === o && c.parameterization === p).length).toBeGreaterThanOrEqual(
+          20,
+        );
+      }
+    }
+    const paper = planE2('paper');
+    expect(paper).toHaveLength(400);
+    expect(paper[0]).toMatchObject({
+      nPoints: 1000,
+      steps: 50_000,
+      lr: 1e-3,
+      lrEvery: 500,
+      K: 100,
+      width: 64,
+      heads: 4,
+    });
+    expect(e2.deviations('paper')).toHaveLength(1); // only the ELBO weighting note
+  });
+
+  it('rejects a bad config naming the field', () => {
+    const bad = { ...planE2('quick')[0]!, heads: 3 };
+    expect(() => parseWithSchema(e2ConfigSchema, bad, 'e2.config')).toThrow(/e2\.config\.heads/);
+    expect(() =>
+      parseWithSchema(e2ConfigSchema, { ...bad, heads: 4, objective: 'iwbo' }, 'e2.config'),
+    ).toThrow(/objective/);
+  });
+
+  it('a numerically failing replicate is recorded by seed and reported in Table 1 beside the others', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'gcvi-e2-fail-'));
+    try {
+      const store = new ResultsStore(out);
+      // The observed data at 1e38 overflows the ELBO's log-joint: every step is non-finite.
+      const config: E2Config = {
+        ...planE2('quick').find((c) => c.objective === 'elbo')!,
+        trueShift: 1e38,
+        steps: 60,
+      };
+      const handle = store.open('e2', 'failing', config);
+      const before = tf.memory().numTensors;
+      const outcome = await e2.run(config, {
+        id: 'failing',
+        store: handle,
+        progress: () => {},
+        log: () => {},
+      });
+      expect(outcome).toMatchObject({ failed: true, seed: config.seed, objective: 'elbo' });
+      expect((outcome as { error: string }).error).toMatch(/non-finite|finite/);
+      expect(tf.memory().numTensors).toBe(before);
+      const good = {
+        seed: 7,
+        objective: 'elbo' as const,
+        parameterization: config.parameterization,
+        modeZ: [1, 2, 3, 4, 5],
+        inOrder: true,
+        matched: true,
+        l1: 1,
+      };
+      const rows = table1([outcome, good as never]);
+      const row = rows.find((r) => r.objective === 'elbo' && r.parameterization === config.parameterization)!;
+      expect(row.n).toBe(1);
+      expect(row.failedSeeds).toEqual([config.seed]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
