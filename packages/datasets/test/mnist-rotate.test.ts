@@ -124,3 +124,29 @@ describe('rotateImages', () => {
     tf.dispose([bad, x]);
   });
 });
+
+describe('rotateImages gradient in the images', () => {
+  beforeAll(async () => {
+    await initBackend();
+  });
+
+  it('d/dimages of Σ w·rotate(img, θ) is the transpose of the bilinear map (float64 reference)', () => {
+    const x = tf.tensor3d(Float32Array.from(img), [1, H, W]);
+    const w = tf.tensor3d(Float32Array.from(wts), [1, H, W]);
+    const a = rad(260);
+    const g = tf.tidy(() =>
+      tf
+        .grad((im: tf.Tensor) => tf.sum(tf.mul(rotateImages(im, a), w)))(x)
+        .dataSync(),
+    );
+    // Column p of the linear map: rotate the unit image e_p; the gradient is Σ_q w_q R[q, p].
+    for (const p of [0, 27, 100, 203, 406, 783]) {
+      const e = new Float64Array(H * W);
+      e[p] = 1;
+      const col = rotateImageReference(e, a, H, W);
+      const want = col.reduce((s, v, q) => s + v * (wts[q] as number), 0);
+      expect(Math.abs((g[p] as number) - want)).toBeLessThan(1e-4 * (1 + Math.abs(want)));
+    }
+    tf.dispose([x, w]);
+  });
+});

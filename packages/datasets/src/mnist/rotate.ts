@@ -82,8 +82,7 @@ export function rotateFlatMany(images: tf.Tensor, angles: tf.Tensor, h: number, 
     const wx = tf.reshape(tf.sub(px, tf.tensor2d(fx, [k, m])), [k, 1, m]);
     const wy = tf.reshape(tf.sub(py, tf.tensor2d(fy, [k, m])), [k, 1, m]);
     // gather → [N, K*m] → [K, N, m]
-    const g = (a: Int32Array) =>
-      tf.transpose(tf.reshape(tf.gather(images, tf.tensor1d(a, 'int32'), 1), [n, k, m]), [1, 0, 2]);
+    const g = (a: Int32Array) => tf.transpose(tf.reshape(gatherColumns(images, a), [n, k, m]), [1, 0, 2]);
     const wx0 = tf.sub(1, wx);
     const wy0 = tf.sub(1, wy);
     return tf.addN([
@@ -93,6 +92,24 @@ export function rotateFlatMany(images: tf.Tensor, angles: tf.Tensor, h: number, 
       tf.mul(g(i11), tf.mul(wy, wx)),
     ]) as tf.Tensor3D;
   });
+}
+
+/**
+ * `tf.gather(x, idx, 1)` for fixed indices, with its gradient as a scatter-add (`scatterND` sums
+ * duplicates) instead of tfjs's `UnsortedSegmentSum`, which the wasm backend lacks.
+ */
+function gatherColumns(x: tf.Tensor, idx: Int32Array): tf.Tensor {
+  const [rows, cols] = x.shape as [number, number];
+  const op = tf.customGrad((input: tf.Tensor) => ({
+    value: tf.gather(input, tf.tensor1d(idx, 'int32'), 1),
+    gradFunc: (dy: tf.Tensor) =>
+      tf.tidy(() =>
+        tf.transpose(
+          tf.scatterND(tf.tensor2d(idx, [idx.length, 1], 'int32'), tf.transpose(dy), [cols, rows]),
+        ),
+      ),
+  }));
+  return op(x);
 }
 
 function pixelGrid(h: number, w: number): { xn: tf.Tensor1D; yn: tf.Tensor1D } {
