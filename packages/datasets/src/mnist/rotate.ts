@@ -100,8 +100,8 @@ export function rotateFlatMany(images: tf.Tensor, angles: tf.Tensor, h: number, 
  */
 function gatherColumns(x: tf.Tensor, idx: Int32Array): tf.Tensor {
   const [rows, cols] = x.shape as [number, number];
-  const op = tf.customGrad((input: tf.Tensor) => ({
-    value: tf.gather(input, tf.tensor1d(idx, 'int32'), 1),
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: tf.gather(args[0] as tf.Tensor, tf.tensor1d(idx, 'int32'), 1),
     gradFunc: (dy: tf.Tensor) =>
       tf.tidy(() =>
         tf.transpose(
