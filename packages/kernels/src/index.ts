@@ -1,10 +1,18 @@
 // @gcvi/runtime loads @tensorflow/tfjs (gradients, chained ops) before any kernel is registered.
 import '@gcvi/runtime';
 import { registerFusedAdam } from './adam.js';
+import { registerFusedAttention } from './attention.js';
 import { registerFusedDense } from './fused_dense.js';
 import { registerVonMisesNll } from './von_mises_nll.js';
 
 export { type AdamConfig, FusedAdam, FusedAdamStep } from './adam.js';
+export {
+  attentionPlain,
+  FusedAttention,
+  FusedAttentionGrad,
+  fusedAttention,
+  registerFusedAttention,
+} from './attention.js';
 export {
   FusedNtkDense,
   type FusedNtkDenseAttrs,
@@ -29,3 +37,4 @@ export { setSimdEnabled } from './wasm/simd.js';
 registerFusedDense();
 registerVonMisesNll();
 registerFusedAdam();
+registerFusedAttention();
