@@ -1,0 +1,164 @@
+import { z } from 'zod';
+import type { ProfileName } from '../../core/types.js';
+import { generatorConfigSchema, generatorSourceFromEnv } from './generator.js';
+
+export const E3_METHODS = ['forwardKl', 'iwbo'] as const;
+export type E3Method = (typeof E3_METHODS)[number];
+
+/**
+ * One E3 run: one method from one initialization. `forwardKl` (L_P) trains the set-averaged angle
+ * encoder on simulated sets with the target angle shifted by `initDeg` (the "initialization" is
+ * that offset; the estimate is corrected by it). `iwbo` fits θ as a model parameter started at
+ * `initDeg`, with a per-image Gaussian encoder for z and K importance particles.
+ */
+export const e3ConfigSchema = z
+  .object({
+    method: z.enum(E3_METHODS),
+    initDeg: z.number().min(0).lt(360),
+    generator: generatorConfigSchema,
+    /** Images of the fixed observed set (true angle 260°). */
+    observedImages: z.number().int().min(1),
+    /** Images per simulated set (L_P). */
+    setImages: z.number().int().min(1),
+    noiseSd: z.number().positive(),
+    steps: z.number().int().min(1),
+    lr: z.number().positive(),
+    /** IWBO: importance particles per image and images per minibatch. */
+    particles: z.number().int().min(1),
+    minibatch: z.number().int().min(1),
+    /** Record the angle estimate every this many steps. */
+    evalEvery: z.number().int().min(1),
+    seed: z.number().int().nonnegative(),
+    /** Seed of the fixed observed set (shared by every run). */
+    dataSeed: z.number().int().nonnegative(),
+    checkpointEvery: z.number().int().min(1),
+  })
+  .strict()
+  .refine((c) => c.minibatch <= c.observedImages, {
+    message: 'minibatch must be ≤ observedImages',
+    path: ['minibatch'],
+  });
+
+export type E3Config = z.infer<typeof e3ConfigSchema>;
+
+export const INITS_DEG = Array.from({ length: 12 }, (_, k) => 30 * k);
+
+type Shared = Omit<E3Config, 'method' | 'initDeg' | 'steps' | 'lr' | 'generator'> & {
+  generator: Omit<E3Config['generator'], 'source'>;
+  lp: { steps: number; lr: number };
+  iwbo: { steps: number; lr: number };
+  inits: number[];
+};
+
+/** DESIGN §2 E3. */
+export const PAPER: Shared = {
+  generator: {
+    trainSteps: 10_000,
+    trainBatchSize: 128,
+    trainImages: 60_000,
+    hidden: 256,
+    learningRate: 1e-3,
+    seed: 0,
+  },
+  observedImages: 1000,
+  setImages: 1000,
+  noiseSd: 0.01,
+  lp: { steps: 100_000, lr: 1e-4 },
+  iwbo: { steps: 5000, lr: 1e-2 },
+  particles: 1000,
+  minibatch: 32,
+  evalEvery: 100,
+  seed: 0,
+  dataSeed: 1,
+  checkpointEvery: 5000,
+  inits: INITS_DEG,
+};
+
+export const PROFILE_SETTINGS: Record<ProfileName, Partial<Shared>> = {
+  quick: {
+    generator: {
+      trainSteps: 30,
+      trainBatchSize: 32,
+      trainImages: 2000,
+      hidden: 32,
+      learningRate: 1e-3,
+      seed: 0,
+    },
+    observedImages: 100,
+    setImages: 8,
+    lp: { steps: 12, lr: 1e-3 },
+    iwbo: { steps: 6, lr: 1e-2 },
+    particles: 4,
+    minibatch: 8,
+    evalEvery: 3,
+    checkpointEvery: 6,
+    inits: [0, 90, 180, 270],
+  },
+  default: {
+    generator: {
+      trainSteps: 3000,
+      trainBatchSize: 64,
+      trainImages: 60_000,
+      hidden: 256,
+      learningRate: 1e-3,
+      seed: 0,
+    },
+    observedImages: 1000,
+    setImages: 50,
+    lp: { steps: 1500, lr: 1e-3 },
+    iwbo: { steps: 300, lr: 1e-2 },
+    particles: 16,
+    minibatch: 32,
+    evalEvery: 25,
+    checkpointEvery: 500,
+  },
+  paper: {},
+};
+
+export function e3Settings(profile: ProfileName): Shared {
+  return { ...PAPER, ...PROFILE_SETTINGS[profile] };
+}
+
+export function e3Plan(profile: ProfileName): E3Config[] {
+  const { lp, iwbo, inits, generator, ...rest } = e3Settings(profile);
+  const gen = { ...generator, source: generatorSourceFromEnv() };
+  return E3_METHODS.flatMap((method) =>
+    inits.map((initDeg) => ({
+      ...rest,
+      method,
+      initDeg,
+      generator: gen,
+      steps: method === 'forwardKl' ? lp.steps : iwbo.steps,
+      lr: method === 'forwardKl' ? lp.lr : iwbo.lr,
+    })),
+  );
+}
+
+export function e3Deviations(profile: ProfileName): string[] {
+  const s = e3Settings(profile);
+  const out: string[] = [
+    'Generator: trained here as a VAE decoder on MNIST (the paper used a pretrained generator; `--generator <checkpoint>` loads it instead).',
+  ];
+  if (profile === 'paper') return out;
+  const P = PAPER;
+  if (s.inits.length !== 12)
+    out.push(`Initializations ${s.inits.join(', ')}° instead of the 12 of 0°, 30°, …, 330°.`);
+  if (s.generator.trainSteps !== P.generator.trainSteps || s.generator.hidden !== P.generator.hidden)
+    out.push(
+      `Generator training: ${s.generator.trainSteps} steps of batch ${s.generator.trainBatchSize} on ${s.generator.trainImages} images, hidden width ${s.generator.hidden}.`,
+    );
+  if (s.observedImages !== P.observedImages)
+    out.push(`Observed set of ${s.observedImages} images instead of ${P.observedImages}.`);
+  if (s.setImages !== P.setImages)
+    out.push(`L_P trained on simulated sets of ${s.setImages} images instead of ${P.setImages}.`);
+  if (s.lp.steps !== P.lp.steps)
+    out.push(`L_P: ${s.lp.steps} steps instead of ${P.lp.steps.toLocaleString('en')}.`);
+  if (s.lp.lr !== P.lp.lr)
+    out.push(`L_P: learning rate ${s.lp.lr} instead of ${P.lp.lr} (DESIGN calibration).`);
+  if (s.iwbo.steps !== P.iwbo.steps)
+    out.push(`IWBO: ${s.iwbo.steps} steps instead of ${P.iwbo.steps.toLocaleString('en')}.`);
+  if (s.particles !== P.particles) out.push(`IWBO: K = ${s.particles} particles instead of ${P.particles}.`);
+  if (s.minibatch !== P.minibatch)
+    out.push(`IWBO: minibatches of ${s.minibatch} images instead of ${P.minibatch}.`);
+  return out;
+}

@@ -1,0 +1,79 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ReproduceResult, reproduce } from '../../core/reproduce.js';
+import { angleDiffDeg, distinctEndpoints, e3, e3Plan } from './index.js';
+
+describe('e3 helpers', () => {
+  it('angle differences wrap around the circle; endpoints cluster on the circle', () => {
+    expect(angleDiffDeg(355, 5)).toBeCloseTo(-10, 12);
+    expect(angleDiffDeg(5, 355)).toBeCloseTo(10, 12);
+    expect(angleDiffDeg(260, 80)).toBeCloseTo(180, 12);
+    expect(distinctEndpoints([1, 359, 5])).toBe(1);
+    expect(distinctEndpoints([0, 90, 95, 180])).toBe(3);
+    expect(distinctEndpoints([])).toBe(0);
+  });
+
+  it('plans 12 L_P offsets and 12 IWBO inits by default; bad configs name the field', () => {
+    const plan = e3Plan('default');
+    expect(plan.length).toBe(24);
+    expect(plan.filter((c) => c.method === 'forwardKl').map((c) => c.initDeg)).toEqual([
+      0, 30, 60, 90, 120, 150, 180, 210, 240, 270, 300, 330,
+    ]);
+    for (const c of plan) expect(e3.configSchema.safeParse(c).success).toBe(true);
+    const bad = e3.configSchema.safeParse({ ...plan[0], minibatch: 5000 });
+    expect(bad.success).toBe(false);
+    expect(JSON.stringify(bad.error?.issues[0]?.path)).toContain('minibatch');
+  });
+});
+
+/** Quick profile end to end in this process: Figures 3–6 from tiny runs, summary keys. */
+describe('reproduce --profile quick --only e3', () => {
+  const out = mkdtempSync(join(tmpdir(), 'gcvi-e3-'));
+  let res: ReproduceResult;
+  let log = '';
+  beforeAll(async () => {
+    res = await reproduce({
+      profile: 'quick',
+      out,
+      workers: 0,
+      experiments: [e3],
+      progress: 'none',
+      stdout: { write: (s: string) => ((log += s), true) } as unknown as NodeJS.WritableStream,
+    });
+  }, 600_000);
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('finishes every run and draws Figures 3–6', () => {
+    expect(
+      res.failed.map((f) => String((f as { error?: unknown }).error)),
+      log,
+    ).toEqual([]);
+    for (const name of ['figure-3', 'figure-4', 'figure-5', 'figure-6']) {
+      for (const ext of ['svg', 'png', 'csv']) {
+        const f = join(res.dir, 'figures', `${name}.${ext}`);
+        expect(existsSync(f), f).toBe(true);
+        expect(statSync(f).size, f).toBeGreaterThan(100);
+      }
+    }
+  });
+
+  it('summary.json has e3.finalAngleDeg.<method>.<init> in [0, 360) and e3.trueAngleDeg = 260', () => {
+    const s = JSON.parse(readFileSync(res.summaryFile, 'utf8')) as { e3: Record<string, unknown> };
+    const e = (s.e3 ??
+      (s as unknown as { experiments: Record<string, Record<string, unknown>> }).experiments?.e3) as {
+      trueAngleDeg: number;
+      finalAngleDeg: Record<string, Record<string, number>>;
+    };
+    expect(e.trueAngleDeg).toBe(260);
+    for (const m of ['forwardKl', 'iwbo']) {
+      for (const init of ['0', '90', '180', '270']) {
+        const v = e.finalAngleDeg[m]?.[init] as number;
+        expect(Number.isFinite(v), `${m}.${init}`).toBe(true);
+        expect(v).toBeGreaterThanOrEqual(0);
+        expect(v).toBeLessThan(360);
+      }
+    }
+  });
+});

@@ -1,0 +1,230 @@
+import { existsSync } from 'node:fs';
+import { E3_TRUE_ANGLE, type RotatedMnistModel, rotatedMnistModel, rotateFlat } from '@gcvi/datasets';
+import { Independent, Normal, VonMises } from '@gcvi/distributions';
+import { mnistAngleEncoder, mnistLatentEncoder, type NamedTensors } from '@gcvi/encoders';
+import {
+  adam,
+  type FitCallbacks,
+  fit,
+  forwardKl,
+  iwbo,
+  type Params,
+  type Problem,
+  readCheckpoint,
+} from '@gcvi/objectives';
+import { createRng, type Rng } from '@gcvi/runtime';
+import * as tf from '@tensorflow/tfjs-core';
+import type { RunContext } from '../../core/types.js';
+import type { E3Config } from './config.js';
+import { generatorCacheDir, type ResolvedGenerator, resolveGenerator } from './generator.js';
+
+const TWO_PI = 2 * Math.PI;
+export const wrap2pi = (a: number) => ((a % TWO_PI) + TWO_PI) % TWO_PI;
+export const toDeg = (a: number) => (a * 180) / Math.PI;
+
+/** What one E3 run returns. */
+export interface E3RunSummary {
+  readonly method: E3Config['method'];
+  readonly initDeg: number;
+  /** Final estimate of the angle in degrees in [0, 360), offset-corrected for L_P. */
+  readonly finalAngleDeg: number;
+  readonly trueAngleDeg: number;
+  readonly steps: number;
+  readonly skippedSteps: number;
+  readonly trainSeconds: number;
+  readonly msPerStep: number;
+  readonly generator: string;
+  readonly generatorTrainSeconds: number;
+  /** First 100 observed images, 0..255 bytes in base64 (Figure 3); only in the L_P run from 0°. */
+  readonly observedGrid?: string;
+}
+
+/** The fixed observed set: the first `observedImages` of a set drawn at 260° from `dataSeed`. */
+export function observedSet(model: RotatedMnistModel, dataSeed: number) {
+  return model.observedSet(createRng(dataSeed).split('e3/observed'));
+}
+
+function variables(p: NamedTensors): Record<string, tf.Variable> {
+  const out: Record<string, tf.Variable> = {};
+  for (const [k, v] of Object.entries(p)) {
+    out[k] = tf.variable(v, true);
+    v.dispose();
+  }
+  return out;
+}
+
+/** L_P problem: one simulated set per pair, target θ + offset (wrapped). */
+export function lpProblem(model: RotatedMnistModel, setImages: number, offset: number): Problem {
+  return {
+    simulate(n, rng) {
+      const thetas: number[] = [];
+      const xs: tf.Tensor[] = [];
+      for (let j = 0; j < n; j++) {
+        const s = model.simulate(rng as Rng, { nImages: setImages });
+        thetas.push(wrap2pi(s.theta + offset));
+        xs.push(s.x);
+        s.z.dispose();
+      }
+      const x = tf.stack(xs);
+      tf.dispose(xs);
+      return { theta: tf.tensor1d(thetas), x };
+    },
+  };
+}
+
+/** The angle (radians) of the mode of q(θ | x) for one set x `[1, n, 28, 28]`. */
+function lpMode(apply: (p: NamedTensors, x: tf.Tensor) => tf.Tensor, params: Params, x: tf.Tensor): number {
+  return tf.tidy(() => {
+    const eta = apply(params as NamedTensors, x).dataSync();
+    return Math.atan2(eta[1] as number, eta[0] as number);
+  });
+}
+
+export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSummary> {
+  const gen: ResolvedGenerator = await resolveGenerator(
+    config.generator,
+    generatorCacheDir(ctx.store.dir),
+    ctx.log,
+  );
+  const model = rotatedMnistModel({
+    generator: gen.params,
+    nImages: config.observedImages,
+    noiseSd: config.noiseSd,
+  });
+  const obs = observedSet(model, config.dataSeed);
+  const root = createRng(config.seed).split(`e3/${config.method}/${config.initDeg}`);
+  const offset = (config.initDeg * Math.PI) / 180;
+  const store = ctx.store;
+  const ckpt = store.file('checkpoint.bin');
+  const resumeStep = existsSync(ckpt) ? (await readCheckpoint(ckpt)).state.step : -1;
+  store.retainMetrics((r) => r.step <= resumeStep);
+  const record = (step: number, angleRad: number) =>
+    store.appendMetrics([{ kind: 'angle', step, angleDeg: toDeg(wrap2pi(angleRad)) }]);
+  const progress = (p: { step: number; loss: number }) =>
+    ctx.progress({ step: p.step, total: config.steps, loss: p.loss, phase: config.method });
+  let finalAngle = Number.NaN;
+  let skipped = 0;
+  const t0 = performance.now();
+  let observedGrid: string | undefined;
+  try {
+    if (config.method === 'forwardKl' && config.initDeg === 0) {
+      const px = tf.tidy(() =>
+        tf.slice(obs.x, [0, 0, 0], [Math.min(100, config.observedImages), 28, 28]).dataSync(),
+      );
+      observedGrid = Buffer.from(
+        Uint8Array.from(px, (v) => Math.round(255 * Math.min(1, Math.max(0, v)))),
+      ).toString('base64');
+    }
+    if (config.method === 'forwardKl') {
+      const enc = mnistAngleEncoder();
+      const vars = variables(enc.init(root.split('init')));
+      const xObs = tf.expandDims(obs.x, 0);
+      const estimate = (params: Params) => lpMode(enc.apply, params, xObs) - offset;
+      const callbacks: FitCallbacks = {
+        every: [{ every: config.evalEvery, atStart: true, fn: (i) => record(i.step, estimate(i.params)) }],
+        progressEvery: Math.max(1, Math.min(50, config.evalEvery)),
+        onProgress: progress,
+      };
+      try {
+        const res = await fit({
+          params: vars,
+          variational: (params, x) =>
+            VonMises.fromNatural(enc.apply(params as NamedTensors, x), { validateArgs: false }),
+          objective: forwardKl,
+          problem: lpProblem(model, config.setImages, offset),
+          optimizer: adam({ lr: config.lr }),
+          steps: config.steps,
+          batchSize: 1,
+          rng: root.split('train'),
+          callbacks,
+          checkpoint: { path: ckpt, every: config.checkpointEvery, meta: { run: ctx.id } },
+          resume: true,
+        });
+        skipped = res.skippedSteps;
+        finalAngle = estimate(res.params);
+      } finally {
+        xObs.dispose();
+        for (const v of Object.values(vars)) v.dispose();
+      }
+    } else {
+      const enc = mnistLatentEncoder();
+      const d = model.latentDim;
+      const vars: Record<string, tf.Variable> = {
+        ...variables(enc.init(root.split('init'))),
+        theta: tf.variable(tf.scalar(offset), true, `e3-theta-${ctx.id}`),
+      };
+      const theta = vars.theta as tf.Variable;
+      const problem: Problem = {
+        observed: obs.x,
+        logJoint(zs, x) {
+          return tf.tidy(() => {
+            const [K, B] = zs.shape as [number, number, number];
+            const imgs = model.images(tf.reshape(zs, [K * B, d])); // [K*B, 28, 28]
+            const rot = tf.reshape(rotateFlat(tf.reshape(imgs, [K * B, 784]), theta, 28, 28), [K, B, 784]);
+            const r = tf.div(tf.sub(tf.reshape(x, [1, B, 784]), rot), config.noiseSd);
+            const logLik = tf.add(
+              tf.mul(-0.5, tf.sum(tf.square(r), 2)),
+              784 * (-0.5 * Math.log(TWO_PI) - Math.log(config.noiseSd)),
+            );
+            const logPrior = tf.mul(-0.5, tf.add(tf.sum(tf.square(zs), 2), d * Math.log(TWO_PI)));
+            return tf.add(logLik, logPrior); // [K, B]
+          });
+        },
+      };
+      const callbacks: FitCallbacks = {
+        every: [
+          {
+            every: config.evalEvery,
+            atStart: true,
+            fn: (i) => record(i.step, theta.dataSync()[0] as number),
+          },
+        ],
+        progressEvery: Math.max(1, Math.min(50, config.evalEvery)),
+        onProgress: progress,
+      };
+      try {
+        const res = await fit({
+          params: vars,
+          variational: (params, x) => {
+            const out = enc.apply(params as NamedTensors, x);
+            const B = out.shape[0] as number;
+            const mean = tf.slice(out, [0, 0], [B, d]);
+            const sd = tf.exp(tf.clipByValue(tf.slice(out, [0, d], [B, d]), -12, 3));
+            return new Independent(new Normal(mean, sd, { validateArgs: false }), 1);
+          },
+          objective: iwbo,
+          objectiveOptions: { K: config.particles },
+          problem,
+          optimizer: adam({ lr: config.lr }),
+          steps: config.steps,
+          batchSize: config.minibatch,
+          rng: root.split('train'),
+          callbacks,
+          checkpoint: { path: ckpt, every: config.checkpointEvery, meta: { run: ctx.id } },
+          resume: true,
+        });
+        skipped = res.skippedSteps;
+        finalAngle = (res.params.theta as tf.Variable).dataSync()[0] as number;
+      } finally {
+        for (const v of Object.values(vars)) v.dispose();
+      }
+    }
+    if (config.steps % config.evalEvery !== 0 && resumeStep < config.steps) record(config.steps, finalAngle);
+  } finally {
+    tf.dispose([obs.x, obs.z, ...Object.values(gen.params)]);
+  }
+  const trainSeconds = (performance.now() - t0) / 1000;
+  return {
+    method: config.method,
+    initDeg: config.initDeg,
+    finalAngleDeg: toDeg(wrap2pi(finalAngle)),
+    trueAngleDeg: toDeg(E3_TRUE_ANGLE),
+    steps: config.steps,
+    skippedSteps: skipped,
+    trainSeconds,
+    msPerStep: (1000 * trainSeconds) / Math.max(1, config.steps - Math.max(0, resumeStep)),
+    generator: gen.description,
+    generatorTrainSeconds: gen.trainSeconds,
+    ...(observedGrid ? { observedGrid } : {}),
+  };
+}
