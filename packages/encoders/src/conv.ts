@@ -4,38 +4,19 @@ import * as tf from '@tensorflow/tfjs-core';
 /**
  * im2col patches of an NHWC batch for a `kh×kw` 'valid' convolution with stride `s`:
  * `[N, H, W, C]` → `[N·Ho·Wo, kh·kw·C]`, column index (ky·kw + kx)·C + c (the row-major order of
- * a `[kh, kw, C, Co]` filter). Built from pad / slice / reshape only, so it is differentiable to
- * any order on every backend.
+ * a `[kh, kw, C, Co]` filter). Computed as a convolution with a constant one-hot filter, so it
+ * runs on the backend's fast conv kernel and is differentiable (in x) to any order.
  */
 export function patches(x: tf.Tensor4D, kh: number, kw: number, s: number): tf.Tensor2D {
   const [n, h, w, c] = x.shape;
   const ho = Math.floor((h - kh) / s) + 1;
   const wo = Math.floor((w - kw) / s) + 1;
+  const k = kh * kw * c;
+  const eye = new Float32Array(k * k);
+  for (let i = 0; i < k; i++) eye[i * k + i] = 1; // [ky, kx, c] row i → column i
   return tf.tidy(() => {
-    // Pad so that every offset can take s·Ho rows (the extra rows are never selected).
-    const hp = Math.max(h, kh - 1 + s * ho);
-    const wp = Math.max(w, kw - 1 + s * wo);
-    const xp =
-      hp > h || wp > w
-        ? tf.pad(x, [
-            [0, 0],
-            [0, hp - h],
-            [0, wp - w],
-            [0, 0],
-          ])
-        : x;
-    const cols: tf.Tensor[] = [];
-    for (let ky = 0; ky < kh; ky++) {
-      let rows: tf.Tensor = tf.slice(xp, [0, ky, 0, 0], [n, s * ho, wp, c]);
-      if (s > 1) rows = tf.slice(tf.reshape(rows, [n, ho, s, wp, c]), [0, 0, 0, 0, 0], [n, ho, 1, wp, c]);
-      rows = tf.reshape(rows, [n, ho, wp, c]);
-      for (let kx = 0; kx < kw; kx++) {
-        let p: tf.Tensor = tf.slice(rows, [0, 0, kx, 0], [n, ho, s * wo, c]);
-        if (s > 1) p = tf.slice(tf.reshape(p, [n, ho, wo, s, c]), [0, 0, 0, 0, 0], [n, ho, wo, 1, c]);
-        cols.push(tf.reshape(p, [n * ho * wo, c]));
-      }
-    }
-    return tf.concat(cols, 1) as tf.Tensor2D;
+    const filter = tf.tensor4d(eye, [kh, kw, c, k]);
+    return tf.reshape(tf.conv2d(x, filter, s, 'valid'), [n * ho * wo, k]) as tf.Tensor2D;
   });
 }
 
