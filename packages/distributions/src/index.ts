@@ -20,12 +20,15 @@ export {
   i1OverI0DerivNumber,
   i1OverI0Number,
   i1OverI0OverKappa,
+  i1OverI0OverKappaNumber,
   logI0,
   logI0e,
   logI0eNumber,
   logI0Number,
   logI0OfSquare,
   oneMinusI1OverI0Number,
+  type SpecialFunctionMode,
+  setSpecialFunctionMode,
 } from './special.js';
 export type { Distribution, DistributionOptions, ExponentialFamily, SampleStream } from './types.js';
 export { Uniform } from './uniform.js';

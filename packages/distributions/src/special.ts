@@ -12,6 +12,8 @@
  * Gradients are registered with `tf.customGrad`: d/dκ log I0 = I1/I0, d/dκ (I1/I0) = 1 − (I1/I0)/κ −
  * (I1/I0)² (evaluated from the series where the formula would cancel).
  */
+
+import { ConfigError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { detachedCompare } from './util.js';
 
@@ -130,25 +132,66 @@ function ratioDerivRaw(k: tf.Tensor): tf.Tensor {
   return tf.where(p.small, small, large);
 }
 
+/**
+ * Where the special functions run. `tensor`: as tfjs ops (the branches above; about a hundred small
+ * kernels per call). `host`: read the argument, evaluate the float64 plain-number versions below in
+ * JS and upload the float32 result (one synchronous read; on the cpu, wasm and tensorflow backends
+ * the data already lives in host memory, so this is far cheaper for the small batches of a training
+ * step and more accurate). `auto` (default): `host` on cpu/wasm/tensorflow, `tensor` elsewhere.
+ */
+export type SpecialFunctionMode = 'auto' | 'host' | 'tensor';
+let mode: SpecialFunctionMode = 'auto';
+
+/** Choose where log I0 and I1/I0 are evaluated (see `SpecialFunctionMode`); returns the previous mode. */
+export function setSpecialFunctionMode(m: SpecialFunctionMode): SpecialFunctionMode {
+  if (m !== 'auto' && m !== 'host' && m !== 'tensor') {
+    throw new ConfigError('mode', `must be 'auto', 'host' or 'tensor', got ${String(m)}`);
+  }
+  const prev = mode;
+  mode = m;
+  return prev;
+}
+
+const HOST_BACKENDS = new Set(['cpu', 'wasm', 'tensorflow']);
+export function onHost(): boolean {
+  if (mode !== 'auto') return mode === 'host';
+  return HOST_BACKENDS.has(tf.getBackend());
+}
+
+/** Apply a float64 function elementwise on the host; float32 result of the same shape. */
+export function hostMap(x: tf.Tensor, f: (v: number) => number): tf.Tensor {
+  const d = x.dataSync();
+  const out = new Float32Array(d.length);
+  for (let i = 0; i < d.length; i++) out[i] = f(d[i] as number);
+  return tf.tensor(out, x.shape, 'float32');
+}
+
 /** I1(κ)/I0(κ), odd in κ; gradient 1 − r/κ − r². */
 export const i1OverI0: (kappa: tf.Tensor) => tf.Tensor = tf.customGrad((kappa, save) => {
   const k = kappa as tf.Tensor;
   (save as tf.GradSaveFunc)([k]);
-  const value = tf.tidy(() => tf.mul(tf.sign(k), ratioRaw(tf.abs(k))));
+  const value = onHost()
+    ? hostMap(k, i1OverI0Number)
+    : tf.tidy(() => tf.mul(tf.sign(k), ratioRaw(tf.abs(k))));
   return {
     value,
-    gradFunc: (dy, saved) => tf.mul(dy, ratioDerivRaw(tf.abs(saved[0] as tf.Tensor))),
+    gradFunc: (dy, saved) => {
+      const x = saved[0] as tf.Tensor;
+      return tf.tidy(() => tf.mul(dy, onHost() ? hostMap(x, i1OverI0DerivNumber) : ratioDerivRaw(tf.abs(x))));
+    },
   };
 }) as (kappa: tf.Tensor) => tf.Tensor;
 
-/** log I0(κ), even in κ; gradient I1(κ)/I0(κ). Float32-accurate for |κ| up to ~1e30. */
+/** log I0(κ), even in κ; gradient I1(κ)/I0(κ) (itself differentiable). Float32-accurate for any finite κ. */
 export const logI0: (kappa: tf.Tensor) => tf.Tensor = tf.customGrad((kappa, save) => {
   const k = kappa as tf.Tensor;
   (save as tf.GradSaveFunc)([k]);
-  const value = tf.tidy(() => {
-    const a = tf.abs(k);
-    return tf.add(logI0eRaw(a), a);
-  });
+  const value = onHost()
+    ? hostMap(k, logI0Number)
+    : tf.tidy(() => {
+        const a = tf.abs(k);
+        return tf.add(logI0eRaw(a), a);
+      });
   return { value, gradFunc: (dy, saved) => tf.mul(dy, i1OverI0(saved[0] as tf.Tensor)) };
 }) as (kappa: tf.Tensor) => tf.Tensor;
 
@@ -159,12 +202,19 @@ export const logI0: (kappa: tf.Tensor) => tf.Tensor = tf.customGrad((kappa, save
 export const logI0e: (kappa: tf.Tensor) => tf.Tensor = tf.customGrad((kappa, save) => {
   const k = kappa as tf.Tensor;
   (save as tf.GradSaveFunc)([k]);
-  const value = tf.tidy(() => logI0eRaw(tf.abs(k)));
+  const value = onHost() ? hostMap(k, logI0eNumber) : tf.tidy(() => logI0eRaw(tf.abs(k)));
   return {
     value,
     gradFunc: (dy, saved) => {
       const s = saved[0] as tf.Tensor;
-      return tf.mul(dy, tf.neg(tf.mul(tf.sign(s), oneMinusRatioRaw(tf.abs(s)))));
+      return tf.tidy(() =>
+        tf.mul(
+          dy,
+          onHost()
+            ? hostMap(s, (v) => -Math.sign(v) * oneMinusI1OverI0Number(v))
+            : tf.neg(tf.mul(tf.sign(s), oneMinusRatioRaw(tf.abs(s)))),
+        ),
+      );
     },
   };
 }) as (kappa: tf.Tensor) => tf.Tensor;
@@ -176,19 +226,31 @@ export const logI0e: (kappa: tf.Tensor) => tf.Tensor = tf.customGrad((kappa, sav
 export const logI0OfSquare: (s: tf.Tensor) => tf.Tensor = tf.customGrad((s, save) => {
   const sq = s as tf.Tensor;
   (save as tf.GradSaveFunc)([sq]);
-  const value = tf.tidy(() => {
-    const k = tf.sqrt(tf.relu(sq));
-    return tf.add(logI0eRaw(k), k);
-  });
+  const value = onHost()
+    ? hostMap(sq, (v) => logI0Number(Math.sqrt(Math.max(v, 0))))
+    : tf.tidy(() => {
+        const k = tf.sqrt(tf.relu(sq));
+        return tf.add(logI0eRaw(k), k);
+      });
   return {
     value,
-    gradFunc: (dy, saved) =>
-      tf.mul(dy, tf.mul(0.5, ratioOverKappaRaw(tf.sqrt(tf.relu(saved[0] as tf.Tensor))))),
+    gradFunc: (dy, saved) => {
+      const x = saved[0] as tf.Tensor;
+      return tf.tidy(() =>
+        tf.mul(
+          dy,
+          onHost()
+            ? hostMap(x, (v) => 0.5 * i1OverI0OverKappaNumber(Math.sqrt(Math.max(v, 0))))
+            : tf.mul(0.5, ratioOverKappaRaw(tf.sqrt(tf.relu(x)))),
+        ),
+      );
+    },
   };
 }) as (s: tf.Tensor) => tf.Tensor;
 
-/** I1(κ)/(κ I0(κ)) for κ ≥ 0 (1/2 at 0). Not differentiated by the library; autodiff of the branches. */
+/** I1(κ)/(κ I0(κ)) (1/2 at 0, even in κ). Not differentiable in host mode. */
 export function i1OverI0OverKappa(kappa: tf.Tensor): tf.Tensor {
+  if (onHost()) return hostMap(kappa, i1OverI0OverKappaNumber);
   return tf.tidy(() => ratioOverKappaRaw(tf.abs(kappa)));
 }
 
@@ -246,6 +308,16 @@ export function i1OverI0Number(kappa: number): number {
     return (Math.sign(kappa) * k * s1) / s0;
   }
   return Math.sign(kappa) * (1 - oneMinusI1OverI0Number(k));
+}
+
+/** I1(κ)/(κ I0(κ)) in float64 (→ 1/2 at κ = 0; even in κ). */
+export function i1OverI0OverKappaNumber(kappa: number): number {
+  const k = Math.abs(kappa);
+  if (k < SPLIT_N) {
+    const [s0, s1] = seriesN(k);
+    return s1 / s0;
+  }
+  return (1 - oneMinusI1OverI0Number(k)) / k;
 }
 
 /** d/dκ (I1/I0) = 1 − (I1/I0)/κ − (I1/I0)² in float64 (even in κ). */

@@ -5,9 +5,13 @@ import {
   i1OverI0DerivNumber,
   i1OverI0Number,
   i1OverI0OverKappa,
+  i1OverI0OverKappaNumber,
   logI0,
   logI0e,
+  logI0eNumber,
+  logI0Number,
   logI0OfSquare,
+  onHost,
 } from './special.js';
 import type { Distribution, DistributionOptions, ExponentialFamily, SampleStream } from './types.js';
 import {
@@ -76,6 +80,20 @@ export class VonMises implements Distribution, ExponentialFamily {
 
   logProb(value: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
+      const th = value.dtype === 'float32' ? value : tf.cast(value, 'float32');
+      if (onHost()) {
+        if (this.eta) {
+          const [e1, e2] = tf.unstack(this.eta, -1) as [tf.Tensor, tf.Tensor];
+          const [b1, b2, bt] = broadcastAll([e1, e2, th]) as [tf.Tensor, tf.Tensor, tf.Tensor];
+          return hostLogProbNatural(b1, b2, bt);
+        }
+        const [bm, bk, bt] = broadcastAll([this.loc, this.concentration, th]) as [
+          tf.Tensor,
+          tf.Tensor,
+          tf.Tensor,
+        ];
+        return hostLogProbLocConc(bm, bk, bt);
+      }
       if (this.eta) {
         const [e1, e2] = tf.unstack(this.eta, -1) as [tf.Tensor, tf.Tensor];
         const c = tf.cos(value);
@@ -188,6 +206,106 @@ export class VonMises implements Distribution, ExponentialFamily {
     this.owned.length = 0;
   }
 }
+
+/** Broadcast tensors to one shape (differentiable; tfjs reduces the gradients back). */
+function broadcastAll(xs: tf.Tensor[]): tf.Tensor[] {
+  let shape: number[] = [];
+  for (const x of xs) shape = broadcastShapes(x.shape, shape, ['value', 'parameters']);
+  return xs.map((x) =>
+    x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i]) ? x : tf.broadcastTo(x, shape),
+  );
+}
+
+/**
+ * Fused host kernels for the two log-densities (one upload forward, one read and three uploads
+ * backward), used when the special functions run on the host: a training step on a small batch
+ * then costs a handful of tfjs kernels instead of a couple of hundred. First derivatives only.
+ */
+const hostLogProbNatural = tf.customGrad((e1, e2, th, save) => {
+  const ins = [e1, e2, th] as tf.Tensor[];
+  (save as tf.GradSaveFunc)(ins);
+  const [a1, a2, t] = ins.map((x) => x.dataSync()) as [Float32Array, Float32Array, Float32Array];
+  const out = new Float32Array(t.length);
+  for (let i = 0; i < t.length; i++) {
+    const x1 = a1[i] as number;
+    const x2 = a2[i] as number;
+    const c = Math.cos(t[i] as number);
+    const s = Math.sin(t[i] as number);
+    const a = x1 * c + x2 * s;
+    const k = Math.hypot(x1, x2);
+    if (k < 1) {
+      out[i] = a - logI0Number(k) - LOG_2PI;
+    } else {
+      const cross = x1 * s - x2 * c;
+      const diff = a > 0 ? (cross * cross) / (k + a) : k - a;
+      out[i] = -diff - logI0eNumber(k) - LOG_2PI;
+    }
+  }
+  return {
+    value: tf.tensor(out, (th as tf.Tensor).shape, 'float32'),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const g = dy.dataSync();
+      const [b1, b2, tt] = saved.map((x) => x.dataSync()) as [Float32Array, Float32Array, Float32Array];
+      const n = tt.length;
+      const o1 = new Float32Array(n);
+      const o2 = new Float32Array(n);
+      const ot = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        const x1 = b1[i] as number;
+        const x2 = b2[i] as number;
+        const c = Math.cos(tt[i] as number);
+        const s = Math.sin(tt[i] as number);
+        const rk = i1OverI0OverKappaNumber(Math.hypot(x1, x2));
+        const gi = g[i] as number;
+        o1[i] = gi * (c - rk * x1);
+        o2[i] = gi * (s - rk * x2);
+        ot[i] = gi * (x2 * c - x1 * s);
+      }
+      const shape = saved[2]!.shape;
+      return [
+        tf.tensor(o1, shape, 'float32'),
+        tf.tensor(o2, shape, 'float32'),
+        tf.tensor(ot, shape, 'float32'),
+      ];
+    },
+  };
+}) as unknown as (e1: tf.Tensor, e2: tf.Tensor, th: tf.Tensor) => tf.Tensor;
+
+const hostLogProbLocConc = tf.customGrad((mu, kappa, th, save) => {
+  const ins = [mu, kappa, th] as tf.Tensor[];
+  (save as tf.GradSaveFunc)(ins);
+  const [m, k, t] = ins.map((x) => x.dataSync()) as [Float32Array, Float32Array, Float32Array];
+  const out = new Float32Array(t.length);
+  for (let i = 0; i < t.length; i++) {
+    const h = Math.sin(0.5 * ((t[i] as number) - (m[i] as number)));
+    out[i] = -2 * (k[i] as number) * h * h - logI0eNumber(k[i] as number) - LOG_2PI;
+  }
+  return {
+    value: tf.tensor(out, (th as tf.Tensor).shape, 'float32'),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const g = dy.dataSync();
+      const [mm, kk, tt] = saved.map((x) => x.dataSync()) as [Float32Array, Float32Array, Float32Array];
+      const n = tt.length;
+      const om = new Float32Array(n);
+      const ok = new Float32Array(n);
+      const ot = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        const d = (tt[i] as number) - (mm[i] as number);
+        const kv = kk[i] as number;
+        const gi = g[i] as number;
+        om[i] = gi * kv * Math.sin(d);
+        ok[i] = gi * (Math.cos(d) - i1OverI0Number(kv));
+        ot[i] = -om[i];
+      }
+      const shape = saved[2]!.shape;
+      return [
+        tf.tensor(om, shape, 'float32'),
+        tf.tensor(ok, shape, 'float32'),
+        tf.tensor(ot, shape, 'float32'),
+      ];
+    },
+  };
+}) as unknown as (mu: tf.Tensor, kappa: tf.Tensor, th: tf.Tensor) => tf.Tensor;
 
 function wrap(theta: number): number {
   const t = theta + Math.PI;

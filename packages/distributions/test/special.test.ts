@@ -6,6 +6,7 @@ import {
   logI0e,
   logI0eNumber,
   logI0Number,
+  setSpecialFunctionMode,
 } from '@gcvi/distributions';
 import { initBackend } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
@@ -69,9 +70,10 @@ function integralReference(k: number): [number, number] {
 
 const KAPPAS = [0, ...Array.from({ length: 121 }, (_, i) => 10 ** (-4 + (8 * i) / 120))];
 
-describe('special functions', () => {
+describe.each(['host', 'tensor'] as const)('special functions (%s mode)', (mode) => {
   beforeAll(async () => {
     await initBackend();
+    setSpecialFunctionMode(mode);
   });
 
   it('the test reference agrees with direct quadrature', () => {

@@ -1,5 +1,6 @@
 import {
   i1OverI0Number,
+  setSpecialFunctionMode,
   VonMises,
   vonMisesLogPartition,
   vonMisesMeanToNatural,
@@ -29,9 +30,10 @@ function refRatio(k: number): number {
   return a1 / a0;
 }
 
-describe('VonMises', () => {
+describe.each(['host', 'tensor'] as const)('VonMises (%s mode)', (mode) => {
   beforeAll(async () => {
     await initBackend();
+    setSpecialFunctionMode(mode);
   });
 
   it('logProb matches the float64 formula, both parameterizations (abs 2e-6·max(1, κ))', () => {
