@@ -26,6 +26,7 @@ export interface PlannedRun {
   readonly task: RunTask;
   readonly status: RunStatus;
   readonly cost: number;
+  readonly steps: number;
 }
 
 /** Validate an experiment's plan for a profile and give each run its id and on-disk status. */
@@ -54,7 +55,8 @@ export function planRuns(
           ...(typeof seed === 'number' || typeof seed === 'string' ? { seed } : {}),
         },
         status: store.status(exp.id, id),
-        cost: exp.cost?.(config) ?? 1,
+        cost: exp.cost?.(config) ?? exp.progressSteps?.(config) ?? 1,
+        steps: exp.progressSteps?.(config) ?? exp.cost?.(config) ?? 1,
       });
     });
   }
@@ -154,7 +156,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
       `${todo.filter((p) => p.status === 'new').length} new`,
   );
   const executor = opts.executor ?? defaultExecutor({ ...opts, experiments: selected }, todo.length);
-  const totalSteps = todo.reduce((s, p) => s + p.cost, 0);
+  const totalSteps = todo.reduce((s, p) => s + p.steps, 0);
   const progress = new ProgressReporter(totalSteps, opts.progress ?? 'auto', out);
   let outcomes: RunOutcome[];
   try {

@@ -75,7 +75,9 @@ export interface ExperimentDefinition<C = unknown, S = Record<string, unknown>> 
   readonly configSchema: z.ZodType<C>;
   /** The runs of a profile (validated with `configSchema` by the pipeline). */
   plan(profile: ProfileName): C[];
-  /** Rough cost of a run in arbitrary units (for ordering: largest first). */
+  /** Total steps a run reports through `ctx.progress` (sizes the progress bars; default `cost`, else 1). */
+  progressSteps?(config: C): number;
+  /** Relative cost of a run, for scheduling the most expensive first (default `progressSteps`, else 1). */
   cost?(config: C): number;
   /** Label of a run for progress bars and the report. */
   label(config: C): string;

@@ -15,7 +15,8 @@ export interface RenderedFigure {
  * (resvg, system fonts, 2× scale). No browser or canvas involved.
  */
 export async function renderVegaLite(spec: Record<string, unknown>, scale = 2): Promise<RenderedFigure> {
-  const vgSpec = compile(spec as unknown as TopLevelSpec).spec;
+  // vega tags data objects with symbols; keep the caller's spec and rows untouched
+  const vgSpec = compile(JSON.parse(JSON.stringify(spec)) as TopLevelSpec).spec;
   const view = new vega.View(vega.parse(vgSpec), { renderer: 'none' });
   try {
     const svg = await view.toSVG();

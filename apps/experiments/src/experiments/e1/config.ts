@@ -73,7 +73,7 @@ export const PROFILE_SETTINGS: Record<ProfileName, Partial<typeof PAPER>> = {
   },
   default: {
     widths: [64, 256, 1024, 4096],
-    steps: 30_000,
+    steps: 20_000,
     evalEvery: 500,
     trackEvery: 500,
     checkpointEvery: 2500,

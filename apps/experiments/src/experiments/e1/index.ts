@@ -18,7 +18,9 @@ export const e1: ExperimentDefinition<E1Config, E1RunSummary> = {
   ],
   configSchema: e1ConfigSchema,
   plan: e1Plan,
-  cost: (c) => 2 * c.steps,
+  progressSteps: (c) => 2 * c.steps,
+  // measured on wasm: a step costs about the same up to width ~1024, then grows with the width
+  cost: (c) => 2 * c.steps * (1 + c.width / 2048),
   label: (c) => `width ${c.width}`,
   run: runE1,
   summarize: (runs) => summarizeE1(runs as E1Run[]),

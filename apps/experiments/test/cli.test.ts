@@ -1,0 +1,108 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main, resolveProfile } from '../src/cli.js';
+import { InlineExecutor } from '../src/index.js';
+import { toyExperiment } from './fixtures/toy.js';
+
+function capture() {
+  let text = '';
+  const stream = {
+    write: (s: string) => {
+      text += s;
+      return true;
+    },
+    isTTY: false,
+  } as unknown as NodeJS.WriteStream;
+  return { stream, text: () => text };
+}
+
+const out = mkdtempSync(join(tmpdir(), 'gcvi-cli-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+async function cli(argv: string[], env: Record<string, string> = {}) {
+  const o = capture();
+  const e = capture();
+  const toy = toyExperiment();
+  const code = await main(argv, {
+    stdout: o.stream,
+    stderr: e.stream,
+    env,
+    experiments: [toy],
+    executor: new InlineExecutor([toy]),
+  });
+  return { code, out: o.text(), err: e.text(), toy };
+}
+
+describe('CLI options', () => {
+  it('profile: option > GCVI_PROFILE > default', () => {
+    expect(resolveProfile(undefined, {})).toBe('default');
+    expect(resolveProfile(undefined, { GCVI_PROFILE: 'quick' })).toBe('quick');
+    expect(resolveProfile('paper', { GCVI_PROFILE: 'quick' })).toBe('paper');
+    expect(() => resolveProfile(undefined, { GCVI_PROFILE: 'fast' })).toThrow(
+      /GCVI_PROFILE: unknown profile 'fast'/,
+    );
+  });
+
+  it.each([
+    [['reproduce', '--profile', 'huge'], /--profile: unknown profile 'huge'/],
+    [['reproduce', '--workers', '-1'], /--workers: must be a non-negative integer/],
+    [['reproduce', '--workers', '1.5'], /--workers/],
+    [['reproduce', '--backend', 'gpu'], /'--backend <name>' argument 'gpu' is invalid/],
+    [['reproduce', '--only', 'e7'], /--only: unknown experiment 'e7'; known: toy/],
+    [['reproduce', '--only', ','], /--only: needs a comma-separated list/],
+    [['reproduce', '--frobnicate'], /unknown option '--frobnicate'/],
+    [['run', 'nope'], /--only: unknown experiment 'nope'/],
+  ])('%j → exit 2 with one message naming the option', async (argv, message) => {
+    const r = await cli(argv as string[]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('list shows the planned runs of the profile from GCVI_PROFILE and their status', async () => {
+    const r = await cli(['list', '--out', out], { GCVI_PROFILE: 'quick' });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^toy {2}Toy running mean/);
+    expect(r.out).toMatch(/ new +toy n 20 seed 1/);
+  });
+
+  it('run <experiment> writes the results; a second run skips; --force redoes', async () => {
+    const first = await cli(['run', 'toy', '--profile', 'quick', '--out', out, '--progress', 'lines']);
+    expect(first.code, first.err).toBe(0);
+    expect(first.toy.calls).toBe(2);
+    const s = JSON.parse(readFileSync(join(out, 'quick', 'summary.json'), 'utf8'));
+    expect(Object.keys(s.toy.mean).sort()).toEqual(['20', '30']);
+    expect(s.claims.toy[0].status).toBe('pass');
+    const md = readFileSync(join(out, 'quick', 'report.md'), 'utf8');
+    expect(md).toContain('toy quick');
+    expect(md).toContain('figures/toy-figure.png');
+    const again = await cli(['run', 'toy', '--profile', 'quick', '--out', out]);
+    expect(again.toy.calls).toBe(0);
+    expect(again.out).toMatch(/2 run\(s\): 2 finished \(skipped\)/);
+    const forced = await cli(['run', 'toy', '--profile', 'quick', '--out', out, '--force']);
+    expect(forced.toy.calls).toBe(2);
+    const listed = await cli(['list', '--profile', 'quick', '--out', out]);
+    expect(listed.out.match(/ done +toy/g)).toHaveLength(2);
+  });
+
+  it('a failed run is reported with its id and seed, the exit code is 1, the others finish', async () => {
+    const o = capture();
+    const toy = toyExperiment();
+    toy.failAt = 3;
+    const code = await main(['reproduce', '--profile', 'default', '--out', out, '--progress', 'none'], {
+      stdout: o.stream,
+      stderr: o.stream,
+      env: {},
+      experiments: [toy],
+      executor: new InlineExecutor([toy]),
+    });
+    expect(code).toBe(1);
+    const s = JSON.parse(readFileSync(join(out, 'default', 'summary.json'), 'utf8'));
+    expect(s.runs.failed).toHaveLength(1);
+    expect(s.runs.failed[0].seed).toBe(2); // runs go largest first: n 300 (seed 2) hit failAt
+    expect(s.toy.incomplete).toMatch(/1 of 2 runs failed/);
+    expect(s.runs.executed).toBe(1);
+  });
+});
