@@ -80,11 +80,11 @@ export interface CheckpointOptions {
   readonly meta?: Readonly<Record<string, unknown>>;
 }
 
-export interface FitOptions {
+export interface FitOptions<P extends Params = Params> {
   /** All trainable variables (float32, trainable): encoder parameters and problem parameters. */
-  readonly params: Params;
+  readonly params: P;
   /** Builds q(θ | x) from the current parameters; must use only `params` (and constants). */
-  readonly variational: (params: Params, x: tf.Tensor) => VariationalDistribution;
+  readonly variational: (params: P, x: tf.Tensor) => VariationalDistribution;
   /** An objective, or the name of one in `registry`. */
   readonly objective: AnyObjective | string;
   /** Raw options, validated by the objective's `parseOptions`. */
@@ -126,8 +126,8 @@ export interface FitHistory {
   readonly lr: number[];
 }
 
-export interface FitResult {
-  readonly params: Params;
+export interface FitResult<P extends Params = Params> {
+  readonly params: P;
   /** Steps completed in total (including those before a resume). */
   readonly stepsDone: number;
   readonly skippedSteps: number;
@@ -177,7 +177,7 @@ function optionalPositiveInt(field: string, v: number | undefined, dflt: number)
  * saved atomically every `checkpoint.every` steps and at the end; resuming from one continues the
  * run exactly (same backend: bit for bit the parameters of an uninterrupted run).
  */
-export async function fit(options: FitOptions): Promise<FitResult> {
+export async function fit<P extends Params>(options: FitOptions<P>): Promise<FitResult<P>> {
   const paramNames = validateParams(options.params);
   const params = options.params;
   const objective = resolveObjective(

@@ -109,6 +109,7 @@ export async function fitConjugate(
   const params = linearEncoderParams();
   const t0 = performance.now();
   try {
+    // biome-ignore lint/suspicious/noFocusedTests: `fit` is the training loop, not a focused test
     const r = await fit({
       params,
       variational: linearNormalQ,

@@ -1,0 +1,20 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const dir = join(__dirname, '..');
+
+describe('README example', () => {
+  it('is the same code as examples/readme.ts and runs: the hand-written objective fits the exact posterior', async () => {
+    const readme = readFileSync(join(dir, 'README.md'), 'utf8');
+    const block = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    const file = readFileSync(join(dir, 'examples', 'readme.ts'), 'utf8');
+    expect(block?.trimEnd()).toBe(file.trimEnd());
+    const { main } = await import('../examples/readme.js');
+    const out = (await main()) as { slope: number; variance: number; stepsDone: number };
+    expect(out.stepsDone).toBe(600);
+    // Exact posterior N(x/2, 1/2); tolerances as in the conformance suite.
+    expect(Math.abs(out.slope - 0.5)).toBeLessThan(0.04);
+    expect(Math.abs(out.variance - 0.5)).toBeLessThan(0.06);
+  });
+});
