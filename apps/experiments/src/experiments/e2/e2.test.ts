@@ -8,6 +8,7 @@ import { main } from '../../cli.js';
 import { ResultsStore } from '../../core/store.js';
 import { parseWithSchema } from '../../core/validate.js';
 import type { E2Run } from './analysis.js';
+import { benchE2Step } from './bench.js';
 import { type E2Config, e2ConfigSchema, planE2, profileSettings } from './config.js';
 import { e2 } from './index.js';
 import { table1 } from './table.js';
@@ -194,5 +195,11 @@ describe('E2 runs', () => {
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
+  });
+
+  it('benchE2Step times both objectives (numbers only; speed is not asserted)', async () => {
+    const t = await benchE2Step({ nPoints: 20, width: 16, reps: 2, warmup: 1, K: 10 });
+    expect(t.map((r) => r.objective)).toEqual(['forward-kl', 'elbo']);
+    for (const r of t) expect(r.msPerStep).toBeGreaterThan(0);
   });
 });

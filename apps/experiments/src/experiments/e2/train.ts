@@ -63,6 +63,8 @@ export interface TrainHooks {
   readonly checkpointPath?: string;
   readonly checkpointEvery?: number;
   onProgress?(step: number, total: number, loss: number): void;
+  /** After every step (1-based step count). */
+  onStep?(step: number): void;
 }
 
 /** Train one run and evaluate it at the observed data. Disposes everything it creates. */
@@ -94,6 +96,7 @@ export async function trainE2(
   const t0 = performance.now();
   let stepsThisCall = 0;
   try {
+    // biome-ignore lint/suspicious/noFocusedTests: `fit` is the training loop of @gcvi/objectives, not a focused test.
     const out = await fit({
       params,
       variational: (p: Params, x: tf.Tensor) => family.q(p as NamedTensors, x),
@@ -117,8 +120,9 @@ export async function trainE2(
           }
         : {}),
       callbacks: {
-        onStep: () => {
+        onStep: (info) => {
           stepsThisCall++;
+          hooks.onStep?.(info.step);
         },
         onProgress: (p) => hooks.onProgress?.(p.step, p.steps, p.loss),
         progressEvery: 25,
