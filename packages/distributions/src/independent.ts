@@ -12,6 +12,8 @@ export class Independent implements Distribution {
   readonly reinterpretedBatchNdims: number;
   readonly batchShape: readonly number[];
   readonly eventShape: readonly number[];
+  /** Reparameterized draws: present exactly when the base distribution has `rsample`. */
+  readonly rsample?: (n: number, rng: SampleStream) => tf.Tensor;
 
   constructor(base: Distribution, reinterpretedBatchNdims: number) {
     const nb = base.batchShape.length;
@@ -29,6 +31,8 @@ export class Independent implements Distribution {
     this.reinterpretedBatchNdims = reinterpretedBatchNdims;
     this.batchShape = base.batchShape.slice(0, nb - reinterpretedBatchNdims);
     this.eventShape = [...base.batchShape.slice(nb - reinterpretedBatchNdims), ...base.eventShape];
+    const rs = base.rsample;
+    if (rs) this.rsample = (n, rng) => rs.call(base, n, rng);
   }
 
   private sumLast(t: tf.Tensor): tf.Tensor {
@@ -44,11 +48,6 @@ export class Independent implements Distribution {
 
   sample(n: number, rng: SampleStream): tf.Tensor {
     return this.base.sample(n, rng);
-  }
-
-  rsample(n: number, rng: SampleStream): tf.Tensor {
-    if (!this.base.rsample) throw notDefined('rsample', 'this base distribution');
-    return this.base.rsample(n, rng);
   }
 
   mean(): tf.Tensor {
