@@ -40,7 +40,12 @@ describe('reproduce --profile quick --only e3', () => {
       workers: 0,
       experiments: [e3],
       progress: 'none',
-      stdout: { write: (s: string) => ((log += s), true) } as unknown as NodeJS.WritableStream,
+      stdout: {
+        write: (s: string) => {
+          log += s;
+          return true;
+        },
+      } as unknown as NodeJS.WritableStream,
     });
   }, 600_000);
   afterAll(() => rmSync(out, { recursive: true, force: true }));

@@ -19,6 +19,7 @@ export const e3: ExperimentDefinition<E3Config, E3RunSummary> = {
   ],
   configSchema: e3ConfigSchema,
   plan: e3Plan,
+  progressSteps: (c) => c.steps,
   cost: (c) => (c.method === 'forwardKl' ? c.steps * c.setImages * 4 : c.steps * c.particles * c.minibatch),
   label: (c) => `${c.method === 'forwardKl' ? 'L_P offset' : 'IWBO init'} ${c.initDeg}°`,
   run: runE3,

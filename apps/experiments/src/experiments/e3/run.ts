@@ -5,7 +5,7 @@ import { mnistAngleEncoder, mnistLatentEncoder, type NamedTensors } from '@gcvi/
 import {
   adam,
   type FitCallbacks,
-  fit,
+  fit as fitModel,
   forwardKl,
   iwbo,
   type Params,
@@ -126,7 +126,7 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
         onProgress: progress,
       };
       try {
-        const res = await fit({
+        const res = await fitModel({
           params: vars,
           variational: (params, x) =>
             VonMises.fromNatural(enc.apply(params as NamedTensors, x), { validateArgs: false }),
@@ -183,7 +183,7 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
         onProgress: progress,
       };
       try {
-        const res = await fit({
+        const res = await fitModel({
           params: vars,
           variational: (params, x) => {
             const out = enc.apply(params as NamedTensors, x);

@@ -1,0 +1,67 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ReproduceResult, reproduce } from '../../core/reproduce.js';
+import { e4, e4Plan } from './index.js';
+
+describe('e4 plan', () => {
+  it('plans L_P and ELBO with the DESIGN settings that the default profile keeps', () => {
+    const plan = e4Plan('default');
+    expect(plan.map((c) => c.method)).toEqual(['forwardKl', 'elbo']);
+    for (const c of plan) {
+      expect(e4.configSchema.safeParse(c).success).toBe(true);
+      expect([c.nImages, c.qSd, c.meanScale, c.lr, c.evalEvery]).toEqual([100, 0.5, 0.5, 1e-3, 20]);
+    }
+    const bad = e4.configSchema.safeParse({ ...plan[0], qSd: -1 });
+    expect(JSON.stringify(bad.error?.issues[0]?.path)).toContain('qSd');
+  });
+});
+
+describe('reproduce --profile quick --only e4', () => {
+  const out = mkdtempSync(join(tmpdir(), 'gcvi-e4-'));
+  let res: ReproduceResult;
+  let log = '';
+  beforeAll(async () => {
+    res = await reproduce({
+      profile: 'quick',
+      out,
+      workers: 0,
+      experiments: [e4],
+      progress: 'none',
+      stdout: {
+        write: (s: string) => {
+          log += s;
+          return true;
+        },
+      } as unknown as NodeJS.WritableStream,
+    });
+  }, 600_000);
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('finishes both runs and draws Figure 7', () => {
+    expect(
+      res.failed.map((f) => String((f as { error?: unknown }).error)),
+      log,
+    ).toEqual([]);
+    for (const ext of ['svg', 'png', 'csv']) {
+      const f = join(res.dir, 'figures', `figure-7.${ext}`);
+      expect(existsSync(f), f).toBe(true);
+      expect(statSync(f).size, f).toBeGreaterThan(100);
+    }
+  });
+
+  it('summary.json has e4.final.<forwardKl|elbo>.<forwardKl|reverseKl|nll|angleDeg> as finite numbers', () => {
+    const s = JSON.parse(readFileSync(res.summaryFile, 'utf8')) as Record<string, unknown>;
+    const e = (s.e4 ?? (s.experiments as Record<string, unknown> | undefined)?.e4) as {
+      final: Record<string, Record<string, number>>;
+    };
+    for (const m of ['forwardKl', 'elbo']) {
+      for (const k of ['forwardKl', 'reverseKl', 'nll', 'angleDeg']) {
+        expect(Number.isFinite(e.final[m]?.[k]), `${m}.${k}`).toBe(true);
+      }
+      expect(e.final[m]!.reverseKl).toBeGreaterThan(-1e-6);
+      expect(e.final[m]!.forwardKl).toBeGreaterThan(-1e-6);
+    }
+  });
+});

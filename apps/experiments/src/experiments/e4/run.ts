@@ -1,0 +1,227 @@
+import { existsSync } from 'node:fs';
+import { E3_TRUE_ANGLE, type RotatedMnistModel, rotatedMnistModel, rotateImages } from '@gcvi/datasets';
+import { Normal } from '@gcvi/distributions';
+import { mnistAngleEncoder, type NamedTensors } from '@gcvi/encoders';
+import {
+  adam,
+  elbo,
+  type FitCallbacks,
+  fit as fitModel,
+  forwardKl,
+  type Params,
+  type Problem,
+  readCheckpoint,
+} from '@gcvi/objectives';
+import { createRng, type Rng } from '@gcvi/runtime';
+import * as tf from '@tensorflow/tfjs-core';
+import type { RunContext } from '../../core/types.js';
+import { generatorCacheDir, resolveGenerator } from '../e3/generator.js';
+import { toDeg, wrap2pi } from '../e3/run.js';
+import type { E4Config } from './config.js';
+import {
+  type GaussianMetrics,
+  type GridPosterior,
+  gaussianMetrics,
+  gridPosterior,
+  mergeNodes,
+} from './posterior.js';
+
+const LOG_2PI = Math.log(2 * Math.PI);
+
+export interface E4RunSummary {
+  readonly method: E4Config['method'];
+  readonly final: GaussianMetrics & { readonly angleDeg: number };
+  readonly logEvidence: number;
+  readonly posteriorModeDeg: number;
+  /** Posterior sd (radians) from the grid. */
+  readonly posteriorSd: number;
+  readonly trueAngleDeg: number;
+  readonly steps: number;
+  readonly skippedSteps: number;
+  readonly trainSeconds: number;
+  readonly msPerStep: number;
+  readonly generator: string;
+}
+
+/** The known latents and the observed set (260°), from `dataSeed` only (shared by both runs). */
+export function e4Data(model: RotatedMnistModel, dataSeed: number) {
+  const set = model.observedSet(createRng(dataSeed).split('e4/observed'));
+  const images = model.images(set.z);
+  set.z.dispose();
+  return { images, x: set.x };
+}
+
+/** log p(x | θ) at many angles, in chunks (float64 out). */
+export function logLikAt(
+  model: RotatedMnistModel,
+  images: tf.Tensor,
+  x: tf.Tensor,
+  angles: ArrayLike<number>,
+): Float64Array {
+  const out = new Float64Array(angles.length);
+  const chunk = 16;
+  for (let i = 0; i < angles.length; i += chunk) {
+    const part = Array.from(
+      { length: Math.min(chunk, angles.length - i) },
+      (_, k) => angles[i + k] as number,
+    );
+    const v = tf.tidy(() => model.logLikelihoodAngles(tf.tensor1d(part), images, x).dataSync());
+    out.set(Float64Array.from(v), i);
+  }
+  return out;
+}
+
+/** Exact posterior of θ on a coarse grid over the circle plus a fine window at its peak. */
+export function e4Posterior(
+  model: RotatedMnistModel,
+  images: tf.Tensor,
+  x: tf.Tensor,
+  c: E4Config,
+): GridPosterior {
+  const nCoarse = Math.round(360 / c.gridCoarseDeg);
+  const coarse = Float64Array.from({ length: nCoarse }, (_, i) => (i * 2 * Math.PI) / nCoarse);
+  const llC = logLikAt(model, images, x, coarse);
+  let best = 0;
+  for (let i = 1; i < nCoarse; i++) if ((llC[i] as number) > (llC[best] as number)) best = i;
+  const half = (c.gridFineHalfWidthDeg * Math.PI) / 180;
+  const fine = Float64Array.from(
+    { length: c.gridFinePoints },
+    (_, i) => (coarse[best] as number) - half + (2 * half * i) / (c.gridFinePoints - 1),
+  );
+  const nodes = mergeNodes(coarse, fine);
+  const ll = logLikAt(model, images, x, nodes);
+  return gridPosterior(nodes, ll);
+}
+
+export async function runE4(config: E4Config, ctx: RunContext): Promise<E4RunSummary> {
+  const gen = await resolveGenerator(config.generator, generatorCacheDir(ctx.store.dir), ctx.log);
+  const model = rotatedMnistModel({
+    generator: gen.params,
+    nImages: config.nImages,
+    noiseSd: config.noiseSd,
+  });
+  const data = e4Data(model, config.dataSeed);
+  const post = e4Posterior(model, data.images, data.x, config);
+  const posteriorSd = Math.sqrt(
+    post.density.reduce((s, d, i) => {
+      if (i + 1 >= post.nodes.length) return s;
+      const t = post.nodes[i] as number;
+      const dt = (post.nodes[i + 1] as number) - t;
+      const diff = wrap2pi(t - post.mode + Math.PI) - Math.PI;
+      return s + d * diff * diff * dt;
+    }, 0),
+  );
+  const root = createRng(config.seed).split(`e4/${config.method}`);
+  const store = ctx.store;
+  const ckpt = store.file('checkpoint.bin');
+  const resumeStep = existsSync(ckpt) ? (await readCheckpoint(ckpt)).state.step : -1;
+  store.retainMetrics((r) => r.step <= resumeStep);
+  const enc = mnistAngleEncoder();
+  const p0 = enc.init(root.split('init'));
+  const vars: Record<string, tf.Variable> = {};
+  for (const [k, v] of Object.entries(p0)) {
+    vars[k] = tf.variable(v, true);
+    v.dispose();
+  }
+  const xObs = tf.expandDims(data.x, 0); // one observation: the set
+  const qOf = (params: Params, x: tf.Tensor) =>
+    tf.tidy(() =>
+      tf.mul(
+        tf.squeeze(tf.slice(enc.apply(params as NamedTensors, x), [0, 0], [-1, 1]), [1]),
+        config.meanScale,
+      ),
+    );
+  const evaluate = (step: number, params: Params) => {
+    const mu = tf.tidy(() => qOf(params, xObs).dataSync()[0] as number);
+    const m = gaussianMetrics(post, mu, config.qSd, E3_TRUE_ANGLE);
+    const row = { kind: 'metrics', step, ...m, mu, angleDeg: toDeg(wrap2pi(mu)) };
+    store.appendMetrics([row]);
+    return row;
+  };
+  const n = config.nImages;
+  const problem: Problem =
+    config.method === 'forwardKl'
+      ? {
+          simulate(b, rng) {
+            const thetas: number[] = [];
+            const xs: tf.Tensor[] = [];
+            for (let j = 0; j < b; j++) {
+              const th = 2 * Math.PI * (rng as Rng).uniform();
+              thetas.push(th);
+              xs.push(
+                tf.tidy(() => {
+                  const mean = rotateImages(data.images, th);
+                  return tf.add(mean, (rng as Rng).normalTensor([n, 28, 28], 0, config.noiseSd));
+                }),
+              );
+            }
+            const x = tf.stack(xs);
+            tf.dispose(xs);
+            return { theta: tf.tensor1d(thetas), x };
+          },
+        }
+      : {
+          observed: xObs,
+          logJoint(theta, x) {
+            return tf.tidy(() => {
+              const [K, B] = theta.shape as [number, number];
+              if (B !== 1) throw new Error('e4: one observed set expected');
+              const ll = model.logLikelihoodAngles(tf.reshape(theta, [K]), data.images, tf.squeeze(x, [0]));
+              return tf.reshape(tf.sub(ll, LOG_2PI), [K, 1]);
+            });
+          },
+        };
+  let skipped = 0;
+  let last: ReturnType<typeof evaluate> | undefined;
+  const t0 = performance.now();
+  const callbacks: FitCallbacks = {
+    every: [
+      {
+        every: config.evalEvery,
+        atStart: true,
+        fn: (i) => {
+          last = evaluate(i.step, i.params);
+        },
+      },
+    ],
+    progressEvery: Math.max(1, Math.min(50, config.evalEvery)),
+    onProgress: (p) =>
+      ctx.progress({ step: p.step, total: config.steps, loss: p.loss, phase: config.method }),
+  };
+  try {
+    const res = await fitModel({
+      params: vars,
+      variational: (params, x) => new Normal(qOf(params, x), config.qSd, { validateArgs: false }),
+      objective: config.method === 'forwardKl' ? forwardKl : elbo,
+      ...(config.method === 'elbo' ? { objectiveOptions: { K: config.particles } } : {}),
+      problem,
+      optimizer: adam({ lr: config.lr }),
+      steps: config.steps,
+      batchSize: 1,
+      rng: root.split('train'),
+      callbacks,
+      checkpoint: { path: ckpt, every: config.checkpointEvery, meta: { run: ctx.id } },
+      resume: true,
+    });
+    skipped = res.skippedSteps;
+    if (!last || last.step !== config.steps) last = evaluate(config.steps, res.params);
+  } finally {
+    for (const v of Object.values(vars)) v.dispose();
+    tf.dispose([xObs, data.images, data.x, ...Object.values(gen.params)]);
+  }
+  const trainSeconds = (performance.now() - t0) / 1000;
+  const { forwardKl: fk, reverseKl, elbo: el, nll, angleDeg } = last;
+  return {
+    method: config.method,
+    final: { forwardKl: fk, reverseKl, elbo: el, nll, angleDeg },
+    logEvidence: post.logEvidence,
+    posteriorModeDeg: toDeg(post.mode),
+    posteriorSd,
+    trueAngleDeg: toDeg(E3_TRUE_ANGLE),
+    steps: config.steps,
+    skippedSteps: skipped,
+    trainSeconds,
+    msPerStep: (1000 * trainSeconds) / Math.max(1, config.steps - Math.max(0, resumeStep)),
+    generator: gen.description,
+  };
+}
