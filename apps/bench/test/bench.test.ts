@@ -1,0 +1,56 @@
+import { initBackend } from '@gcvi/runtime';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fusedE1Step, plainE1Step } from '../src/e1.js';
+import { e2Cases } from '../src/e2.js';
+import { parseLastJson } from '../src/python.js';
+import { markdownTable, summarize } from '../src/stats.js';
+
+describe('bench helpers', () => {
+  it('summarize uses sorted[floor(q n)] like the python scripts', () => {
+    const t = summarize([5, 1, 4, 2, 3, 10, 9, 8, 7, 6]);
+    expect(t).toEqual({ medianMs: 6, p10Ms: 2, p90Ms: 10, steps: 10 });
+    expect(() => summarize([])).toThrow(/no samples/);
+  });
+
+  it('markdownTable and parseLastJson', () => {
+    expect(markdownTable(['a', 'b'], [['1', '2']])).toBe('| a | b |\n| --- | --- |\n| 1 | 2 |');
+    expect(parseLastJson<{ x: number }>('warning: x\n{"x": 1}\n{"x": 2}\n', 's')).toEqual({ x: 2 });
+    expect(() => parseLastJson('no json', 'script.py')).toThrow(/script.py/);
+  });
+});
+
+// The bench must time the same computation in every variant: same data, init, loss and update.
+describe.each(['wasm', 'cpu'] as const)('bench steps compute the same thing on %s', (backend) => {
+  beforeAll(async () => {
+    await initBackend({ backend });
+  });
+
+  it.each([64, 1024])('E1 plain and fused steps follow the same loss trajectory (width %i)', (width) => {
+    const a = plainE1Step(width, 16, 3);
+    const b = fusedE1Step(width, 16, 3);
+    for (let n = 0; n < 6; n++) {
+      const la = a.step(n);
+      const lb = b.step(n);
+      expect(Math.abs(la - lb)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(la)));
+    }
+    a.dispose();
+    b.dispose();
+  });
+
+  it('E2 plain and fused steps start from the same loss on a small set (n = 40), leak no tensors', () => {
+    // Only the first loss is compared: after it, Adam turns float32 rounding differences in
+    // near-zero gradients into ±lr moves, so trajectories drift apart by design.
+    const before = tf.memory().numTensors;
+    const [c] = e2Cases(40);
+    const [plain, fused] = c.variants.map((v) => v.make());
+    const lp = plain.step(0);
+    const lf = fused.step(0);
+    expect(Math.abs(lp - lf)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(lp)));
+    plain.step(1);
+    fused.step(1);
+    plain.dispose();
+    fused.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
