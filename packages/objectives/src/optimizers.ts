@@ -64,6 +64,8 @@ export function adam(options: AdamOptions = {}): AdamOptimizer {
   const m: Record<string, tf.Variable> = {};
   const v: Record<string, tf.Variable> = {};
   let t = 0;
+  /** β1, 1 − β1, β2, 1 − β2 as tensors, made once in `init`. */
+  let consts: [tf.Scalar, tf.Scalar, tf.Scalar, tf.Scalar] | undefined;
 
   const ready = (): Readonly<Record<string, tf.Variable>> => {
     if (!params) throw new ConfigError('optimizer', 'init(params) must be called before use');
@@ -79,6 +81,7 @@ export function adam(options: AdamOptions = {}): AdamOptimizer {
     init(p) {
       if (params) throw new ConfigError('optimizer', 'this optimizer is already in use; create one per fit');
       params = p;
+      consts = [tf.scalar(beta1), tf.scalar(1 - beta1), tf.scalar(beta2), tf.scalar(1 - beta2)];
       for (const [name, variable] of Object.entries(p)) {
         m[name] = tf.variable(tf.zerosLike(variable), false);
         v[name] = tf.variable(tf.zerosLike(variable), false);
@@ -86,18 +89,14 @@ export function adam(options: AdamOptions = {}): AdamOptimizer {
     },
     apply(grads, stepLr, gradScale) {
       const p = ready();
+      const [b1, b1c, b2, b2c] = consts!;
       t += 1;
       const bc1 = 1 - beta1 ** t;
       const bc2 = 1 - beta2 ** t;
       tf.tidy(() => {
-        const b1 = tf.scalar(beta1);
-        const b1c = tf.scalar(1 - beta1);
-        const b2 = tf.scalar(beta2);
-        const b2c = tf.scalar(1 - beta2);
-        // p − (lr/bc1) · m / (√v · (1/√bc2) + ε)
-        const stepSize = tf.scalar(stepLr / bc1);
-        const invSqrtBc2 = tf.scalar(1 / Math.sqrt(bc2));
-        const epsT = tf.scalar(eps);
+        // p − (lr/bc1) · m / (√(v/bc2) + ε) = p − (lr·√bc2/bc1) · m / (√v + ε·√bc2): two scalars per step.
+        const stepSize = tf.scalar((stepLr * Math.sqrt(bc2)) / bc1);
+        const epsT = tf.scalar(eps * Math.sqrt(bc2));
         const scale = gradScale === 1 ? null : tf.scalar(gradScale);
         for (const [name, g0] of Object.entries(grads)) {
           const variable = p[name];
@@ -107,7 +106,7 @@ export function adam(options: AdamOptions = {}): AdamOptimizer {
           const vi = v[name]!;
           const mNew = tf.add(tf.mul(b1, mi), tf.mul(b1c, g));
           const vNew = tf.add(tf.mul(b2, vi), tf.mul(b2c, tf.square(g)));
-          const denom = tf.add(tf.mul(tf.sqrt(vNew), invSqrtBc2), epsT);
+          const denom = tf.add(tf.sqrt(vNew), epsT);
           variable.assign(tf.sub(variable, tf.mul(stepSize, tf.div(mNew, denom))));
           mi.assign(mNew);
           vi.assign(vNew);
@@ -150,7 +149,8 @@ export function adam(options: AdamOptions = {}): AdamOptimizer {
       t = st;
     },
     dispose() {
-      for (const x of [...Object.values(m), ...Object.values(v)]) x.dispose();
+      for (const x of [...Object.values(m), ...Object.values(v), ...(consts ?? [])]) x.dispose();
+      consts = undefined;
     },
   };
 }
