@@ -1,3 +1,4 @@
+import { fusedAttention } from '@gcvi/kernels';
 import { ConfigError, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -7,7 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
  * each of `heads` heads takes a contiguous `D / heads` slice of the features. Returns `[B, nq, D]`:
  * for each head, softmax(q_h k_hᵀ · scale) v_h, heads concatenated back in order.
  * `scale` defaults to 1/√D — the full width, as in Lee et al.'s reference Set Transformer
- * (not 1/√(D/heads)).
+ * (not 1/√(D/heads)). `options.fused` runs each head through `@gcvi/kernels`' fused attention
+ * kernel (never forms the score matrix; first-order gradients only, so not for double-VJP).
  */
 export function attention(
   q: tf.Tensor,
@@ -15,6 +17,7 @@ export function attention(
   v: tf.Tensor,
   heads: number,
   scale?: number,
+  options: { fused?: boolean } = {},
 ): tf.Tensor {
   if (q.rank !== 3) throw new ShapeError('q', '[batch, nq, dim]', q.shape);
   const [b, nq, d] = q.shape as [number, number, number];
@@ -30,6 +33,14 @@ export function attention(
   }
   const s = scale ?? 1 / Math.sqrt(d);
   return tf.tidy(() => {
+    if (options.fused) {
+      if (heads === 1) return fusedAttention(q, k, v, s);
+      const dh = d / heads;
+      const split = (t: tf.Tensor, n: number) =>
+        tf.reshape(tf.transpose(tf.reshape(t, [b, n, heads, dh]), [0, 2, 1, 3]), [b * heads, n, dh]);
+      const o = fusedAttention(split(q, nq), split(k, nk), split(v, nk), s);
+      return tf.reshape(tf.transpose(tf.reshape(o, [b, heads, nq, dh]), [0, 2, 1, 3]), [b, nq, d]);
+    }
     if (heads === 1) {
       const a = tf.softmax(tf.mul(tf.matMul(q, k, false, true), s));
       return tf.matMul(a, v);

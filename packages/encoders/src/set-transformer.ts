@@ -56,6 +56,8 @@ export interface MabOptions {
   readonly heads: number;
   /** Prefix of every parameter name (default ''). */
   readonly prefix?: string;
+  /** Use the fused attention kernel of `@gcvi/kernels` (default false; first-order gradients only). */
+  readonly fused?: boolean;
 }
 
 export interface MabSpec extends EncoderSpec {
@@ -65,6 +67,7 @@ export interface MabSpec extends EncoderSpec {
   readonly dimV: number;
   readonly heads: number;
   readonly prefix: string;
+  readonly fused: boolean;
 }
 
 /** A block with two inputs; as an `Encoder`, `apply(p, x)` = `applyPair(p, x, x)`. */
@@ -81,7 +84,8 @@ export function mab(options: MabOptions): MabBlock {
   const dimV = checkSize('dimV', options.dimV);
   const heads = checkHeads(options.heads, dimV);
   const prefix = options.prefix ?? '';
-  const spec: MabSpec = { kind: 'mab', dimQ, dimK, dimV, heads, prefix };
+  const fused = options.fused === true;
+  const spec: MabSpec = { kind: 'mab', dimQ, dimK, dimV, heads, prefix, fused };
   const n = {
     qw: `${prefix}fc_q.w`,
     qb: `${prefix}fc_q.b`,
@@ -108,7 +112,7 @@ export function mab(options: MabOptions): MabBlock {
       if (q.shape[0] !== b) q = tf.tile(q, [b, 1, 1]);
       const k = linear3(y, p[n.kw]!, p[n.kb]!);
       const v = linear3(y, p[n.vw]!, p[n.vb]!);
-      const h = tf.add(q, attention(q, k, v, heads));
+      const h = tf.add(q, attention(q, k, v, heads, undefined, { fused }));
       return tf.add(h, tf.relu(linear3(h, p[n.ow]!, p[n.ob]!)));
     });
   }
@@ -134,6 +138,7 @@ export interface SabOptions {
   readonly dimOut: number;
   readonly heads: number;
   readonly prefix?: string;
+  readonly fused?: boolean;
 }
 
 export interface SabSpec extends EncoderSpec {
@@ -142,6 +147,7 @@ export interface SabSpec extends EncoderSpec {
   readonly dimOut: number;
   readonly heads: number;
   readonly prefix: string;
+  readonly fused: boolean;
 }
 
 /** Set attention block SAB(X) = MAB(X, X): `[B, n, dimIn]` → `[B, n, dimOut]`, permutation equivariant. */
@@ -149,9 +155,16 @@ export function sab(options: SabOptions): Encoder & { readonly spec: SabSpec } {
   const dimIn = checkSize('dimIn', options.dimIn);
   const dimOut = checkSize('dimOut', options.dimOut);
   const prefix = options.prefix ?? '';
-  const inner = mab({ dimQ: dimIn, dimK: dimIn, dimV: dimOut, heads: options.heads, prefix });
+  const inner = mab({
+    dimQ: dimIn,
+    dimK: dimIn,
+    dimV: dimOut,
+    heads: options.heads,
+    prefix,
+    fused: options.fused,
+  });
   return {
-    spec: { kind: 'sab', dimIn, dimOut, heads: inner.spec.heads, prefix },
+    spec: { kind: 'sab', dimIn, dimOut, heads: inner.spec.heads, prefix, fused: inner.spec.fused },
     paramSpecs: inner.paramSpecs,
     outputSize: dimOut,
     init: (rng) => inner.init(rng),
@@ -229,6 +242,7 @@ export interface PmaOptions {
   /** Number of seed vectors k (outputs per set). */
   readonly seeds: number;
   readonly prefix?: string;
+  readonly fused?: boolean;
 }
 
 export interface PmaSpec extends EncoderSpec {
@@ -237,6 +251,7 @@ export interface PmaSpec extends EncoderSpec {
   readonly heads: number;
   readonly seeds: number;
   readonly prefix: string;
+  readonly fused: boolean;
 }
 
 /**
@@ -247,10 +262,10 @@ export function pma(options: PmaOptions): Encoder & { readonly spec: PmaSpec } {
   const dim = checkSize('dim', options.dim);
   const k = checkSize('seeds', options.seeds);
   const prefix = options.prefix ?? '';
-  const inner = mab({ dimQ: dim, dimK: dim, dimV: dim, heads: options.heads, prefix });
+  const inner = mab({ dimQ: dim, dimK: dim, dimV: dim, heads: options.heads, prefix, fused: options.fused });
   const sName = `${prefix}S`;
   return {
-    spec: { kind: 'pma', dim, heads: inner.spec.heads, seeds: k, prefix },
+    spec: { kind: 'pma', dim, heads: inner.spec.heads, seeds: k, prefix, fused: inner.spec.fused },
     paramSpecs: [{ name: sName, shape: [k, dim] }, ...inner.paramSpecs],
     outputSize: dim,
     init(rng: Rng): NamedTensors {
@@ -273,6 +288,11 @@ export interface SetTransformerOptions {
   readonly seeds?: number;
   /** Features per output (default 2). */
   readonly outputSize?: number;
+  /**
+   * Run attention through `@gcvi/kernels`' fused kernel (default false). Faster for large sets;
+   * its gradient is first-order only, so keep it off for double-VJP linearization.
+   */
+  readonly fusedAttention?: boolean;
 }
 
 export interface SetTransformerSpec extends EncoderSpec {
@@ -282,6 +302,7 @@ export interface SetTransformerSpec extends EncoderSpec {
   readonly heads: number;
   readonly seeds: number;
   readonly outputSize: number;
+  readonly fusedAttention: boolean;
 }
 
 /**
@@ -298,11 +319,12 @@ export function setTransformer(
   const heads = checkHeads(options.heads ?? 4, width);
   const seeds = checkSize('seeds', options.seeds ?? 1);
   const outputSize = checkSize('outputSize', options.outputSize ?? 2);
-  const s0 = sab({ dimIn: inputSize, dimOut: width, heads, prefix: 'sab0.' });
-  const s1 = sab({ dimIn: width, dimOut: width, heads, prefix: 'sab1.' });
-  const pool = pma({ dim: width, heads, seeds, prefix: 'pma.' });
+  const fused = options.fusedAttention === true;
+  const s0 = sab({ dimIn: inputSize, dimOut: width, heads, prefix: 'sab0.', fused });
+  const s1 = sab({ dimIn: width, dimOut: width, heads, prefix: 'sab1.', fused });
+  const pool = pma({ dim: width, heads, seeds, prefix: 'pma.', fused });
   return {
-    spec: { kind: 'set-transformer', inputSize, width, heads, seeds, outputSize },
+    spec: { kind: 'set-transformer', inputSize, width, heads, seeds, outputSize, fusedAttention: fused },
     paramSpecs: [
       ...s0.paramSpecs,
       ...s1.paramSpecs,

@@ -24,11 +24,12 @@ const BUILDERS: Record<string, (spec: AnySpec, options: { params0?: NamedTensors
       seeds: s.seeds,
       outputSize: s.outputSize,
     }),
-  mab: (s) => mab({ dimQ: s.dimQ, dimK: s.dimK, dimV: s.dimV, heads: s.heads, prefix: s.prefix }),
-  sab: (s) => sab({ dimIn: s.dimIn, dimOut: s.dimOut, heads: s.heads, prefix: s.prefix }),
+  mab: (s) =>
+    mab({ dimQ: s.dimQ, dimK: s.dimK, dimV: s.dimV, heads: s.heads, prefix: s.prefix, fused: s.fused }),
+  sab: (s) => sab({ dimIn: s.dimIn, dimOut: s.dimOut, heads: s.heads, prefix: s.prefix, fused: s.fused }),
   isab: (s) =>
     isab({ dimIn: s.dimIn, dimOut: s.dimOut, heads: s.heads, inducing: s.inducing, prefix: s.prefix }),
-  pma: (s) => pma({ dim: s.dim, heads: s.heads, seeds: s.seeds, prefix: s.prefix }),
+  pma: (s) => pma({ dim: s.dim, heads: s.heads, seeds: s.seeds, prefix: s.prefix, fused: s.fused }),
   'mnist-angle': (s) => mnistAngleEncoder({ leakySlope: s.leakySlope }),
   'mnist-latent': () => mnistLatentEncoder(),
   'generator-mlp': () => generatorMlp(),

@@ -86,6 +86,7 @@ describe('Set Transformer', () => {
       heads: 4,
       seeds: 5,
       outputSize: 2,
+      fusedAttention: false,
     });
     const p = st.init(createRng(1));
     const y = st.apply(p, createRng(2).normalTensor([3, 10, 1]));
@@ -182,5 +183,29 @@ describe('Set Transformer', () => {
     expect(() => st.apply(st.init(createRng(1)), tf.ones([3, 2]))).toThrow(
       /x: expected shape \[batch, setSize, 2\]/,
     );
+  });
+});
+
+describe('fused attention option', () => {
+  it('gives the same outputs and gradients as the plain composition', () => {
+    const x = createRng(30).normalTensor([2, 12, 1]);
+    const plain = setTransformer({ inputSize: 1, width: 16, heads: 4, seeds: 3 });
+    const fused = setTransformer({ inputSize: 1, width: 16, heads: 4, seeds: 3, fusedAttention: true });
+    expect(fused.spec.fusedAttention).toBe(true);
+    const p = plain.init(createRng(31));
+    const a = plain.apply(p, x).dataSync();
+    const b = fused.apply(p, x).dataSync();
+    expect(maxAbsDiff(a, b)).toBeLessThan(1e-5 * Math.max(1, maxAbs(a)));
+    const names = plain.paramSpecs.map((s) => s.name);
+    const grad = (enc: typeof plain) =>
+      tf.grads((...ps: tf.Tensor[]) =>
+        tf.sum(tf.square(enc.apply(Object.fromEntries(names.map((n, i) => [n, ps[i]!])), x))),
+      )(names.map((n) => p[n]!));
+    const ga = grad(plain);
+    const gb = grad(fused);
+    for (let i = 0; i < names.length; i++) {
+      const da = ga[i]!.dataSync();
+      expect(maxAbsDiff(da, gb[i]!.dataSync()), names[i]).toBeLessThan(1e-4 * Math.max(1, maxAbs(da)));
+    }
   });
 });
