@@ -38,6 +38,7 @@ export {
   registerObjective,
   registry,
 } from './defaults.js';
+export { type ObjectiveLossOptions, objectiveLoss } from './evaluate.js';
 export {
   type CheckpointOptions,
   type EveryCallback,

@@ -2,8 +2,8 @@ import type { LossContext, Objective, VariationalDistribution } from '@gcvi/obje
 import { createRng, initBackend } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { elbo, forwardKl, iwbo, logMeanExp, minibatch, stopGradient } from '../src/index.js';
-import { conjugateProblem, linearQ } from './helpers.js';
+import { elbo, forwardKl, iwbo, logMeanExp, minibatch, objectiveLoss, stopGradient } from '../src/index.js';
+import { conjugateProblem, linearQ, tinyNormal } from './helpers.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -235,5 +235,34 @@ describe('helpers', () => {
     const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(stopGradient(tf.square(x)), x)))(tf.tensor1d([2, 3]));
     expect(Array.from(g.dataSync())).toEqual([4, 9]);
     tf.dispose([w, g]);
+  });
+});
+
+describe('objectiveLoss', () => {
+  it('evaluates a named objective outside fit on plain tensors, differentiable with tf.grads', () => {
+    const theta = tf.tensor1d(thArr);
+    const x = tf.tensor2d(xsArr, [B, 1]);
+    const f = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor) =>
+      objectiveLoss({
+        objective: 'forward-kl',
+        params: { a, b, c, d },
+        variational: (p, xx) => {
+          const xr = tf.reshape(xx, [-1]);
+          return tinyNormal(tf.add(tf.mul(p.a, xr), p.b), tf.add(tf.mul(p.c, xr), p.d));
+        },
+        problem: conjugateProblem(),
+        batch: { theta, x },
+        rng: createRng(1),
+      });
+    const args = P0.map((v) => tf.scalar(v));
+    const grads = tf.grads(f)(args);
+    const value = f(args[0]!, args[1]!, args[2]!, args[3]!);
+    expect(Math.abs(value.dataSync()[0]! - refForwardKl(P0, thArr, xsArr))).toBeLessThan(2e-5);
+    expectClose(
+      grads.map((g) => g.dataSync()[0]!),
+      fd((p) => refForwardKl(p, thArr, xsArr), P0),
+      2e-5,
+    );
+    tf.dispose([theta, x, value, ...args, ...grads]);
   });
 });
