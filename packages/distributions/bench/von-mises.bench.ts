@@ -14,13 +14,16 @@ const rng = createRng('bench');
 for (const batch of [16, 1024]) {
   const eta = rng.normalTensor([batch, 2], 0, 3);
   const theta = rng.uniformTensor([batch], 0, 2 * Math.PI);
-  const step = () =>
+  const step = (): void => {
     tf.tidy(() =>
       tf
         .grad((e: tf.Tensor) => tf.sum(VonMises.fromNatural(e, { validateArgs: false }).logProb(theta)))(eta)
         .dataSync(),
     );
-  const only = () => tf.tidy(() => logI0(tf.norm(eta, 'euclidean', -1)).dataSync());
+  };
+  const only = (): void => {
+    tf.tidy(() => logI0(tf.norm(eta, 'euclidean', -1)).dataSync());
+  };
   describe(`von Mises logProb + gradient, batch ${batch}`, () => {
     bench('host', step, { setup: () => void setSpecialFunctionMode('host') });
     bench('tensor', step, { setup: () => void setSpecialFunctionMode('tensor') });
