@@ -81,6 +81,10 @@ export function e1FixedData(config: E1Config) {
   return { sim, thetaTest, xTest: test.x, exactNll, xTracked: tracked.x };
 }
 
+/**
+ * Trainable variables starting at `p`. A variable shares `p`'s data until its first update (tfjs
+ * `assign` swaps in new data), so `p` keeps the initial values: both models start from φ0.
+ */
 function variables(p: NamedTensors): Record<string, tf.Variable> {
   const out: Record<string, tf.Variable> = {};
   for (const [k, v] of Object.entries(p)) out[k] = tf.variable(v, true);
@@ -142,7 +146,7 @@ export async function runE1(config: E1Config, ctx: RunContext): Promise<E1RunSum
             phase: model,
           }),
       };
-      const vars = variables(model === 'full' ? params0 : lin.init(root));
+      const vars = variables(params0);
       const t0 = performance.now();
       try {
         const res = await fitObjective({
