@@ -96,7 +96,7 @@ export const PROFILE_SETTINGS: Record<ProfileName, Partial<Shared>> = {
   },
   default: {
     generator: {
-      trainSteps: 3000,
+      trainSteps: 2000,
       trainBatchSize: 64,
       trainImages: 60_000,
       hidden: 256,
@@ -105,8 +105,8 @@ export const PROFILE_SETTINGS: Record<ProfileName, Partial<Shared>> = {
     },
     observedImages: 1000,
     setImages: 50,
-    lp: { steps: 1500, lr: 1e-3 },
-    iwbo: { steps: 300, lr: 1e-2 },
+    lp: { steps: 1000, lr: 1e-3 },
+    iwbo: { steps: 200, lr: 1e-2 },
     particles: 16,
     minibatch: 32,
     evalEvery: 25,
