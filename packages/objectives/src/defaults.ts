@@ -2,7 +2,12 @@ import type { AnyObjective } from '@gcvi/objective-contract';
 import { elbo } from './builtins/elbo.js';
 import { forwardKl } from './builtins/forward-kl.js';
 import { iwbo } from './builtins/iwbo.js';
-import { createRegistry, loadPluginsInto, type ObjectiveRegistry } from './registry.js';
+import {
+  createRegistry,
+  type LoadPluginsOptions,
+  loadPluginsInto,
+  type ObjectiveRegistry,
+} from './registry.js';
 
 /** The built-in objectives: `forward-kl`, `elbo`, `iwbo`. */
 export const builtinObjectives: readonly AnyObjective[] = [forwardKl, elbo, iwbo];
@@ -27,11 +32,13 @@ export function listObjectives(): string[] {
 
 /**
  * Import plugin packages by name and register their `objectives` export into `target` (default:
- * the default registry). Returns the names added.
+ * the default registry). Names are resolved from this package, then from `options.resolveFrom`
+ * (default: the working directory). Returns the names added.
  */
 export function loadObjectivePlugins(
   packageNames: readonly string[],
   target: ObjectiveRegistry = registry,
+  options: LoadPluginsOptions = {},
 ): Promise<string[]> {
-  return loadPluginsInto(packageNames, target);
+  return loadPluginsInto(packageNames, target, options);
 }

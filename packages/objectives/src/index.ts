@@ -58,5 +58,10 @@ export {
   type Optimizer,
   type OptimizerState,
 } from './optimizers.js';
-export { createRegistry, type ObjectiveRegistry, validateObjective } from './registry.js';
+export {
+  createRegistry,
+  type LoadPluginsOptions,
+  type ObjectiveRegistry,
+  validateObjective,
+} from './registry.js';
 export { constantLr, inverseTimeLr, type Schedule, stepDivideLr } from './schedules.js';

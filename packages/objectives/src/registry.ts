@@ -1,3 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { AnyObjective, ObjectivePluginModule, Requirement } from '@gcvi/objective-contract';
 import { OBJECTIVE_CONTRACT_VERSION } from '@gcvi/objective-contract';
 import { ConfigError } from '@gcvi/runtime';
@@ -87,16 +90,74 @@ export function createRegistry(initial: readonly AnyObjective[] = []): Objective
   return reg;
 }
 
+export interface LoadPluginsOptions {
+  /**
+   * Directory to resolve package names from when this package cannot see them itself (pnpm's
+   * strict layout: a plugin installed in the app, not next to @gcvi/objectives). Default
+   * `process.cwd()`.
+   */
+  readonly resolveFrom?: string;
+}
+
+function isNotFound(e: unknown, pkg: string): boolean {
+  const err = e as { code?: string; message?: string };
+  return (
+    (err?.code === 'ERR_MODULE_NOT_FOUND' || err?.code === 'MODULE_NOT_FOUND') &&
+    typeof err.message === 'string' &&
+    err.message.includes(pkg)
+  );
+}
+
+/** The entry file of `pkg` as seen from directory `from` (node_modules lookup, `exports['.']`). */
+function resolveEntry(pkg: string, from: string): string | undefined {
+  let dir = resolve(from);
+  for (;;) {
+    const pkgDir = join(dir, 'node_modules', pkg);
+    const pkgJson = join(pkgDir, 'package.json');
+    if (existsSync(pkgJson)) {
+      const meta = JSON.parse(readFileSync(pkgJson, 'utf8')) as {
+        exports?: unknown;
+        main?: string;
+      };
+      let rel: unknown = meta.exports;
+      if (rel && typeof rel === 'object' && '.' in (rel as object))
+        rel = (rel as Record<string, unknown>)['.'];
+      while (rel && typeof rel === 'object') {
+        const c = rel as Record<string, unknown>;
+        rel = c.import ?? c.node ?? c.default;
+      }
+      return join(pkgDir, typeof rel === 'string' ? rel : (meta.main ?? 'index.js'));
+    }
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+async function importPlugin(pkg: string, from: string): Promise<unknown> {
+  try {
+    return await import(pkg);
+  } catch (e) {
+    if (!isNotFound(e, pkg)) throw e;
+    const entry = resolveEntry(pkg, from);
+    if (!entry) throw e;
+    return await import(pathToFileURL(entry).href);
+  }
+}
+
 /**
  * Import each package by name and register the objectives it exports (named export `objectives`,
- * an `ObjectivePluginModule`). Errors name the package: not installed, no `objectives` array, an
- * invalid objective, or a name clash. Returns the names registered, in order.
+ * an `ObjectivePluginModule`). A name is imported as seen from this package, then from
+ * `options.resolveFrom` (default: the working directory). Errors name the package: not installed,
+ * no `objectives` array, an invalid objective, or a name clash. Returns the names registered.
  */
 export async function loadPluginsInto(
   packageNames: readonly string[],
   registry: ObjectiveRegistry,
+  options: LoadPluginsOptions = {},
 ): Promise<string[]> {
   if (!Array.isArray(packageNames)) throw new ConfigError('plugins', 'must be an array of package names');
+  const from = options.resolveFrom ?? process.cwd();
   const added: string[] = [];
   for (const pkg of packageNames) {
     if (typeof pkg !== 'string' || pkg.length === 0) {
@@ -104,7 +165,7 @@ export async function loadPluginsInto(
     }
     let mod: Partial<ObjectivePluginModule>;
     try {
-      mod = (await import(pkg)) as Partial<ObjectivePluginModule>;
+      mod = (await importPlugin(pkg, from)) as Partial<ObjectivePluginModule>;
     } catch (e) {
       const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
       throw new ConfigError(`plugins['${pkg}']`, `could not import the plugin package (${why})`, {

@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { OBJECTIVE_CONTRACT_VERSION } from '@gcvi/objective-contract';
 import { initBackend } from '@gcvi/runtime';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -76,5 +79,35 @@ describe('registry', () => {
       /plugins\['@gcvi\/runtime'\]: the package must have a named export `objectives`/,
     );
     expect(r.list()).toEqual([]);
+  });
+
+  it('finds a plugin installed where this package cannot see it, via resolveFrom (pnpm strict layout)', async () => {
+    const app = mkdtempSync(join(tmpdir(), 'gcvi-plugin-app-'));
+    try {
+      const dir = join(app, 'node_modules', '@acme', 'objective-zero');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(
+        join(dir, 'package.json'),
+        JSON.stringify({
+          name: '@acme/objective-zero',
+          type: 'module',
+          exports: { '.': { import: './index.js' } },
+        }),
+      );
+      writeFileSync(
+        join(dir, 'index.js'),
+        `export const objectives = [{ name: 'zero', contractVersion: ${OBJECTIVE_CONTRACT_VERSION}, requires: [],
+          description: 'always zero', defaults: {}, parseOptions: () => ({}), sampleBatch: () => ({}),
+          loss: () => { throw new Error('not for fitting'); } }];\n`,
+      );
+      const r = createRegistry();
+      await expect(
+        loadObjectivePlugins(['@acme/objective-zero'], r, { resolveFrom: join(tmpdir(), 'elsewhere') }),
+      ).rejects.toThrow(/plugins\['@acme\/objective-zero'\]: could not import/);
+      expect(await loadObjectivePlugins(['@acme/objective-zero'], r, { resolveFrom: app })).toEqual(['zero']);
+      expect(r.get('zero').description).toBe('always zero');
+    } finally {
+      rmSync(app, { recursive: true, force: true });
+    }
   });
 });
