@@ -300,8 +300,29 @@ describe('fit', () => {
     expect(rResumed.stepsDone).toBe(40);
     expect(await snapshot(p2)).toEqual(want);
     expect(rResumed.history).toEqual(rFull.history);
+
+    // Re-running a finished run does no step and leaves the parameters as they are.
+    const p3 = linearParams();
+    let stepsRun = 0;
+    const again = await runFit({
+      ...common,
+      params: p3,
+      rng: createRng(5),
+      checkpoint: { path, every: 10 },
+      resume: true,
+      callbacks: { onStep: () => void stepsRun++ },
+    });
+    expect(stepsRun).toBe(0);
+    expect(again.stepsDone).toBe(40);
+    expect(await snapshot(p3)).toEqual(want);
     expect(want.a).not.toEqual([0.1]);
-    for (const v of [...Object.values(full), ...Object.values(p1), ...Object.values(p2)]) v.dispose();
+    for (const v of [
+      ...Object.values(full),
+      ...Object.values(p1),
+      ...Object.values(p2),
+      ...Object.values(p3),
+    ])
+      v.dispose();
     observed.dispose();
   });
 
