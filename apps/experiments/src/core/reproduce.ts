@@ -253,7 +253,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
     })),
   });
   say(
-    `wrote ${relative(process.cwd(), summaryFile) || summaryFile}, report.md, report.html (${wallSeconds.toFixed(1)} s)`,
+    `wrote ${summaryFile}, report.md, report.html (${wallSeconds.toFixed(1)} s)`,
   );
   return { dir, summaryFile, summary, outcomes, failed, experiments: results };
 }
