@@ -7,6 +7,7 @@ import {
   registerJsKernel,
   runJsKernel,
 } from './js_kernel.js';
+import { pad4, simdFloats, simdModule } from './wasm/simd.js';
 
 /** Kernel name: softmax(q kᵀ · scale) v per group, without an n×n matrix. */
 export const FusedAttention = 'GcviFusedAttention';
@@ -40,6 +41,7 @@ function forward(
     (ins, outs) => {
       const [qv, kv, vv] = ins;
       const o = outs[0];
+      if (simdForward(qv, kv, vv, o, groups, nq, nk, d, dv, scale)) return;
       const acc = new Float64Array(dv);
       const qi = new Float64Array(d);
       for (let g = 0; g < groups; g++) {
@@ -99,6 +101,7 @@ function backward(
     (ins, outs) => {
       const [dyv, qv, kv, vv, ov] = ins;
       const [dq, dk, dvo] = outs;
+      if (simdBackward(dyv, qv, kv, vv, ov, dq, dk, dvo, groups, nq, nk, d, dv, scale)) return;
       const gk = new Float64Array(nk * d);
       const gv = new Float64Array(nk * dv);
       const gq = new Float64Array(d);
@@ -158,6 +161,135 @@ function backward(
       }
     },
   );
+}
+
+/** Copy `rows × cols` row-major `src` (at `base`) transposed into `mem` at `at`: [cols, ld]. */
+function transposeInto(
+  mem: Float32Array,
+  at: number,
+  src: Float32Array,
+  base: number,
+  rows: number,
+  cols: number,
+  ld: number,
+): void {
+  for (let c = 0; c < cols; c++) {
+    const row = at + c * ld;
+    for (let j = 0; j < rows; j++) mem[row + j] = src[base + j * cols + c];
+    for (let j = rows; j < ld; j++) mem[row + j] = 0;
+  }
+}
+
+/** Padded keys get a score of −1e30: after the max subtraction their exp is exactly 0. */
+function initScores(mem: Float32Array, at: number, nk: number, nkp: number): void {
+  mem.fill(0, at, at + nk);
+  mem.fill(-1e30, at + nk, at + nkp);
+}
+
+/**
+ * SIMD forward: per group, Kᵀ and Vᵀ `[d, nkp]` in the module memory; per query row, the row of
+ * scores (nkp floats: a row block, never the matrix) → softmax in place → output = P Vᵀ.
+ */
+function simdForward(
+  qv: Float32Array,
+  kv: Float32Array,
+  vv: Float32Array,
+  o: Float32Array,
+  groups: number,
+  nq: number,
+  nk: number,
+  d: number,
+  dv: number,
+  scale: number,
+): boolean {
+  const m = simdModule();
+  if (!m) return false;
+  const nkp = pad4(nk);
+  const KT = 0;
+  const VT = KT + d * nkp;
+  const S = VT + dv * nkp;
+  const Q = S + nkp;
+  const OUT = Q + d;
+  const mem = simdFloats(m, OUT + dv);
+  for (let g = 0; g < groups; g++) {
+    transposeInto(mem, KT, kv, g * nk * d, nk, d, nkp);
+    transposeInto(mem, VT, vv, g * nk * dv, nk, dv, nkp);
+    for (let i = 0; i < nq; i++) {
+      const qb = (g * nq + i) * d;
+      for (let c = 0; c < d; c++) mem[Q + c] = qv[qb + c] * scale;
+      initScores(mem, S, nk, nkp);
+      m.rows_axpy(4 * S, 4 * Q, 4 * KT, d, nkp);
+      m.softmax_row(4 * S, nkp);
+      m.rows_reduce(4 * S, 4 * VT, 4 * OUT, dv, nkp, 1);
+      o.set(mem.subarray(OUT, OUT + dv), (g * nq + i) * dv);
+    }
+  }
+  return true;
+}
+
+/**
+ * SIMD backward, per query row: recompute P (scores + softmax), dp = dO Vᵀ, ds = P (dp − dO·O),
+ * dVᵀ += dO ⊗ P, dKᵀ += (scale q) ⊗ ds, dq = scale · ds Kᵀ. Only row-sized scratch.
+ */
+function simdBackward(
+  dyv: Float32Array,
+  qv: Float32Array,
+  kv: Float32Array,
+  vv: Float32Array,
+  ov: Float32Array,
+  dq: Float32Array,
+  dk: Float32Array,
+  dvo: Float32Array,
+  groups: number,
+  nq: number,
+  nk: number,
+  d: number,
+  dv: number,
+  scale: number,
+): boolean {
+  const m = simdModule();
+  if (!m) return false;
+  const nkp = pad4(nk);
+  const KT = 0;
+  const VT = KT + d * nkp;
+  const DKT = VT + dv * nkp;
+  const DVT = DKT + d * nkp;
+  const S = DVT + dv * nkp;
+  const DP = S + nkp;
+  const Q = DP + nkp;
+  const DO = Q + d;
+  const DQ = DO + dv;
+  const mem = simdFloats(m, DQ + d);
+  for (let g = 0; g < groups; g++) {
+    transposeInto(mem, KT, kv, g * nk * d, nk, d, nkp);
+    transposeInto(mem, VT, vv, g * nk * dv, nk, dv, nkp);
+    mem.fill(0, DKT, S);
+    for (let i = 0; i < nq; i++) {
+      const qb = (g * nq + i) * d;
+      const ob = (g * nq + i) * dv;
+      for (let c = 0; c < d; c++) mem[Q + c] = qv[qb + c] * scale;
+      let di = 0;
+      for (let c = 0; c < dv; c++) {
+        mem[DO + c] = dyv[ob + c];
+        di += dyv[ob + c] * ov[ob + c];
+      }
+      initScores(mem, S, nk, nkp);
+      m.rows_axpy(4 * S, 4 * Q, 4 * KT, d, nkp);
+      m.softmax_row(4 * S, nkp);
+      mem.fill(0, DP, DP + nkp);
+      m.rows_axpy(4 * DP, 4 * DO, 4 * VT, dv, nkp);
+      m.ds_row(4 * S, 4 * DP, di, nkp);
+      m.rows_outer(4 * DVT, 4 * DO, 4 * S, dv, nkp, 1);
+      m.rows_outer(4 * DKT, 4 * Q, 4 * DP, d, nkp, 1);
+      m.rows_reduce(4 * DP, 4 * KT, 4 * DQ, d, nkp, scale);
+      dq.set(mem.subarray(DQ, DQ + d), qb);
+    }
+    for (let j = 0; j < nk; j++) {
+      for (let c = 0; c < d; c++) dk[(g * nk + j) * d + c] = mem[DKT + c * nkp + j];
+      for (let c = 0; c < dv; c++) dvo[(g * nk + j) * dv + c] = mem[DVT + c * nkp + j];
+    }
+  }
+  return true;
 }
 
 let registered = false;

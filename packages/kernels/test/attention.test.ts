@@ -2,11 +2,13 @@ import { initBackend, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { attentionPlain, FusedAttention, fusedAttention, hasFusedKernel } from '../src/index.js';
-import { BACKENDS_UNDER_TEST, maxAbs, maxAbsDiff, randn, values } from './helpers.js';
+import { setSimdEnabled } from '../src/wasm/simd.js';
+import { BACKEND_SIMD_CASES, maxAbs, maxAbsDiff, randn, values } from './helpers.js';
 
-describe.each(BACKENDS_UNDER_TEST)('fusedAttention on %s', (backend) => {
+describe.each(BACKEND_SIMD_CASES)('fusedAttention on %s, SIMD %s', (backend, simd) => {
   beforeAll(async () => {
     await initBackend({ backend });
+    setSimdEnabled(simd);
   });
 
   const cases = [

@@ -41,6 +41,11 @@ export interface SimdModule {
     out: number,
   ): void;
   nonfinite(p: number, n: number): number;
+  rows_axpy(s: number, coef: number, mt: number, d: number, nkp: number): void;
+  rows_reduce(s: number, mt: number, out: number, d: number, nkp: number, mul: number): void;
+  rows_outer(gt: number, coef: number, s: number, d: number, nkp: number, mul: number): void;
+  softmax_row(s: number, nkp: number): number;
+  ds_row(p: number, dp: number, di: number, nkp: number): void;
   adam(
     pp: number,
     pg: number,
