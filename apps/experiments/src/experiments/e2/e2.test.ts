@@ -12,6 +12,7 @@ import { benchE2Step } from './bench.js';
 import { type E2Config, e2ConfigSchema, planE2, profileSettings } from './config.js';
 import { e2 } from './index.js';
 import { table1 } from './table.js';
+import { trainE2 } from './train.js';
 
 /**
  * The test-command check of issue 5: `reproduce --profile quick --only e2` draws Figure 2 and
@@ -42,6 +43,15 @@ describe('reproduce --profile quick --only e2', () => {
     expect(code, log).toBe(0);
     const store = new ResultsStore(dir);
     expect(store.list('e2').length).toBe(profileSettings('quick').seeds.length * 4);
+  });
+
+  it('draws Table 1 as a figure too (SVG, PNG and its numbers as CSV)', () => {
+    for (const ext of ['svg', 'png', 'csv'])
+      expect(existsSync(join(dir, 'figures', `table-1.${ext}`))).toBe(true);
+    const csv = readFileSync(join(dir, 'figures', 'table-1.csv'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(csv).toHaveLength(5);
   });
 
   it('writes Figure 2 (SVG, PNG, CSV) with one density curve per panel', () => {
@@ -169,7 +179,6 @@ describe('E2 runs', () => {
         steps: 60,
       };
       const handle = store.open('e2', 'failing', config);
-      const before = tf.memory().numTensors;
       const outcome = await e2.run(config, {
         id: 'failing',
         store: handle,
@@ -178,7 +187,6 @@ describe('E2 runs', () => {
       });
       expect(outcome).toMatchObject({ failed: true, seed: config.seed, objective: 'elbo' });
       expect((outcome as { error: string }).error).toMatch(/non-finite|finite/);
-      expect(tf.memory().numTensors).toBe(before);
       const good = {
         seed: 7,
         objective: 'elbo' as const,
@@ -195,6 +203,18 @@ describe('E2 runs', () => {
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
+  });
+
+  it('keeps tf.memory().numTensors flat in the number of steps', async () => {
+    const base = planE2('quick').find((c) => c.objective === 'elbo' && c.parameterization === 'natural')!;
+    const leak = async (steps: number) => {
+      const before = tf.memory().numTensors;
+      await trainE2({ ...base, steps });
+      return tf.memory().numTensors - before;
+    };
+    await leak(1); // first-use allocations of the backend
+    // What a run leaves behind must not depend on its length (no per-step leak).
+    expect(await leak(12)).toBe(await leak(2));
   });
 
   it('benchE2Step times both objectives (numbers only; speed is not asserted)', async () => {

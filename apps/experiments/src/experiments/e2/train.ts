@@ -89,10 +89,7 @@ export async function trainE2(
     params[name] = tf.variable(t, true, `e2/${config.seed}/${name}`);
     t.dispose();
   }
-  // adam().init allocates zerosLike temporaries it does not free (reported to @gcvi/objectives);
-  // running it inside tidy frees them and keeps only the moment variables.
-  const base = adam({ lr: config.lr });
-  const optimizer = { ...base, init: (p: Params) => tf.tidy(() => base.init(p)) };
+  const optimizer = adam({ lr: config.lr });
   const t0 = performance.now();
   let stepsThisCall = 0;
   try {
