@@ -57,6 +57,9 @@ export {
   adam,
   type Optimizer,
   type OptimizerState,
+  type SgdOptimizer,
+  type SgdOptions,
+  sgd,
 } from './optimizers.js';
 export {
   createRegistry,

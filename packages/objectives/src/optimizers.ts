@@ -154,3 +154,99 @@ export function adam(options: AdamOptions = {}): AdamOptimizer {
     },
   };
 }
+
+export interface SgdOptions {
+  /** Learning rate used when `fit` gets no schedule (default 1e-2). */
+  readonly lr?: number;
+  /** Heavy-ball momentum μ in [0, 1) (default 0: plain gradient descent). */
+  readonly momentum?: number;
+}
+
+export interface SgdOptimizer extends Optimizer {
+  readonly lr: number;
+  readonly momentum: number;
+}
+
+/**
+ * (Stochastic) gradient descent, as in PyTorch: with momentum μ, b ← μ b + g (b = g at the first
+ * update), p ← p − lr · b; without momentum p ← p − lr · g. Plain gradient descent is what the NTK
+ * theory describes, so this is the optimizer to compare a network with its kernel prediction.
+ */
+export function sgd(options: SgdOptions = {}): SgdOptimizer {
+  const lr = options.lr ?? 1e-2;
+  const momentum = options.momentum ?? 0;
+  checkPositive('sgd.lr', lr);
+  checkFinite('sgd.momentum', momentum);
+  if (!(momentum >= 0 && momentum < 1))
+    throw new ConfigError('sgd.momentum', `must be in [0, 1), got ${momentum}`);
+  let params: Readonly<Record<string, tf.Variable>> | undefined;
+  const buf: Record<string, tf.Variable> = {};
+  let t = 0;
+  const ready = (): Readonly<Record<string, tf.Variable>> => {
+    if (!params) throw new ConfigError('optimizer', 'init(params) must be called before use');
+    return params;
+  };
+  return {
+    description: `sgd(lr=${lr}, momentum=${momentum})`,
+    lr,
+    momentum,
+    init(p) {
+      if (params) throw new ConfigError('optimizer', 'this optimizer is already in use; create one per fit');
+      params = p;
+      if (momentum > 0)
+        for (const [name, v] of Object.entries(p)) buf[name] = tf.variable(tf.zerosLike(v), false);
+    },
+    apply(grads, stepLr, gradScale) {
+      const p = ready();
+      t += 1;
+      tf.tidy(() => {
+        const lrT = tf.scalar(stepLr * gradScale);
+        const mu = tf.scalar(momentum);
+        for (const [name, g] of Object.entries(grads)) {
+          const variable = p[name];
+          if (!variable) throw new ConfigError('grads', `no parameter named '${name}'`);
+          if (momentum === 0) {
+            variable.assign(tf.sub(variable, tf.mul(lrT, g)));
+            continue;
+          }
+          // The buffer accumulates the clipped gradient.
+          const gs = gradScale === 1 ? g : tf.mul(g, gradScale);
+          const b = buf[name]!;
+          const bNew = t === 1 ? gs : tf.add(tf.mul(mu, b), gs);
+          variable.assign(tf.sub(variable, tf.mul(stepLr, bNew)));
+          b.assign(bNew);
+        }
+      });
+    },
+    async getState() {
+      ready();
+      const tensors: Record<string, { shape: readonly number[]; values: Float32Array }> = {};
+      for (const [name, b] of Object.entries(buf)) {
+        tensors[`b/${name}`] = { shape: b.shape, values: (await b.data()) as Float32Array };
+      }
+      return { scalars: { t }, tensors };
+    },
+    setState(state) {
+      ready();
+      const st = state.scalars.t;
+      if (typeof st !== 'number' || !Number.isInteger(st) || st < 0) {
+        throw new ConfigError('optimizer.state.t', `must be a non-negative integer, got ${String(st)}`);
+      }
+      for (const [name, b] of Object.entries(buf)) {
+        const entry = state.tensors[`b/${name}`];
+        if (!entry) throw new ConfigError(`optimizer.state.b/${name}`, 'missing from the saved state');
+        if (entry.shape.join(',') !== b.shape.join(',')) {
+          throw new ConfigError(
+            `optimizer.state.b/${name}`,
+            `saved shape [${entry.shape.join(', ')}] differs`,
+          );
+        }
+        tf.tidy(() => b.assign(tf.tensor(entry.values, b.shape, 'float32')));
+      }
+      t = st;
+    },
+    dispose() {
+      for (const b of Object.values(buf)) b.dispose();
+    },
+  };
+}

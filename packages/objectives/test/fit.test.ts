@@ -5,7 +5,7 @@ import { OBJECTIVE_CONTRACT_VERSION, type Objective } from '@gcvi/objective-cont
 import { createRng, initBackend, NumericalError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adam, constantLr, readCheckpoint, fit as runFit, stepDivideLr } from '../src/index.js';
+import { adam, constantLr, readCheckpoint, fit as runFit, sgd, stepDivideLr } from '../src/index.js';
 import { conjugateProblem, linearParams, linearQ, snapshot } from './helpers.js';
 
 let dir: string;
@@ -120,6 +120,40 @@ describe('adam', () => {
     expect(got[0]).toBeCloseTo((-0.1 * 0.3) / 1.3, 6);
     expect(got[1]).toBeCloseTo((-0.1 * 0.4) / 1.4, 6);
     params.p.dispose();
+  });
+});
+
+describe('sgd', () => {
+  it('plain and momentum SGD match float64 references over 20 steps (abs 1e-5)', async () => {
+    for (const momentum of [0, 0.9]) {
+      const p0 = [0.5, -1.5, 2];
+      const params = { p: tf.variable(tf.tensor1d(p0), true) };
+      await runFit({
+        params,
+        variational: quadQ,
+        objective: quadratic(0.7),
+        problem: {},
+        optimizer: sgd({ momentum }),
+        schedule: constantLr(0.05),
+        steps: 20,
+        batchSize: 1,
+        rng: createRng(1),
+      });
+      const p = [...p0];
+      const b = [0, 0, 0];
+      for (let t = 1; t <= 20; t++) {
+        for (let j = 0; j < 3; j++) {
+          const g = 0.7 + p[j]!;
+          b[j] = t === 1 || momentum === 0 ? g : momentum * b[j]! + g;
+          p[j] = p[j]! - 0.05 * b[j]!;
+        }
+      }
+      const got = Array.from(await params.p.data());
+      got.forEach((g, i) => {
+        expect(Math.abs(g - p[i]!), `momentum ${momentum}, component ${i}`).toBeLessThan(1e-5);
+      });
+      params.p.dispose();
+    }
   });
 });
 
