@@ -118,6 +118,11 @@ export interface FitOptions<P extends Params = Params> {
   readonly resume?: boolean;
   /** Record the loss in `history` every this many steps (default 1). */
   readonly historyEvery?: number;
+  /**
+   * Stop early: checked after every step. When aborted, `fit` writes a checkpoint (if configured)
+   * and rejects with `signal.reason`; resuming continues exactly from there.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface FitHistory {
@@ -232,6 +237,7 @@ export async function fit<P extends Params>(options: FitOptions<P>): Promise<Fit
     options.resumeFrom ??
     (options.resume && existsSync(options.checkpoint!.path) ? options.checkpoint!.path : undefined);
   try {
+    if (options.signal?.aborted) throw options.signal.reason ?? new Error('fit aborted');
     if (resumePath !== undefined) {
       const ck = await readCheckpoint(resumePath);
       restore(ck, resumePath);
@@ -382,6 +388,10 @@ export async function fit<P extends Params>(options: FitOptions<P>): Promise<Fit
       if (options.checkpoint && step % options.checkpoint.every === 0) {
         await save();
         lastSaved = step;
+      }
+      if (options.signal?.aborted) {
+        if (options.checkpoint && lastSaved !== step) await save();
+        throw options.signal.reason ?? new Error('fit aborted');
       }
     }
     if (options.checkpoint && lastSaved !== step) await save();

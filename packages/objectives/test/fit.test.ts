@@ -360,6 +360,44 @@ describe('fit', () => {
     observed.dispose();
   });
 
+  it('an AbortSignal stops the run after the current step with a checkpoint there; resuming finishes it exactly', async () => {
+    const common = {
+      variational: linearQ,
+      objective: 'forward-kl',
+      problem: conjugateProblem(),
+      schedule: constantLr(0.02),
+      steps: 30,
+      batchSize: 8,
+    } as const;
+    const full = linearParams();
+    await runFit({ ...common, params: full, rng: createRng(8) });
+    const want = await snapshot(full);
+    const path = join(dir, 'aborted.ckpt');
+    const controller = new AbortController();
+    const p1 = linearParams();
+    await expect(
+      runFit({
+        ...common,
+        params: p1,
+        rng: createRng(8),
+        checkpoint: { path, every: 100 },
+        signal: controller.signal,
+        callbacks: { onStep: (i) => void (i.step === 13 && controller.abort(new Error('stop requested'))) },
+      }),
+    ).rejects.toThrow('stop requested');
+    expect((await readCheckpoint(path)).state.step).toBe(13);
+    const p2 = linearParams();
+    await runFit({
+      ...common,
+      params: p2,
+      rng: createRng(8),
+      checkpoint: { path, every: 100 },
+      resume: true,
+    });
+    expect(await snapshot(p2)).toEqual(want);
+    for (const v of [...Object.values(full), ...Object.values(p1), ...Object.values(p2)]) v.dispose();
+  });
+
   it('refuses a checkpoint that is not one, or that belongs to other parameters', async () => {
     const junk = join(dir, 'junk.ckpt');
     writeFileSync(junk, 'hello');
