@@ -12,6 +12,7 @@ export interface E2StepTiming {
   /** Mean wall-clock ms per step over `reps` steps after `warmup` steps. */
   readonly msPerStep: number;
   readonly reps: number;
+  readonly fusedAttention: boolean;
 }
 
 /** Time `reps` E2 steps (after `warmup`) per objective at the paper's size by default. */
@@ -23,6 +24,7 @@ export async function benchE2Step(
     reps?: number;
     warmup?: number;
     K?: number;
+    fusedAttention?: boolean;
   } = {},
 ): Promise<E2StepTiming[]> {
   const nPoints = options.nPoints ?? 1000;
@@ -47,6 +49,7 @@ export async function benchE2Step(
         width,
         heads,
         trueShift: 100,
+        fusedAttention: options.fusedAttention === true,
       },
       {
         onStep: (step) => {
@@ -55,7 +58,15 @@ export async function benchE2Step(
         },
       },
     );
-    out.push({ objective, nPoints, width, heads, msPerStep: (t1 - t0) / reps, reps });
+    out.push({
+      objective,
+      nPoints,
+      width,
+      heads,
+      msPerStep: (t1 - t0) / reps,
+      reps,
+      fusedAttention: options.fusedAttention === true,
+    });
   }
   return out;
 }

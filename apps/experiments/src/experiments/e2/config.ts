@@ -24,6 +24,8 @@ export const e2ConfigSchema = z
     trueShift: z.number(),
     /** Steps between checkpoints. */
     checkpointEvery: z.number().int().min(1),
+    /** Attention through the fused kernel of `@gcvi/kernels` (speed only; same model). */
+    fusedAttention: z.boolean(),
   })
   .strict()
   .refine((c) => c.width % c.heads === 0, { message: 'heads must divide width', path: ['heads'] });
@@ -42,6 +44,7 @@ export const PAPER = {
   heads: 4,
   trueShift: 100,
   checkpointEvery: 1000,
+  fusedAttention: false,
 };
 
 export type E2ProfileSettings = typeof PAPER;
@@ -91,6 +94,7 @@ export function planE2(profile: ProfileName): E2Config[] {
           heads: s.heads,
           trueShift: s.trueShift,
           checkpointEvery: s.checkpointEvery,
+          fusedAttention: s.fusedAttention,
         });
       }
     }

@@ -27,6 +27,8 @@ export interface E2FamilyOptions {
   /** Set Transformer width (default 64) and heads (default 4). */
   readonly width?: number;
   readonly heads?: number;
+  /** Attention through the fused kernel of `@gcvi/kernels` (default false). */
+  readonly fusedAttention?: boolean;
 }
 
 /** Independent Gaussians over the last axis of θ (event shape `[K + 1]`). */
@@ -91,8 +93,16 @@ export function e2Family(options: E2FamilyOptions): E2Family {
   const components = options.components ?? 5;
   const width = options.width ?? 64;
   const heads = options.heads ?? 4;
-  const encoderZ = setTransformer({ inputSize: 1, width, heads, seeds: components, outputSize: 2 });
-  const encoderS = setTransformer({ inputSize: 1, width, heads, seeds: 1, outputSize: 2 });
+  const fusedAttention = options.fusedAttention === true;
+  const encoderZ = setTransformer({
+    inputSize: 1,
+    width,
+    heads,
+    seeds: components,
+    outputSize: 2,
+    fusedAttention,
+  });
+  const encoderS = setTransformer({ inputSize: 1, width, heads, seeds: 1, outputSize: 2, fusedAttention });
 
   function outputs(params: NamedTensors, x: tf.Tensor): tf.Tensor {
     if (x.rank !== 3 || x.shape[2] !== 1) throw new ShapeError('x', '[B, n, 1]', x.shape);

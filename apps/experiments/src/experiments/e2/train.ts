@@ -33,6 +33,8 @@ export interface E2RunConfig {
   readonly heads: number;
   /** The fixed shift of the observed data (paper 100). */
   readonly trueShift: number;
+  /** Attention through the fused kernel of `@gcvi/kernels` (same numbers up to float rounding). */
+  readonly fusedAttention?: boolean;
 }
 
 export interface E2RunResult {
@@ -80,6 +82,7 @@ export async function trainE2(
     parameterization: config.parameterization,
     width: config.width,
     heads: config.heads,
+    fusedAttention: config.fusedAttention === true,
   });
   const root = createRng(config.seed);
   const rep = sim.observedReplicate(config.seed, { S: config.trueShift });
