@@ -46,6 +46,7 @@ async function time(width: number, steps: number): Promise<number> {
 
 await initBackend();
 console.log(describeBackend(backendInfo()!));
+await time(64, 500); // process-wide warm-up (JIT), not reported
 for (const width of (process.env.WIDTHS ?? '64,1024,4096').split(',').map(Number)) {
   const ms = await time(width, width >= 4096 ? 300 : 1000);
   console.log(`E1 fit step, width ${width}: ${ms.toFixed(2)} ms/step (${(1000 / ms).toFixed(0)} steps/s)`);
