@@ -185,9 +185,14 @@ async function main(): Promise<void> {
     const theirs = new Map<string, number[]>();
     for (let r = 0; r < o.rounds; r++) {
       if (torch.ok) {
-        const res = runTorchE2({ warmup: o.e2Warmup, steps: o.e2Steps, torchThreads: o.torchThreads });
-        torchThreads = res.threads;
-        for (const c of res.results) theirs.set(c.case, [...(theirs.get(c.case) ?? []), c.medianMs]);
+        for (const threads of [...new Set([o.torchThreads, 1])]) {
+          const res = runTorchE2({ warmup: o.e2Warmup, steps: o.e2Steps, torchThreads: threads });
+          if (threads === o.torchThreads) torchThreads = res.threads;
+          for (const c of res.results) {
+            const key = `${c.case}|${threads}`;
+            theirs.set(key, [...(theirs.get(key) ?? []), c.medianMs]);
+          }
+        }
       }
       for (const b of backends) {
         await initBackend({ backend: b });
@@ -212,12 +217,15 @@ async function main(): Promise<void> {
     notes.push(...skippedE2);
     for (const [key, ms] of ours) {
       const [name, backend, variant] = key.split('|');
-      const tr = theirs.get(name);
+      const trN = theirs.get(`${name}|${o.torchThreads}`);
+      const tr1 = theirs.get(`${name}|1`);
       const row: Row = { bench: 'e2', case: name, backend, variant, ms: median(ms), rounds: ms };
-      if (tr) {
-        row.torchMs = median(tr);
-        row.torchRounds = tr;
-        row.ratio = row.ms / row.torchMs;
+      if (trN && tr1) {
+        row.torchMs = median(trN);
+        row.torchRounds = trN;
+        row.torch1Ms = median(tr1);
+        row.torch1Rounds = tr1;
+        row.ratio = row.ms / Math.min(row.torchMs, row.torch1Ms);
       }
       rows.push(row);
     }
