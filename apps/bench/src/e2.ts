@@ -7,7 +7,8 @@ import { runPythonBench } from './python.js';
  * One E2 training step (DESIGN §2 E2) at the paper's size: a simulated (S, Z, X) with n = 1,000
  * points, the Z encoder (5 seeds) and the S encoder (1 seed), each a Set Transformer
  * SAB(1→64, 4 heads) → SAB(64→64) → PMA(k) → Linear(64→2), the forward-KL (L_P) loss with the
- * "mean" parameterization (Gaussian, scale 1), forward + backward + Adam.
+ * "mean" parameterization (Gaussian, scale 1), forward + backward + Adam. The ELBO step instead
+ * fits the observed X with K = 100 reparameterized samples (self-normalized weights).
  */
 export const E2 = { n: 1000, width: 64, heads: 4, mu: [-20, -10, 0, 10, 20], lr: 1e-3 } as const;
 
@@ -96,8 +97,12 @@ function applySt(st: SetTransformer, x: tf.Tensor, attention: Attention): tf.Ten
 }
 
 /** One simulated (S, Z, X) on the JS side. */
-export function simulateE2(rng: Rng, n: number): { s: number; z: Float32Array; x: Float32Array } {
-  const s = 100 * rng.normal();
+export function simulateE2(
+  rng: Rng,
+  n: number,
+  shift?: number,
+): { s: number; z: Float32Array; x: Float32Array } {
+  const s = shift ?? 100 * rng.normal();
   const z = Float32Array.from(E2.mu, (m) => m + s + 0.5 * rng.normal());
   const x = new Float32Array(n);
   for (let i = 0; i < n; i++) x[i] = z[rng.int(5)] + 0.1 * rng.normal();
@@ -110,25 +115,79 @@ export interface E2Step {
   dispose(): void;
 }
 
-function makeE2Step(variant: 'plain' | 'fused', seed: number, n: number): E2Step {
+export type E2Objective = 'forward-kl' | 'elbo';
+
+/** Number of reparameterized samples of the ELBO step (DESIGN §2 E2). */
+export const ELBO_SAMPLES = 100;
+
+const LOG_2PI = Math.log(2 * Math.PI);
+
+/** Σ log N(a; b, sd²) elementwise, summed over `axis` (or everything). */
+function normalLogProb(a: tf.Tensor, b: tf.Tensor | number, sd: number): tf.Tensor {
+  return tf.sub(tf.mul(-0.5 / (sd * sd), tf.square(tf.sub(a, b))), Math.log(sd) + 0.5 * LOG_2PI);
+}
+
+/**
+ * ELBO on the observed X with K reparameterized samples of (Z, S) from q (mean parameterization,
+ * scale 1), weighted by the self-normalized importance weights as the reference does: the
+ * weights softmax(log w) are constants (no gradient), loss = −Σ_k w_k log w_k.
+ */
+function elboLoss(
+  zMean: tf.Tensor,
+  sMean: tf.Tensor,
+  x: tf.Tensor,
+  epsZ: tf.Tensor,
+  epsS: tf.Tensor,
+  n: number,
+): tf.Scalar {
+  const z = tf.add(zMean, epsZ); // [K, 5]
+  const s = tf.add(sMean, epsS); // [K]
+  const mu = tf.tensor1d(E2.mu as unknown as number[]);
+  const logPrior = tf.add(
+    normalLogProb(s, 0, 100),
+    tf.sum(normalLogProb(z, tf.add(mu, tf.expandDims(s, 1)), 0.5), 1),
+  );
+  // log p(X | z) = Σ_i log (1/5 Σ_k N(X_i; z_k, 0.1²)): [K, n, 5] → logsumexp over k → sum over i.
+  const comp = normalLogProb(tf.reshape(x, [1, n, 1]), tf.expandDims(z, 1), 0.1);
+  const logLik = tf.sub(tf.sum(tf.logSumExp(comp, 2), 1), n * Math.log(5));
+  const logQ = tf.add(tf.sum(normalLogProb(z, zMean, 1), 1), normalLogProb(s, sMean, 1));
+  const logW = tf.sub(tf.add(logPrior, logLik), logQ); // [K]
+  const lw = logW.dataSync();
+  let mx = Number.NEGATIVE_INFINITY;
+  for (const v of lw) mx = Math.max(mx, v);
+  const e = Array.from(lw, (v) => Math.exp(v - mx));
+  const tot = e.reduce((a, b) => a + b, 0);
+  const w = tf.tensor1d(e.map((v) => v / tot)); // constants: no gradient flows through the weights
+  return tf.neg(tf.sum(tf.mul(w, logW))) as tf.Scalar;
+}
+
+function makeE2Step(variant: 'plain' | 'fused', seed: number, n: number, objective: E2Objective): E2Step {
   const rng = createRng(seed);
   const data = rng.split('data');
+  const noise = rng.split('noise');
   const zEnc = setTransformer(rng.split('zEncoder'), 5);
   const sEnc = setTransformer(rng.split('sEncoder'), 1);
   const vars = [...variablesOf(zEnc), ...variablesOf(sEnc)];
   const attention: Attention = variant === 'fused' ? fusedAttention : attentionPlain;
   const fused = variant === 'fused' ? new FusedAdam(vars, { learningRate: E2.lr }) : null;
   const plain = variant === 'plain' ? tf.train.adam(E2.lr, 0.9, 0.999, 1e-8) : null;
+  // The ELBO fits one observed replicate (S = 100): drawn once.
+  const observed = simulateE2(rng.split('observed'), n, 100);
   return {
     variant,
     step() {
-      const sim = simulateE2(data, n);
+      const sim = objective === 'elbo' ? observed : simulateE2(data, n);
+      const epsZ = objective === 'elbo' ? noise.fillNormal(new Float32Array(ELBO_SAMPLES * 5)) : null;
+      const epsS = objective === 'elbo' ? noise.fillNormal(new Float32Array(ELBO_SAMPLES)) : null;
       return tf.tidy(() => {
         const x = tf.tensor2d(sim.x, [n, 1]);
         const z = tf.tensor1d(sim.z);
         const { value, grads } = tf.variableGrads(() => {
           const zMean = tf.squeeze(tf.slice(applySt(zEnc, x, attention), [0, 0], [5, 1]), [1]);
           const sMean = tf.squeeze(tf.slice(applySt(sEnc, x, attention), [0, 0], [1, 1]));
+          if (epsZ && epsS) {
+            return elboLoss(zMean, sMean, x, tf.tensor2d(epsZ, [ELBO_SAMPLES, 5]), tf.tensor1d(epsS), n);
+          }
           // −log N(Z_k; mean_k, 1) − log N(S; mean_S, 1), up to constants.
           const lz = tf.mul(0.5, tf.sum(tf.square(tf.sub(z, zMean))));
           const ls = tf.mul(0.5, tf.square(tf.sub(sim.s, sMean)));
@@ -152,17 +211,15 @@ export interface E2Case {
   make(): E2Step;
 }
 
-/** Cases timed by the bench: the forward-KL step, plain tfjs and with the fused kernels. */
+/** Cases timed by the bench: the forward-KL and ELBO steps, plain tfjs and with the fused kernels. */
 export function e2Cases(n: number = E2.n): { name: string; variants: E2Case[] }[] {
-  return [
-    {
-      name: `forward-kl, n ${n}`,
-      variants: [
-        { name: 'plain', make: () => makeE2Step('plain', 1, n) },
-        { name: 'fused', make: () => makeE2Step('fused', 1, n) },
-      ],
-    },
-  ];
+  return (['forward-kl', 'elbo'] as const).map((objective) => ({
+    name: `${objective}, n ${n}`,
+    variants: [
+      { name: 'plain', make: () => makeE2Step('plain', 1, n, objective) },
+      { name: 'fused', make: () => makeE2Step('fused', 1, n, objective) },
+    ],
+  }));
 }
 
 export interface TorchE2 {
