@@ -20,7 +20,10 @@ export const e3: ExperimentDefinition<E3Config, E3RunSummary> = {
   configSchema: e3ConfigSchema,
   plan: e3Plan,
   progressSteps: (c) => c.steps,
-  cost: (c) => (c.method === 'forwardKl' ? c.steps * c.setImages * 4 : c.steps * c.particles * c.minibatch),
+  cost: (c) =>
+    c.method === 'forwardKl'
+      ? c.steps * c.setImages * c.setsPerStep * 4
+      : c.steps * c.particles * c.minibatch,
   label: (c) => `${c.method === 'forwardKl' ? 'L_P offset' : 'IWBO init'} ${c.initDeg}°`,
   run: runE3,
   summarize: (runs) => summarizeE3(runs as E3Run[]),

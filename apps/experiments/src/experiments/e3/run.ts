@@ -134,7 +134,7 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
           problem: lpProblem(model, config.setImages, offset),
           optimizer: adam({ lr: config.lr }),
           steps: config.steps,
-          batchSize: 1,
+          batchSize: config.setsPerStep,
           rng: root.split('train'),
           callbacks,
           checkpoint: { path: ckpt, every: config.checkpointEvery, meta: { run: ctx.id } },
