@@ -67,6 +67,9 @@ function fakeRun(width: number, full: number, linear: number, jd: number, nd: nu
 }
 
 describe('E1 claims use fixed thresholds', () => {
+  beforeAll(async () => {
+    await initBackend();
+  });
   const status = (runs: E1Run[]) => Object.fromEntries(e1Claims(runs, 0.73).map((c) => [c.id, c.status]));
 
   it('passes within 0.01 of exact and 0.005 between models, fails just outside', () => {

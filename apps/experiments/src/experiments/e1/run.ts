@@ -68,6 +68,16 @@ function flatThetaProblem(sim: CanonicalSimulator): Problem {
   };
 }
 
+/** The tracked inputs of a config (from `dataSeed` only; the same in every run of a profile). */
+export function e1TrackedInputs(config: E1Config): tf.Tensor {
+  const tracked = canonicalSimulator({ sigma: config.sigma }).simulate(
+    config.trackSize,
+    createRng(config.dataSeed).split('e1/tracked'),
+  );
+  tracked.theta.dispose();
+  return tracked.x;
+}
+
 /** The fixed evaluation data of a run: test pairs and tracked inputs, from `dataSeed` only. */
 export function e1FixedData(config: E1Config) {
   const sim = canonicalSimulator({ sigma: config.sigma });

@@ -1,5 +1,12 @@
 import type { Encoder, NamedTensors } from '@gcvi/encoders';
-import { infiniteWidthNtk, minEigenvalue, type NtkTrackerRow, ntkGram, ntkTracker } from '@gcvi/ntk';
+import {
+  infiniteWidthNtk,
+  minEigenvalue,
+  type NtkTrackerRow,
+  ntkGram,
+  ntkTracker,
+  symmetricEigenvalues,
+} from '@gcvi/ntk';
 import type { EveryCallback } from '@gcvi/objectives';
 import type * as tf from '@tensorflow/tfjs-core';
 
@@ -63,4 +70,15 @@ export function empiricalGramMinEigenvalue(encoder: Encoder, params: NamedTensor
 export function infiniteGramMinEigenvalue(x: tf.Tensor, term: 'lastLayer' | 'both'): number {
   const k = infiniteWidthNtk(x, undefined, { term });
   return minEigenvalue(k.data, k.rows);
+}
+
+/**
+ * Extreme eigenvalues of the infinite-width NTK Gram (last-layer part) on `x`, and the float64
+ * resolution below which an eigenvalue cannot be told from 0: N · ε · λ_max.
+ */
+export function infiniteGramSpectrum(x: tf.Tensor): { min: number; max: number; resolution: number } {
+  const k = infiniteWidthNtk(x, undefined, { term: 'lastLayer' });
+  const ev = symmetricEigenvalues(k.data, k.rows);
+  const max = ev[0] as number;
+  return { min: ev[k.rows - 1] as number, max, resolution: k.rows * Number.EPSILON * max };
 }
