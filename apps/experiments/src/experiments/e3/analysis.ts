@@ -156,6 +156,47 @@ export function e3Figures(runs: readonly E3Run[]): FigureDef[] {
       rows,
     });
   }
+  const samples = runs.find((r) => r.summary.generatorSamples)?.summary.generatorSamples;
+  if (samples) {
+    const rows = observedGridRows(samples, 10);
+    figs.push({
+      name: 'figure-e3-generator-samples',
+      title: `Generator samples (${runs[0]?.summary.generator ?? ''})`,
+      paperCaption:
+        'Not in the paper: 60 unrotated images (G(z) + 1)/2 of the generator used here, z ~ N(0, I).',
+      spec: {
+        $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+        title: 'Generator samples',
+        width: 400,
+        height: 240,
+        data: { values: rows },
+        mark: { type: 'rect' },
+        encoding: {
+          x: {
+            field: 'col',
+            type: 'quantitative',
+            bin: { step: 1 },
+            scale: { domain: [0, 290] },
+            axis: null,
+          },
+          y: {
+            field: 'row',
+            type: 'quantitative',
+            bin: { step: 1 },
+            scale: { domain: [0, 174], reverse: true },
+            axis: null,
+          },
+          color: {
+            field: 'value',
+            type: 'quantitative',
+            scale: { domain: [0, 1], range: ['white', 'black'] },
+            legend: null,
+          },
+        },
+      },
+      rows,
+    });
+  }
   const iwboRows = angleRows(runs, 'iwbo');
   figs.push({
     name: 'figure-4',

@@ -55,7 +55,7 @@ describe('reproduce --profile quick --only e3', () => {
       res.failed.map((f) => String((f as { error?: unknown }).error)),
       log,
     ).toEqual([]);
-    for (const name of ['figure-3', 'figure-4', 'figure-5', 'figure-6']) {
+    for (const name of ['figure-3', 'figure-4', 'figure-5', 'figure-6', 'figure-e3-generator-samples']) {
       for (const ext of ['svg', 'png', 'csv']) {
         const f = join(res.dir, 'figures', `${name}.${ext}`);
         expect(existsSync(f), f).toBe(true);

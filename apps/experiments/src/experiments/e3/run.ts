@@ -37,6 +37,8 @@ export interface E3RunSummary {
   readonly generatorTrainSeconds: number;
   /** First 100 observed images, 0..255 bytes in base64 (Figure 3); only in the L_P run from 0°. */
   readonly observedGrid?: string;
+  /** 60 unrotated samples of the generator, same encoding (only in the L_P run from 0°). */
+  readonly generatorSamples?: string;
 }
 
 /** The fixed observed set: the first `observedImages` of a set drawn at 260° from `dataSeed`. */
@@ -106,14 +108,22 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
   let skipped = 0;
   const t0 = performance.now();
   let observedGrid: string | undefined;
+  let generatorSamples: string | undefined;
+  const bytes = (px: ArrayLike<number>) =>
+    Buffer.from(Uint8Array.from(px, (v) => Math.round(255 * Math.min(1, Math.max(0, v))))).toString('base64');
   try {
     if (config.method === 'forwardKl' && config.initDeg === 0) {
       const px = tf.tidy(() =>
         tf.slice(obs.x, [0, 0, 0], [Math.min(100, config.observedImages), 28, 28]).dataSync(),
       );
-      observedGrid = Buffer.from(
-        Uint8Array.from(px, (v) => Math.round(255 * Math.min(1, Math.max(0, v)))),
-      ).toString('base64');
+      observedGrid = bytes(px);
+      generatorSamples = bytes(
+        tf.tidy(() =>
+          model
+            .images(createRng(config.dataSeed).split('e3/samples').normalTensor([60, model.latentDim]))
+            .dataSync(),
+        ),
+      );
     }
     if (config.method === 'forwardKl') {
       const enc = mnistAngleEncoder();
@@ -226,5 +236,6 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
     generator: gen.description,
     generatorTrainSeconds: gen.trainSeconds,
     ...(observedGrid ? { observedGrid } : {}),
+    ...(generatorSamples ? { generatorSamples } : {}),
   };
 }
