@@ -75,7 +75,7 @@ export const PROFILE_SETTINGS: Record<ProfileName, Partial<Shared>> = {
   default: {
     generator: E3_PROFILES.default.generator!,
     steps: 1000,
-    particles: 64,
+    particles: 16,
     checkpointEvery: 250,
   },
   paper: {},
