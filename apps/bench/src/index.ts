@@ -264,7 +264,11 @@ async function main(): Promise<void> {
     `Median of ${o.rounds} round(s), each the median of ${o.steps} timed steps after ${o.warmup} warm-up (E2: ${o.e2Steps} timed after ${o.e2Warmup}).`;
   process.stdout.write(`\n${table}\n\n${machineLine}\n${notes.map((n) => `- ${n}`).join('\n')}\n`);
   mkdirSync(o.out, { recursive: true });
-  const file = join(o.out, `${started.toISOString().slice(0, 10)}.json`);
+  // <date>-<time>.json: several runs a day do not overwrite each other.
+  const file = join(
+    o.out,
+    `${started.toISOString().slice(0, 19).replace('T', '-').replaceAll(':', '')}.json`,
+  );
   writeFileSync(
     file,
     `${JSON.stringify(
