@@ -133,7 +133,7 @@ export async function main(argv: readonly string[], io?: Partial<CliIo>): Promis
       progress: o.progress,
       stdout,
     });
-    code = res.failed.length > 0 ? 1 : 0;
+    code = res.failed.length > 0 || res.analysisErrors.length > 0 ? 1 : 0;
   };
 
   addRunOptions(

@@ -105,4 +105,33 @@ describe('CLI options', () => {
     expect(s.toy.incomplete).toMatch(/1 of 2 runs failed/);
     expect(s.runs.executed).toBe(1);
   });
+
+  it('an experiment whose analysis throws is reported; the other experiments still get their report', async () => {
+    const o = capture();
+    const good = toyExperiment();
+    const bad = {
+      ...toyExperiment(),
+      id: 'broken',
+      summarize: () => {
+        throw new Error('no numbers');
+      },
+    };
+    const code = await main(
+      ['reproduce', '--profile', 'quick', '--out', join(out, 'mixed'), '--progress', 'none'],
+      {
+        stdout: o.stream,
+        stderr: o.stream,
+        env: {},
+        experiments: [good, bad],
+        executor: new InlineExecutor([good, bad]),
+      },
+    );
+    expect(code).toBe(1);
+    const s = JSON.parse(readFileSync(join(out, 'mixed', 'quick', 'summary.json'), 'utf8'));
+    expect(s.analysisErrors).toEqual(['broken: no numbers']);
+    expect(s.toy.mean['20']).toEqual(expect.any(Number));
+    expect(readFileSync(join(out, 'mixed', 'quick', 'report.md'), 'utf8')).toContain(
+      'analysis failed: no numbers',
+    );
+  });
 });

@@ -98,6 +98,8 @@ export interface ReproduceResult {
   readonly summary: Record<string, unknown>;
   readonly outcomes: readonly RunOutcome[];
   readonly failed: readonly RunOutcome[];
+  /** Experiments whose summarize/figures/claims threw (their runs are intact; fix and rerun). */
+  readonly analysisErrors: readonly string[];
   readonly experiments: readonly ExperimentResult[];
 }
 
@@ -175,6 +177,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   }
 
   const results: ExperimentResult[] = [];
+  const analysisErrors: string[] = [];
   for (const exp of selected) {
     const mine = planned.filter((p) => p.experiment === exp);
     const done = mine.filter((p) => store.status(exp.id, p.task.id) === 'done');
@@ -193,22 +196,39 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
       });
       continue;
     }
-    const runs: LoadedRun[] = done.map((p) => store.load(exp.id, p.task.id));
-    const summary = exp.summarize(runs, opts.profile);
-    const figs = exp.figures(runs, summary, opts.profile);
-    const figures: { def: FigureDef; files: WrittenFigure }[] = [];
-    for (const def of figs) figures.push({ def, files: await writeFigure(join(dir, 'figures'), def) });
-    const claims = exp.claims(runs, summary, opts.profile);
-    results.push({
-      id: exp.id,
-      title: exp.title,
-      complete,
-      runs: mine.length,
-      summary,
-      figures,
-      claims,
-      deviations,
-    });
+    try {
+      const runs: LoadedRun[] = done.map((p) => store.load(exp.id, p.task.id));
+      const summary = exp.summarize(runs, opts.profile);
+      const figs = exp.figures(runs, summary, opts.profile);
+      const figures: { def: FigureDef; files: WrittenFigure }[] = [];
+      for (const def of figs) figures.push({ def, files: await writeFigure(join(dir, 'figures'), def) });
+      const claims = exp.claims(runs, summary, opts.profile);
+      results.push({
+        id: exp.id,
+        title: exp.title,
+        complete,
+        runs: mine.length,
+        summary,
+        figures,
+        claims,
+        deviations,
+      });
+    } catch (e) {
+      // One experiment's analysis failing must not cost the others their report; its runs stay on disk.
+      const message = e instanceof Error ? e.message : String(e);
+      analysisErrors.push(`${exp.id}: ${message}`);
+      say(`analysis of ${exp.id} FAILED: ${message}`);
+      results.push({
+        id: exp.id,
+        title: exp.title,
+        complete: false,
+        runs: mine.length,
+        summary: { incomplete: `analysis failed: ${message}` },
+        figures: [],
+        claims: [],
+        deviations,
+      });
+    }
   }
 
   const wallSeconds = (performance.now() - t0) / 1000;
@@ -230,6 +250,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
         seed: f.task.seed ?? null,
       })),
     },
+    analysisErrors,
   };
   for (const r of results) {
     summary[r.id] = r.summary;
@@ -252,8 +273,6 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
       dir: relative(dir, store.runDir(p.experiment.id, p.task.id)),
     })),
   });
-  say(
-    `wrote ${summaryFile}, report.md, report.html (${wallSeconds.toFixed(1)} s)`,
-  );
-  return { dir, summaryFile, summary, outcomes, failed, experiments: results };
+  say(`wrote ${summaryFile}, report.md, report.html (${wallSeconds.toFixed(1)} s)`);
+  return { dir, summaryFile, summary, outcomes, failed, analysisErrors, experiments: results };
 }
