@@ -96,7 +96,6 @@ export async function trainE2(
   const t0 = performance.now();
   let stepsThisCall = 0;
   try {
-    // biome-ignore lint/suspicious/noFocusedTests: `fit` is the training loop of @gcvi/objectives, not a focused test.
     const out = await fit({
       params,
       variational: (p: Params, x: tf.Tensor) => family.q(p as NamedTensors, x),
