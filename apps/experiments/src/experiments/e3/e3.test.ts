@@ -1,9 +1,20 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initBackend } from '@gcvi/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ReproduceResult, reproduce } from '../../core/reproduce.js';
-import { angleDiffDeg, distinctEndpoints, e3, e3Plan } from './index.js';
+import {
+  angleDiffDeg,
+  distinctEndpoints,
+  e3,
+  e3Plan,
+  generatorSourceFromEnv,
+  resolveGenerator,
+} from './index.js';
+
+const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), '../../../../../../shared/fixtures/G299.ckpt');
 
 describe('e3 helpers', () => {
   it('angle differences wrap around the circle; endpoints cluster on the circle', () => {
@@ -26,6 +37,28 @@ describe('e3 helpers', () => {
     expect(bad.success).toBe(false);
     expect(JSON.stringify(bad.error?.issues[0]?.path)).toContain('minibatch');
   });
+});
+
+describe('generator source', () => {
+  it('GCVI_GENERATOR selects a checkpoint path (resolved) or the trained generator', () => {
+    expect(generatorSourceFromEnv({})).toBe('trained');
+    expect(generatorSourceFromEnv({ GCVI_GENERATOR: 'trained' })).toBe('trained');
+    expect(generatorSourceFromEnv({ GCVI_GENERATOR: '/x/G.ckpt' })).toBe('/x/G.ckpt');
+  });
+
+  it.skipIf(!existsSync(FIXTURE))(
+    'a PyTorch checkpoint is loaded as the generator (../shared/fixtures/G299.ckpt)',
+    async () => {
+      await initBackend();
+      const base = e3Plan('quick')[0]!.generator;
+      const g = await resolveGenerator({ ...base, source: FIXTURE }, '/nonexistent');
+      expect(g.params['4.weight']!.shape).toEqual([784, 256]);
+      expect(g.description).toContain('G299.ckpt');
+      await expect(
+        resolveGenerator({ ...base, source: '/nonexistent/G.ckpt' }, '/nonexistent'),
+      ).rejects.toThrow(/\/nonexistent\/G\.ckpt: cannot read/);
+    },
+  );
 });
 
 /** Quick profile end to end in this process: Figures 3–6 from tiny runs, summary keys. */
