@@ -209,3 +209,138 @@ describe('linearize', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('one hidden layer through the fused kernel of @gcvi/kernels', () => {
+  /** Float64 closed-form first-order gradients of ⟨u, f(x)⟩ for f = relu(x w0) w1 · s (row-major arrays). */
+  function gradRef(
+    x: Float64Array,
+    w0: Float64Array,
+    w1: Float64Array,
+    u: Float64Array,
+    B: number,
+    W: number,
+  ) {
+    const I = 2;
+    const O = 2;
+    const s = 1 / Math.sqrt(W);
+    const dx = new Float64Array(B * I);
+    const dw0 = new Float64Array(I * W);
+    const dw1 = new Float64Array(W * O);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < W; j++) {
+        let h = 0;
+        for (let i = 0; i < I; i++) h += x[b * I + i]! * w0[i * W + j]!;
+        if (h <= 0) continue;
+        let g = 0;
+        for (let o = 0; o < O; o++) {
+          dw1[j * O + o]! += s * h * u[b * O + o]!;
+          g += s * u[b * O + o]! * w1[j * O + o]!;
+        }
+        for (let i = 0; i < I; i++) {
+          dw0[i * W + j]! += x[b * I + i]! * g;
+          dx[b * I + i]! += g * w0[i * W + j]!;
+        }
+      }
+    }
+    return { dx, dw0, dw1 };
+  }
+
+  it('keeps leading dimensions and matches the float64 forward pass (x [2, 3, 2])', () => {
+    const enc = dense({ inputSize: 2, hiddenSizes: [37], outputSize: 2 });
+    const p = randomParams(enc, 31);
+    const x = createRng(32).normalTensor([2, 3, 2]);
+    const y = enc.apply(p, x);
+    expect(y.shape).toEqual([2, 3, 2]);
+    const want = denseRef(toMat(tf.reshape(x, [6, 2])), [toMat(p.w0!), toMat(p.w1!)]).data;
+    expect(maxAbsDiff(y.dataSync(), want)).toBeLessThan(1e-5 * Math.max(1, maxAbs(want)));
+  });
+
+  it('first-order gradients (x, w0, w1) match the float64 closed form (rel 1e-5)', () => {
+    const B = 5;
+    const W = 33;
+    const enc = dense({ inputSize: 2, hiddenSizes: [W], outputSize: 2 });
+    const p = randomParams(enc, 41);
+    const x = createRng(42).normalTensor([B, 2]);
+    const u = createRng(43).normalTensor([B, 2]);
+    const [gx, g0, g1] = tf.grads((xx: tf.Tensor, a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(u, enc.apply({ w0: a, w1: b }, xx))),
+    )([x, p.w0!, p.w1!]);
+    const f64 = (t: tf.Tensor) => Float64Array.from(t.dataSync());
+    const ref = gradRef(f64(x), f64(p.w0!), f64(p.w1!), f64(u), B, W);
+    for (const [got, want] of [
+      [gx!, ref.dx],
+      [g0!, ref.dw0],
+      [g1!, ref.dw1],
+    ] as const) {
+      expect(maxAbsDiff(got.dataSync(), want)).toBeLessThan(1e-5 * Math.max(1, maxAbs(want)));
+    }
+  });
+
+  it('is differentiable twice: ∇ of ⟨(∂x, ∂w0, ∂w1)⟨u, f⟩, (a, b, c)⟩ matches float64 central differences', () => {
+    const B = 4;
+    const W = 24;
+    const enc = dense({ inputSize: 2, hiddenSizes: [W], outputSize: 2 });
+    const p = randomParams(enc, 51);
+    const x = createRng(52).normalTensor([B, 2]);
+    const u = createRng(53).normalTensor([B, 2]);
+    const [ca, cb, cc] = [
+      createRng(54).normalTensor([B, 2]),
+      createRng(55).normalTensor([2, W]),
+      createRng(56).normalTensor([W, 2]),
+    ];
+    // φ(x, w0, w1, u) = ⟨∂x, a⟩ + ⟨∂w0, b⟩ + ⟨∂w1, c⟩ where ∂ are the gradients of ⟨u, f(x)⟩.
+    const phi = (xx: tf.Tensor, a: tf.Tensor, b: tf.Tensor, uu: tf.Tensor): tf.Scalar => {
+      const gs = tf.grads((x1: tf.Tensor, a1: tf.Tensor, b1: tf.Tensor) =>
+        tf.sum(tf.mul(uu, enc.apply({ w0: a1, w1: b1 }, x1))),
+      )([xx, a, b]);
+      return tf.addN([
+        tf.sum(tf.mul(gs[0]!, ca)),
+        tf.sum(tf.mul(gs[1]!, cb)),
+        tf.sum(tf.mul(gs[2]!, cc)),
+      ]) as tf.Scalar;
+    };
+    const got = tf
+      .grads(phi)([x, p.w0!, p.w1!, u])
+      .map((g) => Float64Array.from(g.dataSync()));
+    // φ in float64 from the closed-form gradient; central differences along each coordinate.
+    const base = [x, p.w0!, p.w1!, u].map((t) => Float64Array.from(t.dataSync()));
+    const [a64, b64, c64] = [ca, cb, cc].map((t) => Float64Array.from(t.dataSync()));
+    const phi64 = (v: Float64Array[]) => {
+      const r = gradRef(v[0]!, v[1]!, v[2]!, v[3]!, B, W);
+      let acc = 0;
+      for (let k = 0; k < r.dx.length; k++) acc += r.dx[k]! * a64![k]!;
+      for (let k = 0; k < r.dw0.length; k++) acc += r.dw0[k]! * b64![k]!;
+      for (let k = 0; k < r.dw1.length; k++) acc += r.dw1[k]! * c64![k]!;
+      return acc;
+    };
+    const h = 1e-6;
+    for (let arg = 0; arg < 4; arg++) {
+      const fd = new Float64Array(base[arg]!.length);
+      for (let k = 0; k < fd.length; k++) {
+        const plus = base.map((v) => Float64Array.from(v));
+        const minus = base.map((v) => Float64Array.from(v));
+        plus[arg]![k]! += h;
+        minus[arg]![k]! -= h;
+        fd[k] = (phi64(plus) - phi64(minus)) / (2 * h);
+      }
+      // φ is piecewise bilinear; no kink within ±1e-6 of these random points. float32 vs float64.
+      expect(maxAbsDiff(got[arg]!, fd)).toBeLessThan(2e-5 * Math.max(1, maxAbs(fd)));
+      expect(maxAbs(fd)).toBeGreaterThan(0);
+    }
+  });
+
+  it('leaves no tensors behind (forward, gradient, second order)', () => {
+    const enc = dense({ inputSize: 2, hiddenSizes: [16], outputSize: 2 });
+    const p = randomParams(enc, 61);
+    const x = createRng(62).normalTensor([3, 2]);
+    const run = () => {
+      enc.apply(p, x).dispose();
+      tf.dispose(tf.grads((a: tf.Tensor) => tf.sum(enc.apply({ w0: a, w1: p.w1! }, x)))([p.w0!]));
+      jvpByDoubleVjp(enc, p, x, p).dispose();
+    };
+    run();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) run();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
