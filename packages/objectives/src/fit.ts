@@ -168,12 +168,17 @@ function optionalPositiveInt(field: string, v: number | undefined, dflt: number)
   return v;
 }
 
+/** Up to this many parameters, `fit` reads the gradients and sums their squares in JS. */
+const HOST_NORM_MAX_PARAMS = 1 << 16;
+const HOST_MEMORY_BACKENDS: readonly string[] = ['wasm', 'cpu'];
+
 /**
  * Minimize an objective over `params` with a first-order optimizer.
  *
  * Each step: draw the batch (`objective.sampleBatch`, outside the gradient), one
- * `tf.variableGrads` of `objective.loss`, then one synchronous read of the packed
- * [loss, ‖g‖²] — the only device→host transfer of a step. A step whose loss or gradient is not
+ * `tf.variableGrads` of `objective.loss`, then one synchronous read of the loss and ‖g‖² (on wasm
+ * and cpu with at most 65,536 parameters: of the loss and the gradients, whose squares are summed
+ * in float64 on the host; otherwise of a packed [loss, ‖g‖²] computed with tfjs ops). A step whose loss or gradient is not
  * finite is skipped (parameters and optimizer state untouched, the step still counts) and
  * `maxNonFiniteInARow` consecutive ones stop the run with a NumericalError. Otherwise the gradient
  * is clipped to `clipNorm` and the optimizer updates the variables in place.
@@ -227,6 +232,10 @@ export async function fit<P extends Params>(options: FitOptions<P>): Promise<Fit
   const varList = paramNames.map((n) => params[n]!);
   const keyOfVarName = new Map(paramNames.map((n) => [params[n]!.name, n]));
   const q = (x: tf.Tensor) => options.variational(params, x);
+  // Where the gradient norm is computed: on the host for small models on backends whose tensors
+  // live in host memory (wasm, cpu), else with tfjs ops and one packed read.
+  const nParams = varList.reduce((a, v) => a + v.size, 0);
+  const normOnHost = nParams <= HOST_NORM_MAX_PARAMS && HOST_MEMORY_BACKENDS.includes(tf.getBackend());
 
   let step = 0;
   let skippedSteps = 0;
@@ -325,13 +334,24 @@ export async function fit<P extends Params>(options: FitOptions<P>): Promise<Fit
         value = r.value;
         grads = r.grads;
         const g = grads;
-        const packed = tf.tidy(() =>
-          tf.stack([value!, tf.addN(Object.values(g).map((t) => tf.sum(tf.square(t))))]),
-        );
-        const [lv, gn2] = packed.dataSync() as Float32Array;
-        packed.dispose();
-        loss = lv as number;
-        gradNorm = Math.sqrt(gn2 as number);
+        if (normOnHost) {
+          // Small models on wasm/cpu: reading the gradients is a copy; sum their squares in float64.
+          loss = value.dataSync()[0] as number;
+          let gn2 = 0;
+          for (const t of Object.values(g)) {
+            const d = t.dataSync() as Float32Array;
+            for (let k = 0; k < d.length; k++) gn2 += (d[k] as number) * (d[k] as number);
+          }
+          gradNorm = Math.sqrt(gn2);
+        } else {
+          const packed = tf.tidy(() =>
+            tf.stack([value!, tf.addN(Object.values(g).map((t) => tf.sum(tf.square(t))))]),
+          );
+          const [lv, gn2] = packed.dataSync() as Float32Array;
+          packed.dispose();
+          loss = lv as number;
+          gradNorm = Math.sqrt(gn2 as number);
+        }
         if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
           skipped = true;
         } else {

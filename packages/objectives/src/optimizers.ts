@@ -1,5 +1,11 @@
+import { FusedAdamStep, hasFusedKernel } from '@gcvi/kernels';
 import { ConfigError, checkFinite, checkPositive } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
+
+/** A non-trainable variable of zeros shaped like `x` (the zeros tensor itself is not left behind). */
+function zerosVariable(x: tf.Tensor): tf.Variable {
+  return tf.tidy(() => tf.variable(tf.zerosLike(x), false));
+}
 
 /** Optimizer state as named float32 arrays plus plain numbers: what a checkpoint stores. */
 export interface OptimizerState {
@@ -47,6 +53,10 @@ export interface AdamOptimizer extends Optimizer {
  * m ← β1 m + (1−β1) g, v ← β2 v + (1−β2) g², p ← p − lr · (m / (1−β1^t)) / (√(v / (1−β2^t)) + ε).
  * Skipped steps (non-finite gradients) do not advance t. The state (m, v per parameter and t) is
  * exactly restorable, so a resumed run continues bit for bit.
+ *
+ * On the wasm and cpu backends the whole update (every parameter, both moments, the bias
+ * correction) is one fused kernel of `@gcvi/kernels` (`FusedAdamStep`); elsewhere it is ~10 tfjs
+ * ops per parameter. Same formula, float32 either way.
  */
 export function adam(options: AdamOptions = {}): AdamOptimizer {
   const lr = options.lr ?? 1e-3;
@@ -83,14 +93,40 @@ export function adam(options: AdamOptions = {}): AdamOptimizer {
       params = p;
       consts = [tf.scalar(beta1), tf.scalar(1 - beta1), tf.scalar(beta2), tf.scalar(1 - beta2)];
       for (const [name, variable] of Object.entries(p)) {
-        m[name] = tf.variable(tf.zerosLike(variable), false);
-        v[name] = tf.variable(tf.zerosLike(variable), false);
+        m[name] = zerosVariable(variable);
+        v[name] = zerosVariable(variable);
       }
     },
     apply(grads, stepLr, gradScale) {
       const p = ready();
       const [b1, b1c, b2, b2c] = consts!;
+      for (const name of Object.keys(grads)) {
+        if (!p[name]) throw new ConfigError('grads', `no parameter named '${name}'`);
+      }
       t += 1;
+      if (hasFusedKernel(FusedAdamStep)) {
+        tf.tidy(() => {
+          const names = Object.keys(grads);
+          const inputs: tf.NamedTensorMap = {};
+          names.forEach((name, i) => {
+            const g0 = grads[name]!;
+            inputs[`p${i}`] = p[name]!;
+            inputs[`g${i}`] = gradScale === 1 ? g0 : tf.mul(g0, gradScale);
+            inputs[`m${i}`] = m[name]!;
+            inputs[`v${i}`] = v[name]!;
+          });
+          const attrs = { learningRate: stepLr, beta1, beta2, epsilon: eps, step: t, count: names.length };
+          const outs = tf
+            .engine()
+            .runKernel(FusedAdamStep, inputs, { ...attrs, skipNonFinite: false }) as tf.Tensor[];
+          names.forEach((name, i) => {
+            p[name]!.assign(outs[3 * i]!);
+            m[name]!.assign(outs[3 * i + 1]!);
+            v[name]!.assign(outs[3 * i + 2]!);
+          });
+        });
+        return;
+      }
       const bc1 = 1 - beta1 ** t;
       const bc2 = 1 - beta2 ** t;
       tf.tidy(() => {
@@ -193,8 +229,7 @@ export function sgd(options: SgdOptions = {}): SgdOptimizer {
     init(p) {
       if (params) throw new ConfigError('optimizer', 'this optimizer is already in use; create one per fit');
       params = p;
-      if (momentum > 0)
-        for (const [name, v] of Object.entries(p)) buf[name] = tf.variable(tf.zerosLike(v), false);
+      if (momentum > 0) for (const [name, v] of Object.entries(p)) buf[name] = zerosVariable(v);
     },
     apply(grads, stepLr, gradScale) {
       const p = ready();

@@ -157,6 +157,32 @@ describe('sgd', () => {
   });
 });
 
+describe('gradient norm', () => {
+  for (const size of [3, 70_000]) {
+    it(`is ‖c + p0‖ at the first step (${size} parameters: ${size <= 65_536 ? 'summed on the host' : 'tfjs ops'}; rel 1e-5)`, async () => {
+      const p0 = createRng(size).fillNormal(new Float32Array(size), 0, 1);
+      const params = { p: tf.variable(tf.tensor1d(p0), true) };
+      const seen: number[] = [];
+      await runFit({
+        params,
+        variational: quadQ,
+        objective: quadratic(0.7),
+        problem: {},
+        schedule: constantLr(1e-3),
+        steps: 1,
+        batchSize: 1,
+        rng: createRng(1),
+        callbacks: { onStep: (i) => void seen.push(i.gradNorm) },
+      });
+      let want = 0;
+      for (const v of p0) want += (0.7 + v) ** 2;
+      want = Math.sqrt(want);
+      expect(Math.abs(seen[0]! - want) / want).toBeLessThan(1e-5);
+      params.p.dispose();
+    });
+  }
+});
+
 describe('non-finite steps', () => {
   it('are skipped without touching parameters or optimizer state, and counted', async () => {
     const run = async (steps: number, nanSteps: number[]) => {
@@ -431,6 +457,30 @@ describe('fit', () => {
       /checkpoint is of objective 'quadratic'/,
     );
     for (const v of [...Object.values(params), q.p]) v.dispose();
+  });
+
+  it('leaves no tensor behind: tf.memory().numTensors before a whole fit equals its value after', async () => {
+    const optimizers = [() => adam(), () => sgd(), () => sgd({ momentum: 0.9 })];
+    for (const [i, make] of optimizers.entries()) {
+      const params = { p: tf.variable(tf.tensor1d([0.5, -1, 2]), true) };
+      const before = tf.memory().numTensors;
+      const r = await runFit({
+        params,
+        variational: quadQ,
+        objective: quadratic(0.3, [2]),
+        problem: {},
+        optimizer: make(),
+        schedule: constantLr(0.05),
+        steps: 6,
+        batchSize: 1,
+        rng: createRng(3),
+        clipNorm: 0.1,
+        checkpoint: { path: join(dir, `no-leak-${i}.ckpt`), every: 2 },
+      });
+      expect(r.skippedSteps).toBe(1);
+      expect(tf.memory().numTensors).toBe(before);
+      params.p.dispose();
+    }
   });
 
   it('keeps memory flat: tf.memory().numTensors after 1000 steps equals its value after 10', async () => {
