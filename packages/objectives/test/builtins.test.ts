@@ -1,5 +1,6 @@
+import { VonMises } from '@gcvi/distributions';
 import type { LossContext, Objective, VariationalDistribution } from '@gcvi/objective-contract';
-import { createRng, initBackend } from '@gcvi/runtime';
+import { createRng, initBackend, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { elbo, forwardKl, iwbo, logMeanExp, minibatch, objectiveLoss, stopGradient } from '../src/index.js';
@@ -131,6 +132,57 @@ describe('forward-kl', () => {
     expect(() => forwardKl.sampleBatch({ ...ctx, problem: {}, rng: createRng(1) })).toThrow(
       /problem\.simulate: objective 'forward-kl' requires/,
     );
+  });
+});
+
+describe('one log-density per draw', () => {
+  const n = 6;
+  const eta = () => createRng(9).normalTensor([n, 2]);
+  const vm = (x: tf.Tensor) => VonMises.fromNatural(x, { validateArgs: false });
+
+  it("forward-kl: von Mises q of batch [n] at theta [n, 1] (which broadcasts to [n, n]) is a ShapeError naming 'theta'", () => {
+    const x = eta();
+    const thetaCol = createRng(10).uniformTensor([n, 1], 0, 2 * Math.PI);
+    const ctx = { batch: { theta: thetaCol, x }, problem: {}, options: {}, q: vm, rng: createRng(1) };
+    expect(() => forwardKl.loss(ctx)).toThrow(ShapeError);
+    expect(() => forwardKl.loss(ctx)).toThrow(
+      /^theta: expected shape \[6\] .*logProb\(theta\) must have shape \[6\].*has \[6, 6\].*got \[6, 1\]$/,
+    );
+    // θ of shape [n]: accepted, and the loss is −mean of the n per-pair log-densities.
+    const thetaFlat = tf.reshape(thetaCol, [n]);
+    const loss = forwardKl.loss({ ...ctx, batch: { theta: thetaFlat, x } }).dataSync()[0]!;
+    const q = vm(x);
+    const lp = Array.from(q.logProb(thetaFlat).dataSync() as Float32Array);
+    expect(loss).toBeCloseTo(-lp.reduce((a, b) => a + b, 0) / n, 6);
+    q.dispose();
+    tf.dispose([x, thetaCol, thetaFlat]);
+  });
+
+  it('elbo and iwbo: a logJoint whose shape differs from logProb(z) ([K, B]) is a ShapeError naming it', () => {
+    const problem = conjugateProblem();
+    const bad = {
+      ...problem,
+      logJoint: (z: tf.Tensor, x: tf.Tensor) => tf.expandDims(problem.logJoint!(z, x), 2), // [K, B, 1]
+    };
+    const batch = { x: tf.tensor2d(xsArr, [B, 1]) };
+    for (const [o, options] of [
+      [elbo, { K: 3, weighting: 'mean' }],
+      [iwbo, { K: 3 }],
+    ] as const) {
+      const params = Object.fromEntries(NAMES.map((k, i) => [k, tf.variable(tf.scalar(P0[i]!), true)]));
+      const ctx = {
+        batch,
+        problem: bad,
+        options,
+        q: (x: tf.Tensor) => linearQ(params, x),
+        rng: createRng(1),
+      };
+      expect(() => (o as Objective<unknown>).loss(ctx as never)).toThrow(
+        new RegExp(`^problem\\.logJoint\\(z, x\\): expected shape \\[3, ${B}\\].*got \\[3, ${B}, 1\\]$`),
+      );
+      tf.dispose(Object.values(params));
+    }
+    tf.dispose(batch);
   });
 });
 

@@ -2,7 +2,15 @@ import type { Objective } from '@gcvi/objective-contract';
 import { OBJECTIVE_CONTRACT_VERSION } from '@gcvi/objective-contract';
 import { ConfigError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
-import { minibatch, need, optionsObject, positiveIntOption, rejectUnknown, stopGradient } from './shared.js';
+import {
+  checkSameShape,
+  minibatch,
+  need,
+  optionsObject,
+  positiveIntOption,
+  rejectUnknown,
+  stopGradient,
+} from './shared.js';
 
 export type ElboWeighting = 'mean' | 'softmax';
 
@@ -66,7 +74,10 @@ export const elbo: Objective<ElboOptions> = {
         throw new ConfigError('variational', `objective '${NAME}' needs a reparameterizable q (rsample)`);
       }
       const z = qx.rsample(options.K, rng);
-      const w = tf.sub(problem.logJoint!(z, x), qx.logProb(z)); // [K, B]
+      const lq = qx.logProb(z);
+      const lj = problem.logJoint!(z, x);
+      checkSameShape(lj, lq);
+      const w = tf.sub(lj, lq); // [K, B]
       if (options.weighting === 'mean') return tf.neg(tf.mean<tf.Scalar>(w));
       const weights = stopGradient(tf.softmax(tf.transpose(w))); // [B, K], softmax over k
       return tf.neg(tf.mean<tf.Scalar>(tf.sum(tf.mul(weights, tf.transpose(w)), 1)));

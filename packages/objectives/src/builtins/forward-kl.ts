@@ -2,7 +2,7 @@ import type { Objective } from '@gcvi/objective-contract';
 import { OBJECTIVE_CONTRACT_VERSION } from '@gcvi/objective-contract';
 import { ConfigError, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
-import { need, optionsObject, positiveIntOption, rejectUnknown } from './shared.js';
+import { checkOnePerDraw, need, optionsObject, positiveIntOption, rejectUnknown } from './shared.js';
 
 export interface ForwardKlOptions {
   /** Simulated pairs per step; default: the `batchSize` given to `fit`. */
@@ -39,7 +39,10 @@ export const forwardKl: Objective<ForwardKlOptions> = {
   },
   loss({ batch, q }) {
     return tf.tidy((): tf.Scalar => {
-      const lp = q(batch.x as tf.Tensor).logProb(batch.theta as tf.Tensor);
+      const theta = batch.theta as tf.Tensor;
+      const qx = q(batch.x as tf.Tensor);
+      const lp = qx.logProb(theta);
+      checkOnePerDraw(lp, theta, qx, theta.shape[0] ?? 1);
       return tf.neg(tf.mean<tf.Scalar>(lp));
     });
   },

@@ -2,6 +2,7 @@ import type { Objective } from '@gcvi/objective-contract';
 import { OBJECTIVE_CONTRACT_VERSION } from '@gcvi/objective-contract';
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  checkSameShape,
   logMeanExp,
   minibatch,
   need,
@@ -54,12 +55,17 @@ export const iwbo: Objective<IwboOptions> = {
       const qx = q(x);
       if (typeof qx.rsample === 'function') {
         const z = qx.rsample(options.K, rng);
-        const w = tf.sub(problem.logJoint!(z, x), qx.logProb(z)); // [K, B]
+        const lq = qx.logProb(z);
+        const lj = problem.logJoint!(z, x);
+        checkSameShape(lj, lq);
+        const w = tf.sub(lj, lq); // [K, B]
         return tf.neg(tf.mean<tf.Scalar>(logMeanExp(w, 0)));
       }
       const z = stopGradient(qx.sample(options.K, rng)); // plain draws carry no pathwise gradient
       const lq = qx.logProb(z);
-      const w = tf.sub(problem.logJoint!(z, x), lq);
+      const lj = problem.logJoint!(z, x);
+      checkSameShape(lj, lq);
+      const w = tf.sub(lj, lq);
       const lme = logMeanExp(w, 0); // [B]
       const s = tf.sum(lq, 0); // [B]
       const surrogate = tf.add(lme, tf.mul(stopGradient(lme), tf.sub(s, stopGradient(s))));

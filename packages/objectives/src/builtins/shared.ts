@@ -1,5 +1,5 @@
 import type { Problem, RandomStream, Requirement } from '@gcvi/objective-contract';
-import { ConfigError } from '@gcvi/runtime';
+import { ConfigError, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** Reject what is not a plain object (or undefined, which means "all defaults"). */
@@ -81,4 +81,37 @@ export function stopGradient<T extends tf.Tensor>(x: T): T {
 /** log( mean_k exp(w_k) ) along `axis`, computed stably. */
 export function logMeanExp(w: tf.Tensor, axis = 0): tf.Tensor {
   return tf.tidy(() => tf.sub(tf.logSumExp(w, axis), Math.log(w.shape[axis] as number)));
+}
+
+/**
+ * `q(x).logProb(theta)` must hold one log-density per draw: shape `[n]`. Standard broadcasting
+ * turns e.g. a von Mises of batch shape `[n]` evaluated at `theta` of shape `[n, 1]` into an
+ * `[n, n]` table whose mean is a different (wrong) loss; refuse it, naming `theta` and the shapes.
+ */
+export function checkOnePerDraw(
+  lp: tf.Tensor,
+  theta: tf.Tensor,
+  q: { readonly batchShape: readonly number[]; readonly eventShape: readonly number[] },
+  n: number,
+): void {
+  if (lp.rank === 1 && lp.shape[0] === n) return;
+  const want = [...(q.batchShape ?? []), ...(q.eventShape ?? [])];
+  throw new ShapeError(
+    'theta',
+    `[${want.join(', ')}] (q(x) has batch shape [${(q.batchShape ?? []).join(', ')}] and event shape [${(q.eventShape ?? []).join(', ')}]; q(x).logProb(theta) must have shape [${n}], one value per draw, but has [${lp.shape.join(', ')}] after broadcasting)`,
+    theta.shape,
+  );
+}
+
+/**
+ * Log-weights log p(z, x) − log q(z | x) must not broadcast: `problem.logJoint(z, x)` must have the
+ * shape of `q(x).logProb(z)` (`[K, ...batchShape]`), one value per draw.
+ */
+export function checkSameShape(logJoint: tf.Tensor, logQ: tf.Tensor): void {
+  if (logJoint.rank === logQ.rank && logJoint.shape.every((d, i) => d === logQ.shape[i])) return;
+  throw new ShapeError(
+    'problem.logJoint(z, x)',
+    `[${logQ.shape.join(', ')}], the shape of q(x).logProb(z) (one value per draw z; no broadcasting)`,
+    logJoint.shape,
+  );
 }
