@@ -96,11 +96,12 @@ function initParams(rng: Rng, width: number, tag: string): { w1: tf.Variable; w2
 /**
  * The same step with @gcvi/kernels: fusedDense (forward + closed-form backward), the fused von
  * Mises NLL (log I0 and I1/I0 in one kernel) and FusedAdam (all variables, the skip-on-NaN check
- * included) — five kernel launches in all.
+ * included) — five kernel launches in all. `dataRng` (default: the seed's `data` stream) lets a
+ * test feed it the same pairs as another variant.
  */
-export function fusedE1Step(width: number, batch: number, seed: number): E1Step {
+export function fusedE1Step(width: number, batch: number, seed: number, dataRng?: Rng): E1Step {
   const rng = createRng(seed);
-  const data = rng.split('data');
+  const data = dataRng ?? rng.split('data');
   const { w1, w2 } = initParams(rng, width, 'fused');
   const opt = new FusedAdam([w1, w2], { learningRate: E1.lr0, skipNonFinite: true });
   return {

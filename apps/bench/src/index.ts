@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BackendName, describeBackend, initBackend } from '@gcvi/runtime';
 import { fusedE1Step, plainE1Step } from './e1.js';
+import { runE1Fit } from './e1fit.js';
 import { e2Cases, runTorchE2 } from './e2.js';
 import { machineInfo } from './machine.js';
 import { probeTorch, runPythonBench } from './python.js';
@@ -50,13 +51,18 @@ function parseArgs(argv: readonly string[]): Options {
       i++;
       return n;
     };
-    if (a === '--only') o.only = (i++, v.split(','));
+    const str = () => {
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      i++;
+      return v;
+    };
+    if (a === '--only') o.only = str().split(',');
     else if (a === '--rounds') o.rounds = num();
     else if (a === '--steps') o.steps = num();
     else if (a === '--warmup') o.warmup = num();
     else if (a === '--torch-threads') o.torchThreads = num();
-    else if (a === '--backends') o.backends = (i++, v.split(',') as BackendName[]);
-    else if (a === '--out') o.out = (i++, v);
+    else if (a === '--backends') o.backends = str().split(',') as BackendName[];
+    else if (a === '--out') o.out = str();
     else if (a === '--e2-steps') o.e2Steps = num();
     else if (a === '--e2-warmup') o.e2Warmup = num();
     else if (a === '--e2-plain-cpu') o.e2PlainCpu = true;
@@ -158,6 +164,10 @@ async function main(): Promise<void> {
             const key = `${width}|${b}|${s.variant}`;
             ours.set(key, [...(ours.get(key) ?? []), t.medianMs]);
           }
+          // The path users and the experiments take: dense + VonMises.fromNatural + forward-kl + adam via fit().
+          const run = await runE1Fit(width, E1_BATCH, 1, o.warmup, o.steps);
+          const key = `${width}|${b}|fit()`;
+          ours.set(key, [...(ours.get(key) ?? []), run.timing.medianMs]);
         }
       }
       process.stderr.write(`e1 round ${r + 1}/${o.rounds} done\n`);

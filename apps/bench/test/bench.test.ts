@@ -1,7 +1,8 @@
-import { initBackend } from '@gcvi/runtime';
+import { createRng, initBackend } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fusedE1Step, plainE1Step } from '../src/e1.js';
+import { runE1Fit } from '../src/e1fit.js';
 import { e2Cases } from '../src/e2.js';
 import { parseLastJson } from '../src/python.js';
 import { markdownTable, summarize } from '../src/stats.js';
@@ -25,6 +26,27 @@ describe.each(['wasm', 'cpu'] as const)('bench steps compute the same thing on %
   beforeAll(async () => {
     await initBackend({ backend });
   });
+
+  it.each([64, 1024])(
+    'E1 via fit() (dense, VonMises.fromNatural, forward-kl, adam) follows the fused step loss trajectory on the same pairs (width %i)',
+    async (width) => {
+      const before = tf.memory().numTensors;
+      const run = await runE1Fit(width, 16, 3, 2, 4);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(run.losses).toHaveLength(7);
+      expect(run.timing.steps).toBe(4);
+      expect(run.skippedSteps).toBe(0);
+      // At init (last layer 0) η = (1e-4, 1e-4) for every x: the loss is log 2π to within ~2e-4.
+      expect(Math.abs(run.losses[0]! - Math.log(2 * Math.PI))).toBeLessThan(2e-4);
+      // Same init (seed 3's 'init' stream), same pairs (fit draws from train/fit/batch), same schedule.
+      const fused = fusedE1Step(width, 16, 3, createRng(3).split('train').split('fit/batch'));
+      for (let n = 0; n < 7; n++) {
+        const lf = fused.step(n);
+        expect(Math.abs(run.losses[n]! - lf)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(lf)));
+      }
+      fused.dispose();
+    },
+  );
 
   it.each([64, 1024])('E1 plain and fused steps follow the same loss trajectory (width %i)', (width) => {
     const a = plainE1Step(width, 16, 3);
