@@ -148,9 +148,9 @@ export function table1Figure(runs: readonly E2Run[]): FigureDef {
       data: { values: cells },
       width: 640,
       height: 120,
-      mark: { type: 'text', align: 'left', dx: -70 },
+      mark: { type: 'text', align: 'center' },
       encoding: {
-        y: { field: 'row', type: 'ordinal', sort: null, title: null },
+        y: { field: 'row', type: 'ordinal', sort: null, title: null, axis: { labelLimit: 400 } },
         x: {
           field: 'column',
           type: 'ordinal',
