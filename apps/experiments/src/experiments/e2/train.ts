@@ -4,7 +4,7 @@
  */
 import { clusteringSimulator } from '@gcvi/datasets';
 import type { NamedTensors } from '@gcvi/encoders';
-import { adam, fit, type Params, stepDivideLr } from '@gcvi/objectives';
+import { adam, fit as fitObjective, type Params, stepDivideLr } from '@gcvi/objectives';
 import { createRng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { e2Family, type Parameterization } from './family.js';
@@ -96,7 +96,7 @@ export async function trainE2(
   const t0 = performance.now();
   let stepsThisCall = 0;
   try {
-    const out = await fit({
+    const out = await fitObjective({
       params,
       variational: (p: Params, x: tf.Tensor) => family.q(p as NamedTensors, x),
       objective: config.objective,
