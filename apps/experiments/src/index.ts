@@ -29,6 +29,16 @@ export {
   readMetricsFile,
 } from './core/store.js';
 export {
+  escapeHtml,
+  mdCell,
+  tableFileMarkdown,
+  tableHtml,
+  tableMarkdown,
+  validateTable,
+  type WrittenTable,
+  writeTable,
+} from './core/tables.js';
+export {
   type AnyExperiment,
   type CheckedClaim,
   type ExperimentDefinition,
@@ -38,6 +48,7 @@ export {
   type RunContext,
   type RunProgress,
   type SummaryTree,
+  type TableDef,
 } from './core/types.js';
 export { parseWithSchema } from './core/validate.js';
 export { appRoot, packageVersions } from './core/versions.js';

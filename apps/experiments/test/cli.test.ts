@@ -78,6 +78,13 @@ describe('CLI options', () => {
     const md = readFileSync(join(out, 'quick', 'report.md'), 'utf8');
     expect(md).toContain('toy quick');
     expect(md).toContain('figures/toy-figure.png');
+    expect(md).toMatch(/### Toy table\n\n\| n \| mean \|\n\|---:\|---:\|\n\| 20 \| -?\d\.\d{3} \|\n\| 30 \|/);
+    const csv = readFileSync(join(out, 'quick', 'tables', 'toy-table.csv'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(csv[0]).toBe('n,mean');
+    expect(csv.slice(1).map((l) => Number(l.split(',')[1]))).toEqual([s.toy.mean['20'], s.toy.mean['30']]);
+    expect(readFileSync(join(out, 'quick', 'tables', 'toy-table.md'), 'utf8')).toContain('# Toy table');
     const again = await cli(['run', 'toy', '--profile', 'quick', '--out', out]);
     expect(again.toy.calls).toBe(0);
     expect(again.out).toMatch(/2 run\(s\): 2 finished \(skipped\)/);

@@ -17,7 +17,8 @@ import { writeJsonAtomic } from './atomic.js';
 import { runId } from './hash.js';
 import type { RunOutcome, RunTask } from './runner.js';
 import { type LoadedRun, ResultsStore, type RunStatus } from './store.js';
-import type { AnyExperiment, CheckedClaim, FigureDef, ProfileName, SummaryTree } from './types.js';
+import { type WrittenTable, writeTable } from './tables.js';
+import type { AnyExperiment, CheckedClaim, FigureDef, ProfileName, SummaryTree, TableDef } from './types.js';
 import { parseWithSchema } from './validate.js';
 import { packageVersions } from './versions.js';
 
@@ -88,6 +89,8 @@ export interface ExperimentResult {
   readonly runs: number;
   readonly summary: SummaryTree;
   readonly figures: ReadonlyArray<{ def: FigureDef; files: WrittenFigure }>;
+  /** The experiment's tables, written to `tables/<name>.{csv,md}`. */
+  readonly tables: ReadonlyArray<{ def: TableDef; files: WrittenTable }>;
   readonly claims: readonly CheckedClaim[];
   readonly deviations: readonly string[];
 }
@@ -98,7 +101,7 @@ export interface ReproduceResult {
   readonly summary: Record<string, unknown>;
   readonly outcomes: readonly RunOutcome[];
   readonly failed: readonly RunOutcome[];
-  /** Experiments whose summarize/figures/claims threw (their runs are intact; fix and rerun). */
+  /** Experiments whose summarize/figures/tables/claims threw (their runs are intact; fix and rerun). */
   readonly analysisErrors: readonly string[];
   readonly experiments: readonly ExperimentResult[];
 }
@@ -130,7 +133,7 @@ function defaultExecutor(opts: ReproduceOptions, pending: number): Executor {
 
 /**
  * The whole pipeline for one profile: plan → execute the unfinished runs (skipping finished ones,
- * resuming interrupted ones) → summarize → figures → claims → `summary.json`, `report.md`,
+ * resuming interrupted ones) → summarize → figures → tables → claims → `summary.json`, `report.md`,
  * `report.html` in `<out>/<profile>/`.
  */
 export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult> {
@@ -191,6 +194,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
         runs: mine.length,
         summary: { incomplete: `${mine.length - done.length} of ${mine.length} runs failed` },
         figures: [],
+        tables: [],
         claims: [],
         deviations,
       });
@@ -202,6 +206,9 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
       const figs = exp.figures(runs, summary, opts.profile);
       const figures: { def: FigureDef; files: WrittenFigure }[] = [];
       for (const def of figs) figures.push({ def, files: await writeFigure(join(dir, 'figures'), def) });
+      const tables: { def: TableDef; files: WrittenTable }[] = [];
+      for (const def of exp.tables?.(runs, summary, opts.profile) ?? [])
+        tables.push({ def, files: writeTable(join(dir, 'tables'), def) });
       const claims = exp.claims(runs, summary, opts.profile);
       results.push({
         id: exp.id,
@@ -210,11 +217,12 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
         runs: mine.length,
         summary,
         figures,
+        tables,
         claims,
         deviations,
       });
     } catch (e) {
-      // One experiment's analysis failing must not cost the others their report; its runs stay on disk.
+      // One experiment's analysis (summary, figures, tables, claims) failing must not cost the others their report; its runs stay on disk.
       const message = e instanceof Error ? e.message : String(e);
       analysisErrors.push(`${exp.id}: ${message}`);
       say(`analysis of ${exp.id} FAILED: ${message}`);
@@ -225,6 +233,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
         runs: mine.length,
         summary: { incomplete: `analysis failed: ${message}` },
         figures: [],
+        tables: [],
         claims: [],
         deviations,
       });

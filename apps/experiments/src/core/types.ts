@@ -38,7 +38,7 @@ export interface CheckedClaim {
   readonly values: Readonly<Record<string, number>>;
   /** `pass`, `fail`, or `n/a` when this profile's runs cannot check the claim (with the reason in `measured`). */
   readonly status: 'pass' | 'fail' | 'n/a';
-  /** Figure(s) the claim is about. */
+  /** Figure(s) and/or table(s) the claim is about (their `name`s); the report lists the claim beside each. */
   readonly figures: readonly string[];
 }
 
@@ -52,6 +52,29 @@ export interface FigureDef {
   /** Vega-Lite spec; its data must be inline (`data.values`). */
   readonly spec: Record<string, unknown>;
   /** Data behind the figure (saved as CSV). */
+  readonly rows: ReadonlyArray<Record<string, string | number | null>>;
+}
+
+/**
+ * A table of the paper (e.g. Table 1): text cells for the report and `tables/<name>.md`, plus its
+ * numbers as rows saved as `tables/<name>.csv`. The pipeline renders the Markdown and HTML from
+ * `columns`/`cells`, so `report.md`, `report.html` and the `.md` file show the same table.
+ */
+export interface TableDef {
+  /** File stem, e.g. `table-1` → `tables/table-1.{csv,md}`: letters, digits, `-`, `_`, `.`. */
+  readonly name: string;
+  readonly title: string;
+  /** What the paper's version of this table shows or claims (shown under the table). */
+  readonly paperCaption: string;
+  /** Column headers of the displayed table. */
+  readonly columns: readonly string[];
+  /** Alignment per column (default `left`); numbers read best `right`. */
+  readonly align?: ReadonlyArray<'left' | 'right' | 'center'>;
+  /** Displayed rows: one text cell per column. */
+  readonly cells: ReadonlyArray<readonly string[]>;
+  /** Notes under the table (how to read it, intervals used, …). */
+  readonly notes?: readonly string[];
+  /** The numbers behind the table (saved as CSV; non-finite numbers are left empty). */
   readonly rows: ReadonlyArray<Record<string, string | number | null>>;
 }
 
@@ -86,6 +109,8 @@ export interface ExperimentDefinition<C = unknown, S = Record<string, unknown>> 
   /** Experiment-level numbers for `summary.json` under the experiment id. */
   summarize(runs: ReadonlyArray<LoadedRun<C, S>>, profile: ProfileName): SummaryTree;
   figures(runs: ReadonlyArray<LoadedRun<C, S>>, summary: SummaryTree, profile: ProfileName): FigureDef[];
+  /** The paper's tables reproduced from the runs (optional): written to `tables/` and shown in the report. */
+  tables?(runs: ReadonlyArray<LoadedRun<C, S>>, summary: SummaryTree, profile: ProfileName): TableDef[];
   claims(runs: ReadonlyArray<LoadedRun<C, S>>, summary: SummaryTree, profile: ProfileName): CheckedClaim[];
   /** How this profile departs from the paper's configuration (empty for `paper` unless something cannot be matched). */
   deviations(profile: ProfileName): string[];

@@ -1,6 +1,7 @@
 import { basename, join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
 import type { ExperimentResult } from '../core/reproduce.js';
+import { escapeHtml as esc, mdCell, tableHtml, tableMarkdown } from '../core/tables.js';
 
 export interface ReportInput {
   readonly profile: string;
@@ -17,14 +18,6 @@ export interface ReportInput {
 }
 
 const BADGE: Record<string, string> = { pass: 'PASS', fail: 'FAIL', 'n/a': 'n/a' };
-
-function mdCell(s: string): string {
-  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-}
-
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
 
 function metadata(input: ReportInput): Array<[string, string]> {
   const s = input.summary as {
@@ -76,7 +69,7 @@ export function renderMarkdown(input: ReportInput): string {
     L.push(`## ${e.id.toUpperCase()}: ${e.title}`, '');
     if (!e.complete) {
       L.push(
-        `**Incomplete:** ${String(e.summary.incomplete)}. No figures or claims for this experiment.`,
+        `**Incomplete:** ${String(e.summary.incomplete)}. No figures, tables or claims for this experiment.`,
         '',
       );
     }
@@ -88,6 +81,18 @@ export function renderMarkdown(input: ReportInput): string {
         );
       }
       L.push('');
+    }
+    for (const t of e.tables) {
+      L.push(`### ${t.def.title}`, '', tableMarkdown(t.def), '');
+      if (t.def.paperCaption) L.push(`*Paper:* ${t.def.paperCaption}`, '');
+      const related = e.claims.filter((c) => c.figures.includes(t.def.name));
+      for (const c of related) L.push(`- ${BADGE[c.status]}: ${c.paper} Measured: ${c.measured}`);
+      if (related.length) L.push('');
+      for (const n of t.def.notes ?? []) L.push(n, '');
+      L.push(
+        `Table: [\`tables/${basename(t.files.md)}\`](tables/${basename(t.files.md)}), numbers: [\`tables/${basename(t.files.csv)}\`](tables/${basename(t.files.csv)})`,
+        '',
+      );
     }
     for (const f of e.figures) {
       L.push(`### ${f.def.title}`, '');
@@ -156,6 +161,19 @@ export function renderHtml(input: ReportInput): string {
         );
       }
       H.push('</table>');
+    }
+    for (const t of e.tables) {
+      const related = e.claims.filter((c) => c.figures.includes(t.def.name));
+      H.push(`<h3>${esc(t.def.title)}</h3>`, tableHtml(t.def));
+      if (t.def.paperCaption) H.push(`<p><b>Paper:</b> ${esc(t.def.paperCaption)}</p>`);
+      if (related.length)
+        H.push(
+          `<ul>${related.map((c) => `<li>${badge(c.status)} ${esc(c.paper)} <i>Measured:</i> ${esc(c.measured)}</li>`).join('')}</ul>`,
+        );
+      for (const n of t.def.notes ?? []) H.push(`<p>${esc(n)}</p>`);
+      H.push(
+        `<p>Table: <a href="tables/${esc(basename(t.files.md))}">${esc(basename(t.files.md))}</a> · numbers: <a href="tables/${esc(basename(t.files.csv))}">${esc(basename(t.files.csv))}</a></p>`,
+      );
     }
     for (const f of e.figures) {
       const related = e.claims.filter((c) => c.figures.includes(f.def.name));

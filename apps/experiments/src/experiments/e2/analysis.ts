@@ -3,7 +3,7 @@
  * paper's claims checked against them.
  */
 import type { LoadedRun } from '../../core/store.js';
-import type { CheckedClaim, FigureDef, SummaryTree } from '../../core/types.js';
+import type { CheckedClaim, FigureDef, SummaryTree, TableDef } from '../../core/types.js';
 import type { E2Config } from './config.js';
 import { PARAMETERIZATIONS } from './family.js';
 import { gaussianKde, linspace, mean, silvermanBandwidth } from './stats.js';
@@ -15,8 +15,7 @@ import {
   objectiveKey,
   type Table1Row,
   table1,
-  table1Csv,
-  table1Markdown,
+  table1Table,
 } from './table.js';
 import { type E2RunResult, OBJECTIVES } from './train.js';
 
@@ -83,87 +82,9 @@ export function summarizeE2(runs: readonly E2Run[]): SummaryTree {
   return tree as unknown as SummaryTree;
 }
 
-/** Table 1 as files: `tables/table-1.csv` and `tables/table-1.md`. */
-export interface TableDef {
-  readonly name: string;
-  readonly title: string;
-  readonly csv: string;
-  readonly markdown: string;
-}
-
+/** Table 1 (`tables/table-1.{csv,md}` and the report), from the runs' outcomes. */
 export function e2Tables(runs: readonly E2Run[]): TableDef[] {
-  const rows = table1(outcomes(runs));
-  return [
-    {
-      name: 'table-1',
-      title: 'Table 1: share of replicates whose posterior mode of q(Z | X) is in increasing order',
-      csv: table1Csv(rows),
-      markdown: table1Markdown(rows),
-    },
-  ];
-}
-
-/**
- * Table 1 drawn as a figure (a Vega-Lite text table), so the report shows it and its numbers are
- * saved beside it (`figures/table-1.csv`) whatever the pipeline does with `tables`.
- */
-export function table1Figure(runs: readonly E2Run[]): FigureDef {
-  const t = table1(outcomes(runs));
-  const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '—');
-  const cols = ['replicates', 'in order [95% Wilson]', 'matched', 'L1 mean ± sd'];
-  const cells: Record<string, string | number | null>[] = [];
-  const rows: Record<string, string | number | null>[] = [];
-  for (const r of t) {
-    const row = `${OBJECTIVE_LABEL[r.objective]}, ${r.parameterization}`;
-    const text = [
-      `${r.n}${r.failedSeeds.length ? ` (+${r.failedSeeds.length} failed)` : ''}`,
-      `${r.inOrder}/${r.n} = ${f(r.inOrderShare)} [${f(r.wilsonLow)}, ${f(r.wilsonHigh)}]`,
-      `${r.matched}/${r.n} = ${f(r.matchedShare)}`,
-      `${f(r.l1Mean)} ± ${f(r.l1Sd)}`,
-    ];
-    cols.forEach((c, i) => {
-      cells.push({ row, column: c, text: text[i]! });
-    });
-    rows.push({
-      objective: r.objective,
-      parameterization: r.parameterization,
-      replicates: r.n,
-      in_order: r.inOrder,
-      in_order_share: r.inOrderShare,
-      wilson95_low: r.wilsonLow,
-      wilson95_high: r.wilsonHigh,
-      matched_share: r.matchedShare,
-      l1_mean: r.l1Mean,
-      l1_sd: r.l1Sd,
-      failed_seeds: r.failedSeeds.join(' '),
-    });
-  }
-  return {
-    name: 'table-1',
-    title: 'Table 1: share of replicates whose posterior mode of q(Z | X) is in increasing order',
-    paperCaption:
-      'Table 1 of the paper: L_P recovers the increasing order of the centres in every replicate for both parameterizations; the ELBO label-switches. The paper gives no intervals; ours are 95% Wilson intervals.',
-    spec: {
-      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-      data: { values: cells },
-      width: 640,
-      height: 120,
-      mark: { type: 'text', align: 'center' },
-      encoding: {
-        y: { field: 'row', type: 'ordinal', sort: null, title: null, axis: { labelLimit: 400 } },
-        x: {
-          field: 'column',
-          type: 'ordinal',
-          sort: cols,
-          title: null,
-          axis: { orient: 'top', labelAngle: 0 },
-        },
-        text: { field: 'text', type: 'nominal' },
-      },
-      title: 'Table 1 (E2): posterior mode of q(Z | X) in increasing order',
-    },
-    rows,
-  };
+  return [table1Table(table1(outcomes(runs)))];
 }
 
 /** Figure 2: 2×2 panels (rows ELBO / L_P, columns natural / mean) of the KDE of the mode of q(S | X). */
@@ -238,7 +159,6 @@ export function e2Figures(runs: readonly E2Run[]): FigureDef[] {
     title: 'Figure 2: posterior mode of the shift S across replicates (true S = 100)',
   };
   return [
-    table1Figure(runs),
     {
       name: 'figure-2',
       title: 'Figure 2: kernel density of the mode of q(S | X) across replicates',

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli.js';
 import { ResultsStore } from '../../core/store.js';
 import { parseWithSchema } from '../../core/validate.js';
+import { toCsv } from '../../figures/render.js';
 import type { E2Run } from './analysis.js';
 import { benchE2Step } from './bench.js';
 import { type E2Config, e2ConfigSchema, planE2, profileSettings } from './config.js';
@@ -15,8 +16,9 @@ import { table1 } from './table.js';
 import { trainE2 } from './train.js';
 
 /**
- * The test-command check of issue 5: `reproduce --profile quick --only e2` draws Figure 2 and
- * Table 1 from tiny runs and writes the summary keys.
+ * The test-command check of issue 5: `reproduce --profile quick --only e2` writes Table 1
+ * (`tables/table-1.{csv,md}`, shown in the report beside the paper's claims) and Figure 2 from tiny
+ * runs, and the summary keys.
  */
 describe('reproduce --profile quick --only e2', () => {
   const out = mkdtempSync(join(tmpdir(), 'gcvi-e2-'));
@@ -45,13 +47,68 @@ describe('reproduce --profile quick --only e2', () => {
     expect(store.list('e2').length).toBe(profileSettings('quick').seeds.length * 4);
   });
 
-  it('draws Table 1 as a figure too (SVG, PNG and its numbers as CSV)', () => {
-    for (const ext of ['svg', 'png', 'csv'])
-      expect(existsSync(join(dir, 'figures', `table-1.${ext}`))).toBe(true);
-    const csv = readFileSync(join(dir, 'figures', 'table-1.csv'), 'utf8')
-      .trim()
-      .split('\n');
-    expect(csv).toHaveLength(5);
+  it('writes Table 1 to tables/table-1.{csv,md}: four cells with shares in [0, 1]', () => {
+    const n = profileSettings('quick').seeds.length;
+    const csvFile = join(dir, 'tables', 'table-1.csv');
+    const mdFile = join(dir, 'tables', 'table-1.md');
+    expect(existsSync(csvFile), csvFile).toBe(true);
+    expect(existsSync(mdFile), mdFile).toBe(true);
+    const [head, ...lines] = readFileSync(csvFile, 'utf8').trim().split('\n');
+    const cols = head!.split(',');
+    expect(cols.slice(0, 6)).toEqual([
+      'objective',
+      'parameterization',
+      'replicates',
+      'in_order',
+      'in_order_share',
+      'wilson95_low',
+    ]);
+    const rows = lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i]!, v])));
+    expect(rows.map((r) => `${r.objective}/${r.parameterization}`).sort()).toEqual([
+      'elbo/mean',
+      'elbo/natural',
+      'forward-kl/mean',
+      'forward-kl/natural',
+    ]);
+    for (const r of rows) {
+      expect(Number(r.replicates)).toBe(n);
+      for (const k of ['in_order_share', 'matched_share', 'wilson95_low', 'wilson95_high']) {
+        const v = Number(r[k]);
+        expect(r[k], k).not.toBe('');
+        expect(Number.isFinite(v), `${k} ${r[k]}`).toBe(true);
+        expect(v).toBeGreaterThanOrEqual(0);
+        expect(v).toBeLessThanOrEqual(1);
+      }
+      expect(Number(r.in_order_share)).toBeCloseTo(Number(r.in_order) / n, 12);
+    }
+    const md = readFileSync(mdFile, 'utf8');
+    for (const o of ['ELBO', 'L_P \\(forward KL\\)'])
+      for (const p of ['mean', 'natural'])
+        expect(md).toMatch(new RegExp(`^\\| ${o} \\| ${p} \\| ${n} \\| \\d+/${n} = [01]\\.\\d\\d \\[`, 'm'));
+    expect(md).toContain('*Paper:* L_P recovers the increasing order');
+    // Table 1 is a table, not a picture.
+    expect(existsSync(join(dir, 'figures', 'table-1.svg'))).toBe(false);
+  });
+
+  it("report.md and report.html show Table 1 beside the paper's claims", () => {
+    const table = readFileSync(join(dir, 'tables', 'table-1.md'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('|'));
+    expect(table).toHaveLength(2 + 4);
+    const md = readFileSync(join(dir, 'report.md'), 'utf8');
+    const section = md.slice(md.indexOf('## E2'), md.indexOf('## Runs'));
+    const at = section.indexOf(table.join('\n'));
+    expect(at, 'the pipe table of tables/table-1.md inside the E2 section').toBeGreaterThan(0);
+    const after = section.slice(at);
+    expect(after).toMatch(/\*Paper:\* L_P recovers the increasing order/);
+    expect(after).toMatch(/- (PASS|FAIL|n\/a): Table 1: L_P recovers the increasing order/);
+    expect(after).toMatch(/- (PASS|FAIL|n\/a): Table 1: the ELBO label-switches/);
+    expect(after).toContain('(tables/table-1.csv)');
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).toContain('<table class="data">');
+    expect(html).toMatch(/<td>ELBO<\/td><td>natural<\/td><td style="text-align:right">\d+<\/td>/);
+    expect(html).toContain('<td>L_P (forward KL)</td><td>mean</td>');
+    expect(html).toContain('href="tables/table-1.csv"');
   });
 
   it('writes Figure 2 (SVG, PNG, CSV) with one density curve per panel', () => {
@@ -87,11 +144,14 @@ describe('reproduce --profile quick --only e2', () => {
     const runs = store.list('e2').map((id) => store.load('e2', id)) as E2Run[];
     const [t] = e2.tables(runs);
     expect(t!.name).toBe('table-1');
-    const lines = t!.csv.trim().split('\n');
-    expect(lines).toHaveLength(5);
-    expect(lines[0]).toMatch(/^objective,parameterization,replicates,in_order,in_order_share,wilson95_low/);
-    expect(t!.markdown).toMatch(/\| ELBO \| natural \|/);
-    expect(t!.markdown).toMatch(/\| L_P \(forward KL\) \| mean \|/);
+    expect(t!.rows).toHaveLength(4);
+    expect(t!.cells.map((c) => c.slice(0, 2).join(' '))).toEqual([
+      'ELBO natural',
+      'ELBO mean',
+      'L_P (forward KL) natural',
+      'L_P (forward KL) mean',
+    ]);
+    expect(readFileSync(join(dir, 'tables', 'table-1.csv'), 'utf8')).toBe(toCsv(t!.rows));
     const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
     for (const r of table1(runs.map((x) => x.summary))) {
       const key = r.objective === 'forward-kl' ? 'forwardKl' : 'elbo';

@@ -1,6 +1,6 @@
 import { NumericalError } from '@gcvi/runtime';
-import type { ExperimentDefinition, RunContext } from '../../core/types.js';
-import { type E2Run, e2Claims, e2Figures, e2Tables, summarizeE2, type TableDef } from './analysis.js';
+import type { ExperimentDefinition, RunContext, TableDef } from '../../core/types.js';
+import { type E2Run, e2Claims, e2Figures, e2Tables, summarizeE2 } from './analysis.js';
 import { deviationsE2, type E2Config, e2ConfigSchema, planE2 } from './config.js';
 import type { E2Outcome } from './table.js';
 import { trainE2 } from './train.js';
@@ -44,7 +44,7 @@ async function runE2(config: E2Config, ctx: RunContext): Promise<E2Outcome> {
   }
 }
 
-/** E2 "amortized clustering" (section 5.2, Table 1 and Figure 2). */
+/** E2 "amortized clustering" (section 5.2, Table 1 → `tables/table-1.{csv,md}`, Figure 2). */
 export const e2: ExperimentDefinition<E2Config, E2Outcome> & { tables(runs: readonly E2Run[]): TableDef[] } =
   {
     id: 'e2',
@@ -64,5 +64,5 @@ export const e2: ExperimentDefinition<E2Config, E2Outcome> & { tables(runs: read
     figures: (runs) => e2Figures(runs as E2Run[]),
     claims: (runs) => e2Claims(runs as E2Run[]),
     deviations: deviationsE2,
-    tables: (runs) => e2Tables(runs),
+    tables: (runs) => e2Tables(runs as E2Run[]),
   };

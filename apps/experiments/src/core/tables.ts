@@ -1,0 +1,97 @@
+/**
+ * Tables of the paper as files: `tables/<name>.csv` (the numbers) and `tables/<name>.md` (the
+ * displayed table with its title, the paper's claim and notes), both written atomically, and the
+ * Markdown / HTML renderings the report embeds.
+ */
+import { join } from 'node:path';
+import { ConfigError } from '@gcvi/runtime';
+import { toCsv } from '../figures/render.js';
+import { writeFileAtomic } from './atomic.js';
+import type { TableDef } from './types.js';
+
+export interface WrittenTable {
+  readonly name: string;
+  readonly csv: string;
+  readonly md: string;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** Check a table's shape: a safe file stem, at least one column, one cell per column in every row. */
+export function validateTable(def: TableDef, where = 'table'): void {
+  if (typeof def.name !== 'string' || !NAME.test(def.name))
+    throw new ConfigError(
+      `${where}.name`,
+      `must be a file stem of letters, digits, '.', '-', '_' (got ${JSON.stringify(def.name)})`,
+    );
+  const at = `${where} '${def.name}'`;
+  if (def.columns.length === 0) throw new ConfigError(`${at}.columns`, 'must name at least one column');
+  if (def.align && def.align.length !== def.columns.length)
+    throw new ConfigError(`${at}.align`, `has ${def.align.length} entries for ${def.columns.length} columns`);
+  def.cells.forEach((row, i) => {
+    if (row.length !== def.columns.length)
+      throw new ConfigError(`${at}.cells[${i}]`, `has ${row.length} cells for ${def.columns.length} columns`);
+  });
+}
+
+/** Escape a Markdown table cell: pipes and backslashes kept literal, newlines folded. */
+export function mdCell(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+/** Escape text for HTML content and attribute values. */
+export function escapeHtml(s: string): string {
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+const MD_ALIGN = { left: '---', right: '---:', center: ':---:' } as const;
+
+/** The pipe table alone (header, alignment row, one line per row), without a trailing newline. */
+export function tableMarkdown(def: TableDef): string {
+  validateTable(def);
+  const align = def.columns.map((_, i) => MD_ALIGN[def.align?.[i] ?? 'left']);
+  return [
+    `| ${def.columns.map(mdCell).join(' | ')} |`,
+    `|${align.join('|')}|`,
+    ...def.cells.map((row) => `| ${row.map(mdCell).join(' | ')} |`),
+  ].join('\n');
+}
+
+/** The HTML `<table>` (every text escaped). */
+export function tableHtml(def: TableDef): string {
+  validateTable(def);
+  const style = (i: number) => {
+    const a = def.align?.[i] ?? 'left';
+    return a === 'left' ? '' : ` style="text-align:${a}"`;
+  };
+  const head = def.columns.map((c, i) => `<th${style(i)}>${escapeHtml(c)}</th>`).join('');
+  const body = def.cells.map(
+    (row) => `<tr>${row.map((c, i) => `<td${style(i)}>${escapeHtml(c)}</td>`).join('')}</tr>`,
+  );
+  return [`<table class="data"><thead><tr>${head}</tr></thead><tbody>`, ...body, '</tbody></table>'].join(
+    '\n',
+  );
+}
+
+/** `tables/<name>.md`: title, table, the paper's claim, notes, and where the numbers are. */
+export function tableFileMarkdown(def: TableDef): string {
+  const L = [`# ${def.title}`, '', tableMarkdown(def), ''];
+  if (def.paperCaption) L.push(`*Paper:* ${def.paperCaption}`, '');
+  for (const n of def.notes ?? []) L.push(n, '');
+  L.push(`Numbers: [\`${def.name}.csv\`](${def.name}.csv)`, '');
+  return L.join('\n');
+}
+
+/** Write `<dir>/<name>.csv` and `<dir>/<name>.md` atomically (the table is validated first). */
+export function writeTable(dir: string, def: TableDef): WrittenTable {
+  validateTable(def);
+  const files = { name: def.name, csv: join(dir, `${def.name}.csv`), md: join(dir, `${def.name}.md`) };
+  writeFileAtomic(files.csv, toCsv(def.rows));
+  writeFileAtomic(files.md, tableFileMarkdown(def));
+  return files;
+}
