@@ -4,12 +4,13 @@
  *
  *     gcvi-experiments reproduce [--profile quick|default|paper] [--only e1,e2] [--backend auto|wasm|cpu|tensorflow]
  *                                [--workers N] [--out DIR] [--force] [--progress auto|bars|lines|none]
+ *                                [--generator trained|<checkpoint path>]
  *     gcvi-experiments run <experiment> [same options except --only]
  *     gcvi-experiments list [--profile P] [--out DIR]
  *
  * The profile defaults to GCVI_PROFILE, else `default`.
  */
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BACKENDS, type BackendRequest, ConfigError, GcviError } from '@gcvi/runtime';
@@ -81,6 +82,24 @@ interface CommonOpts {
   out?: string;
   force?: boolean;
   progress: ProgressMode;
+  generator?: string;
+}
+
+/**
+ * `--generator trained|<checkpoint path>`: the E3/E4 generator. It reaches the experiments' plans
+ * (and the worker processes) through GCVI_GENERATOR, which is part of every E3/E4 run's config.
+ */
+function applyGenerator(value: string | undefined, env: Record<string, string | undefined>): void {
+  if (value === undefined) return;
+  const v = value.trim();
+  if (v !== 'trained') {
+    if (!existsSync(v) || !statSync(v).isFile()) {
+      throw new ConfigError('--generator', `'${value}' is neither 'trained' nor an existing checkpoint file`);
+    }
+  }
+  const resolved = v === 'trained' ? v : resolve(v);
+  env.GCVI_GENERATOR = resolved;
+  process.env.GCVI_GENERATOR = resolved;
 }
 
 function addRunOptions(cmd: Command): Command {
@@ -103,6 +122,10 @@ function addRunOptions(cmd: Command): Command {
       new Option('--progress <mode>', 'progress display')
         .choices(['auto', 'bars', 'lines', 'none'])
         .default('auto'),
+    )
+    .option(
+      '--generator <source>',
+      "E3/E4 generator: 'trained' (our VAE, trained once and cached) or a PyTorch checkpoint path (default: $GCVI_GENERATOR or trained)",
     );
 }
 
@@ -121,6 +144,7 @@ export async function main(argv: readonly string[], io?: Partial<CliIo>): Promis
     .configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s) });
 
   const go = async (only: string[] | undefined, o: CommonOpts) => {
+    applyGenerator(o.generator, env);
     const res = await reproduce({
       profile: resolveProfile(o.profile, env),
       only,

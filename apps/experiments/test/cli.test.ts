@@ -54,11 +54,31 @@ describe('CLI options', () => {
     [['reproduce', '--only', ','], /--only: needs a comma-separated list/],
     [['reproduce', '--frobnicate'], /unknown option '--frobnicate'/],
     [['run', 'nope'], /--only: unknown experiment 'nope'/],
+    [
+      ['reproduce', '--generator', '/no/such/G.ckpt'],
+      /--generator: '\/no\/such\/G.ckpt' is neither 'trained' nor an existing checkpoint file/,
+    ],
   ])('%j → exit 2 with one message naming the option', async (argv, message) => {
     const r = await cli(argv as string[]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(message);
     expect(r.err.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('--generator sets GCVI_GENERATOR for the plans and the workers', async () => {
+    const saved = process.env.GCVI_GENERATOR;
+    try {
+      const env: Record<string, string> = {};
+      const own = mkdtempSync(join(tmpdir(), 'gcvi-cli-gen-'));
+      const r = await cli(['reproduce', '--profile', 'quick', '--generator', 'trained', '--out', own], env);
+      rmSync(own, { recursive: true, force: true });
+      expect(r.code).toBe(0);
+      expect(env.GCVI_GENERATOR).toBe('trained');
+      expect(process.env.GCVI_GENERATOR).toBe('trained');
+    } finally {
+      if (saved === undefined) delete process.env.GCVI_GENERATOR;
+      else process.env.GCVI_GENERATOR = saved;
+    }
   });
 
   it('list shows the planned runs of the profile from GCVI_PROFILE and their status', async () => {
