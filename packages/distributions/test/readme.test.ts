@@ -1,23 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { expectReadmeShowsExample } from '../../../test-support/readme.js';
 import { main } from '../examples/readme.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const strip = (s: string) =>
-  s
-    .split('\n')
-    .map((l) => l.trimEnd())
-    .join('\n')
-    .trim();
-
 describe('README example', () => {
   it('the first ts block of the README is examples/readme.ts', () => {
-    const readme = readFileSync(join(here, '..', 'README.md'), 'utf8');
-    const block = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-    expect(block).toBeDefined();
-    expect(strip(block!)).toBe(strip(readFileSync(join(here, '..', 'examples', 'readme.ts'), 'utf8')));
+    expectReadmeShowsExample(join(here, '..'));
   });
 
   it('runs', async () => {

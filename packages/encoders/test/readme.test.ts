@@ -1,23 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { expectReadmeShowsExample } from '../../../test-support/readme.js';
 import { main } from '../examples/readme.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const strip = (s: string) =>
-  s
-    .split('\n')
-    .map((l) => l.trimEnd())
-    .join('\n')
-    .trim();
-
 describe('README example', () => {
   it('is the same code as examples/readme.ts', () => {
-    const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const block = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-    expect(block, 'README has a ```ts block').toBeDefined();
-    expect(strip(block!)).toBe(strip(readFileSync(join(root, 'examples', 'readme.ts'), 'utf8')));
+    expectReadmeShowsExample(root);
   });
 
   it('runs and shows what it claims', async () => {

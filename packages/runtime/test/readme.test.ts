@@ -1,15 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { expectReadmeShowsExample } from '../../../test-support/readme.js';
 
 const dir = join(__dirname, '..');
 
 describe('README example', () => {
   it('is the same code as examples/readme.ts and runs', async () => {
-    const readme = readFileSync(join(dir, 'README.md'), 'utf8');
-    const block = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-    const file = readFileSync(join(dir, 'examples', 'readme.ts'), 'utf8');
-    expect(block?.trimEnd()).toBe(file.trimEnd());
+    expectReadmeShowsExample(dir);
     const { main } = await import('../examples/readme.js');
     const out = (await main()) as { shape: number[]; first: number };
     expect(out.shape).toEqual([4, 3]);
