@@ -110,7 +110,7 @@ export const PROFILE_SETTINGS: Record<ProfileName, Partial<Shared>> = {
     observedImages: 1000,
     setImages: 16,
     setsPerStep: 8,
-    lp: { steps: 400, lr: 1e-3 },
+    lp: { steps: 600, lr: 1e-3 },
     iwbo: { steps: 200, lr: 1e-2 },
     particles: 16,
     minibatch: 32,
