@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
+import { quickReproduce } from './fixtures/quick-run.js';
 
 /**
  * The test-command check of issue 4: `reproduce --profile quick --only e1` into a temporary folder
@@ -10,28 +11,11 @@ import { main } from '../src/cli.js';
  * and the report. Runs in this process (`--workers 0`): the worker pool needs the compiled dist.
  */
 describe('reproduce --profile quick --only e1', () => {
-  const out = mkdtempSync(join(tmpdir(), 'gcvi-e2e-'));
-  const dir = join(out, 'quick');
-  let code = -1;
-  let log = '';
-  const stdout = {
-    write: (s: string) => {
-      log += s;
-      return true;
-    },
-    isTTY: false,
-  } as unknown as NodeJS.WriteStream;
-
-  beforeAll(async () => {
-    code = await main(['reproduce', '--profile', 'quick', '--only', 'e1', '--out', out, '--workers', '0'], {
-      stdout,
-      stderr: stdout,
-    });
-  }, 240_000);
-  afterAll(() => rmSync(out, { recursive: true, force: true }));
+  const run = quickReproduce('e1', 240_000);
+  const dir = run.dir;
 
   it('exits 0', () => {
-    expect(code, log).toBe(0);
+    expect(run.code, run.log).toBe(0);
   });
 
   it('writes every E1 figure with its data beside it', () => {
@@ -86,15 +70,8 @@ describe('reproduce --profile quick --only e1', () => {
   });
 
   it('a second invocation skips every finished run', async () => {
-    log = '';
-    const c = await main(
-      ['reproduce', '--profile', 'quick', '--only', 'e1', '--out', out, '--workers', '0'],
-      {
-        stdout,
-        stderr: stdout,
-      },
-    );
-    expect(c).toBe(0);
+    const { code: c, log } = await run.rerun();
+    expect(c, log).toBe(0);
     expect(log).toMatch(/3 run\(s\): 3 finished \(skipped\)/);
   });
 });

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { initBackend } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { quickReproduce } from '../../../test/fixtures/quick-run.js';
 import { main } from '../../cli.js';
 import { ResultsStore } from '../../core/store.js';
 import { parseWithSchema } from '../../core/validate.js';
 import { toCsv } from '../../figures/render.js';
 import type { E2Run } from './analysis.js';
-import { benchE2Step } from './bench.js';
 import { type E2Config, e2ConfigSchema, planE2, profileSettings } from './config.js';
 import { e2 } from './index.js';
 import { table1 } from './table.js';
@@ -21,28 +21,11 @@ import { trainE2 } from './train.js';
  * runs, and the summary keys.
  */
 describe('reproduce --profile quick --only e2', () => {
-  const out = mkdtempSync(join(tmpdir(), 'gcvi-e2-'));
-  const dir = join(out, 'quick');
-  let code = -1;
-  let log = '';
-  const stdout = {
-    write: (s: string) => {
-      log += s;
-      return true;
-    },
-    isTTY: false,
-  } as unknown as NodeJS.WriteStream;
-
-  beforeAll(async () => {
-    code = await main(['reproduce', '--profile', 'quick', '--only', 'e2', '--out', out, '--workers', '0'], {
-      stdout,
-      stderr: stdout,
-    });
-  }, 300_000);
-  afterAll(() => rmSync(out, { recursive: true, force: true }));
+  const run = quickReproduce('e2');
+  const dir = run.dir;
 
   it('exits 0 and runs seeds × objectives × parameterizations', () => {
-    expect(code, log).toBe(0);
+    expect(run.code, run.log).toBe(0);
     const store = new ResultsStore(dir);
     expect(store.list('e2').length).toBe(profileSettings('quick').seeds.length * 4);
   });
@@ -172,21 +155,7 @@ describe('reproduce --profile quick --only e2', () => {
   });
 
   it('a second reproduce skips every finished run', async () => {
-    let log2 = '';
-    const out2 = {
-      write: (s: string) => {
-        log2 += s;
-        return true;
-      },
-      isTTY: false,
-    } as unknown as NodeJS.WriteStream;
-    const c = await main(
-      ['reproduce', '--profile', 'quick', '--only', 'e2', '--out', out, '--workers', '0'],
-      {
-        stdout: out2,
-        stderr: out2,
-      },
-    );
+    const { code: c, log: log2 } = await run.rerun();
     expect(c, log2).toBe(0);
     expect(log2).toMatch(/8 finished \(skipped\)/);
   }, 120_000);
@@ -275,11 +244,5 @@ describe('E2 runs', () => {
     await leak(1); // first-use allocations of the backend
     // What a run leaves behind must not depend on its length (no per-step leak).
     expect(await leak(12)).toBe(await leak(2));
-  });
-
-  it('benchE2Step times both objectives (numbers only; speed is not asserted)', async () => {
-    const t = await benchE2Step({ nPoints: 20, width: 16, reps: 2, warmup: 1, K: 10 });
-    expect(t.map((r) => r.objective)).toEqual(['forward-kl', 'elbo']);
-    for (const r of t) expect(r.msPerStep).toBeGreaterThan(0);
   });
 });

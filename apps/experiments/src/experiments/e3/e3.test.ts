@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '@gcvi/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ReproduceResult, reproduce } from '../../core/reproduce.js';
+import { quickReproduce } from '../../../test/fixtures/quick-run.js';
 import {
   angleDiffDeg,
   distinctEndpoints,
@@ -63,34 +63,13 @@ describe('generator source', () => {
 
 /** Quick profile end to end in this process: Figures 3–6 from tiny runs, summary keys. */
 describe('reproduce --profile quick --only e3', () => {
-  const out = mkdtempSync(join(tmpdir(), 'gcvi-e3-'));
-  let res: ReproduceResult;
-  let log = '';
-  beforeAll(async () => {
-    res = await reproduce({
-      profile: 'quick',
-      out,
-      workers: 0,
-      experiments: [e3],
-      progress: 'none',
-      stdout: {
-        write: (s: string) => {
-          log += s;
-          return true;
-        },
-      } as unknown as NodeJS.WritableStream,
-    });
-  }, 600_000);
-  afterAll(() => rmSync(out, { recursive: true, force: true }));
+  const run = quickReproduce('e3', 600_000);
 
   it('finishes every run and draws Figures 3–6', () => {
-    expect(
-      res.failed.map((f) => String((f as { error?: unknown }).error)),
-      log,
-    ).toEqual([]);
+    expect(run.code, run.log).toBe(0);
     for (const name of ['figure-3', 'figure-4', 'figure-5', 'figure-6', 'figure-e3-generator-samples']) {
       for (const ext of ['svg', 'png', 'csv']) {
-        const f = join(res.dir, 'figures', `${name}.${ext}`);
+        const f = join(run.dir, 'figures', `${name}.${ext}`);
         expect(existsSync(f), f).toBe(true);
         expect(statSync(f).size, f).toBeGreaterThan(100);
       }
@@ -98,7 +77,9 @@ describe('reproduce --profile quick --only e3', () => {
   });
 
   it('summary.json has e3.finalAngleDeg.<method>.<init> in [0, 360) and e3.trueAngleDeg = 260', () => {
-    const s = JSON.parse(readFileSync(res.summaryFile, 'utf8')) as { e3: Record<string, unknown> };
+    const s = JSON.parse(readFileSync(join(run.dir, 'summary.json'), 'utf8')) as {
+      e3: Record<string, unknown>;
+    };
     const e = (s.e3 ??
       (s as unknown as { experiments: Record<string, Record<string, unknown>> }).experiments?.e3) as {
       trueAngleDeg: number;

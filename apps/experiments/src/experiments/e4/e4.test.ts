@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ReproduceResult, reproduce } from '../../core/reproduce.js';
+import { quickReproduce } from '../../../test/fixtures/quick-run.js';
 import { e4, e4Plan } from './index.js';
 
 describe('e4 plan', () => {
@@ -19,40 +19,19 @@ describe('e4 plan', () => {
 });
 
 describe('reproduce --profile quick --only e4', () => {
-  const out = mkdtempSync(join(tmpdir(), 'gcvi-e4-'));
-  let res: ReproduceResult;
-  let log = '';
-  beforeAll(async () => {
-    res = await reproduce({
-      profile: 'quick',
-      out,
-      workers: 0,
-      experiments: [e4],
-      progress: 'none',
-      stdout: {
-        write: (s: string) => {
-          log += s;
-          return true;
-        },
-      } as unknown as NodeJS.WritableStream,
-    });
-  }, 600_000);
-  afterAll(() => rmSync(out, { recursive: true, force: true }));
+  const run = quickReproduce('e4', 600_000);
 
   it('finishes both runs and draws Figure 7', () => {
-    expect(
-      res.failed.map((f) => String((f as { error?: unknown }).error)),
-      log,
-    ).toEqual([]);
+    expect(run.code, run.log).toBe(0);
     for (const ext of ['svg', 'png', 'csv']) {
-      const f = join(res.dir, 'figures', `figure-7.${ext}`);
+      const f = join(run.dir, 'figures', `figure-7.${ext}`);
       expect(existsSync(f), f).toBe(true);
       expect(statSync(f).size, f).toBeGreaterThan(100);
     }
   });
 
   it('summary.json has e4.final.<forwardKl|elbo>.<forwardKl|reverseKl|nll|angleDeg> as finite numbers', () => {
-    const s = JSON.parse(readFileSync(res.summaryFile, 'utf8')) as Record<string, unknown>;
+    const s = JSON.parse(readFileSync(join(run.dir, 'summary.json'), 'utf8')) as Record<string, unknown>;
     const e = (s.e4 ?? (s.experiments as Record<string, unknown> | undefined)?.e4) as {
       final: Record<string, Record<string, number>>;
     };
