@@ -113,6 +113,42 @@ export function observedGridRows(grid: string, perRow = 10): Record<string, numb
   return rows;
 }
 
+/** Vega-Lite heatmap of image pixels laid out by `observedGridRows` (white 0 → black 1). */
+function imageGridSpec(
+  title: string,
+  rows: Record<string, number>[],
+  width: number,
+  height: number,
+  cols: number,
+  rowsExtent: number,
+): FigureDef['spec'] {
+  const axis = (field: string, extent: number, reverse: boolean) => ({
+    field,
+    type: 'quantitative',
+    bin: { step: 1 },
+    scale: reverse ? { domain: [0, extent], reverse: true } : { domain: [0, extent] },
+    axis: null,
+  });
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title,
+    width,
+    height,
+    data: { values: rows },
+    mark: { type: 'rect' },
+    encoding: {
+      x: axis('col', cols, false),
+      y: axis('row', rowsExtent, true),
+      color: {
+        field: 'value',
+        type: 'quantitative',
+        scale: { domain: [0, 1], range: ['white', 'black'] },
+        legend: null,
+      },
+    },
+  };
+}
+
 export function e3Figures(runs: readonly E3Run[]): FigureDef[] {
   const figs: FigureDef[] = [];
   const grid = runs.find((r) => r.summary.observedGrid)?.summary.observedGrid;
@@ -123,36 +159,7 @@ export function e3Figures(runs: readonly E3Run[]): FigureDef[] {
       name: 'figure-3',
       title: 'Figure 3: observed images (rotated by 260° counterclockwise, σ = 0.01)',
       paperCaption: 'A 10×10 grid of the observed rotated MNIST images.',
-      spec: {
-        $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-        title: 'Observed images (true angle 260°)',
-        width: 400,
-        height: 400,
-        data: { values: rows },
-        mark: { type: 'rect' },
-        encoding: {
-          x: {
-            field: 'col',
-            type: 'quantitative',
-            bin: { step: 1 },
-            scale: { domain: [0, size] },
-            axis: null,
-          },
-          y: {
-            field: 'row',
-            type: 'quantitative',
-            bin: { step: 1 },
-            scale: { domain: [0, size], reverse: true },
-            axis: null,
-          },
-          color: {
-            field: 'value',
-            type: 'quantitative',
-            scale: { domain: [0, 1], range: ['white', 'black'] },
-            legend: null,
-          },
-        },
-      },
+      spec: imageGridSpec('Observed images (true angle 260°)', rows, 400, 400, size, size),
       rows,
     });
   }
@@ -164,36 +171,7 @@ export function e3Figures(runs: readonly E3Run[]): FigureDef[] {
       title: `Generator samples (${runs[0]?.summary.generator ?? ''})`,
       paperCaption:
         'Not in the paper: 60 unrotated images (G(z) + 1)/2 of the generator used here, z ~ N(0, I).',
-      spec: {
-        $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-        title: 'Generator samples',
-        width: 400,
-        height: 240,
-        data: { values: rows },
-        mark: { type: 'rect' },
-        encoding: {
-          x: {
-            field: 'col',
-            type: 'quantitative',
-            bin: { step: 1 },
-            scale: { domain: [0, 290] },
-            axis: null,
-          },
-          y: {
-            field: 'row',
-            type: 'quantitative',
-            bin: { step: 1 },
-            scale: { domain: [0, 174], reverse: true },
-            axis: null,
-          },
-          color: {
-            field: 'value',
-            type: 'quantitative',
-            scale: { domain: [0, 1], range: ['white', 'black'] },
-            legend: null,
-          },
-        },
-      },
+      spec: imageGridSpec('Generator samples', rows, 400, 240, 290, 174),
       rows,
     });
   }
