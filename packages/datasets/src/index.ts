@@ -33,3 +33,5 @@ export {
 } from './e1.js';
 // Rotated MNIST (E3/E4): MNIST IDX loader, rotation, generator (training, PyTorch import), model.
 export * from './mnist/index.js';
+// sbibm benchmark tasks (gaussian_linear, two_moons, slcp) and their reference data.
+export * from './sbibm/index.js';

@@ -123,7 +123,10 @@ export function nsf(options: NsfOptions): Nsf {
       return null;
     }
     if (!(context instanceof tf.Tensor)) {
-      throw new ConfigError('context', `must be a tf.Tensor [n, ${spec.contextDim}] (contextDim is ${spec.contextDim})`);
+      throw new ConfigError(
+        'context',
+        `must be a tf.Tensor [n, ${spec.contextDim}] (contextDim is ${spec.contextDim})`,
+      );
     }
     const c = context.rank === 1 ? tf.reshape(context, [1, -1]) : context;
     if (c.rank !== 2 || c.shape[1] !== spec.contextDim || (c.shape[0] !== n && c.shape[0] !== 1)) {
@@ -133,7 +136,13 @@ export function nsf(options: NsfOptions): Nsf {
   }
 
   /** Conditioner of layer l: spline parameters `[n·dB, P]` from the kept part and the context. */
-  function conditioner(params: NsfParams, l: number, kept: tf.Tensor2D | null, ctx: tf.Tensor2D | null, n: number) {
+  function conditioner(
+    params: NsfParams,
+    l: number,
+    kept: tf.Tensor2D | null,
+    ctx: tf.Tensor2D | null,
+    n: number,
+  ) {
     const parts = [kept, ctx].filter((t): t is tf.Tensor2D => t !== null && t.shape[1] !== 0);
     let h: tf.Tensor2D;
     if (parts.length === 0) {

@@ -41,11 +41,7 @@ interface Knots {
   readonly derivs: tf.Tensor2D;
 }
 
-function knots(
-  raw: tf.Tensor2D,
-  bins: number,
-  o: Required<SplineOptions>,
-): Knots {
+function knots(raw: tf.Tensor2D, bins: number, o: Required<SplineOptions>): Knots {
   const m = raw.shape[0];
   const rawW = tf.slice(raw, [0, 0], [m, bins]);
   const rawH = tf.slice(raw, [0, bins], [m, bins]);
@@ -56,10 +52,7 @@ function knots(
     const cum = tf.cumsum(frac, 1);
     const inner = tf.slice(cum, [0, 0], [m, bins - 1]);
     const innerScaled = tf.sub(tf.mul(2 * o.bound, inner), o.bound);
-    return tf.concat(
-      [tf.fill([m, 1], -o.bound), innerScaled, tf.fill([m, 1], o.bound)],
-      1,
-    ) as tf.Tensor2D;
+    return tf.concat([tf.fill([m, 1], -o.bound), innerScaled, tf.fill([m, 1], o.bound)], 1) as tf.Tensor2D;
   };
   const c = Math.log(Math.expm1(1 - o.minDerivative));
   const inner = tf.add(o.minDerivative, tf.softplus(tf.add(rawD, c)));
@@ -150,7 +143,10 @@ export function rqSpline(
     const den = tf.add(s, tf.mul(dsum, t));
     const dnum = tf.mul(
       tf.square(s),
-      tf.add(tf.add(tf.mul(d1, tf.square(xi)), tf.mul(2, tf.mul(s, t))), tf.mul(d0, tf.square(tf.sub(1, xi)))),
+      tf.add(
+        tf.add(tf.mul(d1, tf.square(xi)), tf.mul(2, tf.mul(s, t))),
+        tf.mul(d0, tf.square(tf.sub(1, xi))),
+      ),
     );
     const ld = tf.sub(tf.log(dnum), tf.mul(2, tf.log(den)));
     const logDetInside = inverse ? tf.neg(ld) : ld;

@@ -1,4 +1,4 @@
-import { type Nsf, type NsfParams, nsf, type NsfOptions } from '@gcvi/flows';
+import { type Nsf, type NsfOptions, type NsfParams, nsf } from '@gcvi/flows';
 import { createRng, type Rng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import type { RefParams } from './ref.js';

@@ -1,4 +1,4 @@
-import { nsf, type NsfOptions } from '@gcvi/flows';
+import { type NsfOptions, nsf } from '@gcvi/flows';
 import { ConfigError, createRng, initBackend, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -27,9 +27,7 @@ const CASES: Record<string, NsfOptions> = {
 
 function points(o: NsfOptions, n: number, seed: number) {
   const rng = createRng(seed);
-  const theta = o.box
-    ? rng.uniformTensor([n, o.dim], -2.9, 2.9)
-    : rng.normalTensor([n, o.dim], 0, 2); // reaches the identity tails
+  const theta = o.box ? rng.uniformTensor([n, o.dim], -2.9, 2.9) : rng.normalTensor([n, o.dim], 0, 2); // reaches the identity tails
   const context = o.contextDim > 0 ? rng.normalTensor([n, o.contextDim]) : undefined;
   return { theta, context };
 }
@@ -99,8 +97,7 @@ describe.each(Object.entries(CASES))('nsf %s', (_name, options) => {
     const ref = refParams(params);
     const th = rows(theta);
     const ctx = context ? rows(context) : th.map(() => []);
-    const meanLp = () =>
-      th.reduce((a, t, i) => a + refLogProb(flow.spec, ref, t, ctx[i] as number[]), 0) / n;
+    const meanLp = () => th.reduce((a, t, i) => a + refLogProb(flow.spec, ref, t, ctx[i] as number[]), 0) / n;
     const pick = rng.split('pick');
     let checked = 0;
     names.forEach((name, k) => {
@@ -179,15 +176,19 @@ describe('nsf density', () => {
   });
 
   it('integrates to 1 on a 1-D grid (context-only splines)', () => {
-    const { flow, params } = bentFlow({ dim: 1, contextDim: 1, layers: 3, bins: 8, hidden: 8, initScale: 0.5 }, 1, 0.5);
-    const steps = 20000;
-    const grid = tf.tensor2d(Float32Array.from({ length: steps }, (_, i) => -8 + (i + 0.5) * (16 / steps)), [
-      steps,
+    const { flow, params } = bentFlow(
+      { dim: 1, contextDim: 1, layers: 3, bins: 8, hidden: 8, initScale: 0.5 },
       1,
-    ]);
+      0.5,
+    );
+    const steps = 20000;
+    const grid = tf.tensor2d(
+      Float32Array.from({ length: steps }, (_, i) => -8 + (i + 0.5) * (16 / steps)),
+      [steps, 1],
+    );
     for (const c of [0.7, -1.3]) {
       const lp = flow.logProb(params, grid, tf.tensor2d([[c]]));
-      const total = lp.dataSync().reduce((a, v) => a + Math.exp(v), 0) * (16 / steps);
+      const total = Array.from(lp.dataSync()).reduce((a, v) => a + Math.exp(v), 0) * (16 / steps);
       expect(Math.abs(total - 1)).toBeLessThan(1e-3);
       lp.dispose();
     }
