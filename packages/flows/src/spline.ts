@@ -11,8 +11,8 @@ import * as tf from '@tensorflow/tfjs-core';
  * derivatives `[m, K − 1]` through `minDerivative + softplus(raw + c)` with c chosen so that raw = 0
  * gives derivative 1. All-zero parameters are therefore exactly the identity map.
  *
- * Bin lookup uses only `greaterEqual` and `cast` (whose tfjs gradients are zero), so the function is
- * differentiable by tfjs autodiff in the input and in all parameters.
+ * The bin lookup runs on the host (a piecewise-constant index, no gradient); everything else is tfjs
+ * ops, so the function is differentiable by tfjs autodiff in the input and in all parameters.
  */
 
 export interface SplineOptions {
@@ -32,56 +32,49 @@ export function splineParamCount(bins: number): number {
   return 3 * bins - 1;
 }
 
-interface Knots {
-  /** Knot x positions `[m, K + 1]`, first −B, last B. */
-  readonly cumW: tf.Tensor2D;
-  /** Knot y positions `[m, K + 1]`. */
-  readonly cumH: tf.Tensor2D;
-  /** Derivatives at the knots `[m, K + 1]` (1 at both ends). */
-  readonly derivs: tf.Tensor2D;
-}
-
-function knots(raw: tf.Tensor2D, bins: number, o: Required<SplineOptions>): Knots {
+/**
+ * Per-bin quantities `[m, K]`: left knot x0, width w, left knot y0, height h, derivatives d0 (left)
+ * and d1 (right), packed as one `[m, 6, K]` tensor so a bin is selected with one multiply-and-sum.
+ */
+function binTable(raw: tf.Tensor2D, bins: number, o: Required<SplineOptions>): tf.Tensor3D {
   const m = raw.shape[0];
-  const rawW = tf.slice(raw, [0, 0], [m, bins]);
-  const rawH = tf.slice(raw, [0, bins], [m, bins]);
-  const rawD = tf.slice(raw, [0, 2 * bins], [m, bins - 1]);
-  const edges = (r: tf.Tensor2D, minSize: number): tf.Tensor2D => {
+  const [rawW, rawH, rawD] = tf.split(raw, [bins, bins, bins - 1], 1) as [
+    tf.Tensor2D,
+    tf.Tensor2D,
+    tf.Tensor2D,
+  ];
+  const sizes = (r: tf.Tensor2D, minSize: number) => {
     const frac = tf.add(minSize, tf.mul(1 - minSize * bins, tf.softmax(r, -1)));
-    // Cumulative sums scaled to [−B, B]; the end knots are pinned exactly at ±B.
-    const cum = tf.cumsum(frac, 1);
-    const inner = tf.slice(cum, [0, 0], [m, bins - 1]);
-    const innerScaled = tf.sub(tf.mul(2 * o.bound, inner), o.bound);
-    return tf.concat([tf.fill([m, 1], -o.bound), innerScaled, tf.fill([m, 1], o.bound)], 1) as tf.Tensor2D;
+    // Left edges −B + 2B·(exclusive cumulative sum); sizes 2B·frac.
+    return [tf.sub(tf.mul(2 * o.bound, tf.cumsum(frac, 1, true)), o.bound), tf.mul(2 * o.bound, frac)];
   };
+  const [x0, w] = sizes(rawW, o.minBinWidth);
+  const [y0, h] = sizes(rawH, o.minBinHeight);
   const c = Math.log(Math.expm1(1 - o.minDerivative));
   const inner = tf.add(o.minDerivative, tf.softplus(tf.add(rawD, c)));
   const one = tf.ones([m, 1]);
-  return {
-    cumW: edges(rawW, o.minBinWidth),
-    cumH: edges(rawH, o.minBinHeight),
-    derivs: tf.concat([one, inner, one], 1) as tf.Tensor2D,
-  };
+  const d0 = tf.concat([one, inner], 1);
+  const d1 = tf.concat([inner, one], 1);
+  return tf.reshape(tf.concat([x0, w, y0, h, d0, d1] as tf.Tensor2D[], 1), [m, 6, bins]) as tf.Tensor3D;
 }
 
-/** One-hot `[m, K]` of the bin holding each value of `v` `[m]` among knots `[m, K + 1]`. */
-function binMask(v: tf.Tensor1D, edges: tf.Tensor2D, bins: number): tf.Tensor2D {
-  const m = edges.shape[0];
-  // Count interior knots ≤ v: that is the bin index in 0..K−1 (values clamped into [−B, B] first).
-  const interior = tf.slice(edges, [0, 1], [m, bins - 1]);
-  const idx = tf.sum(tf.cast(tf.greaterEqual(tf.expandDims(v, 1), interior), 'float32'), 1);
-  const ks = tf.range(0, bins, 1, 'float32');
-  // mask[i, k] = 1 when idx[i] == k, built from greaterEqual only (differentiable with zero gradient).
-  const d = tf.sub(tf.expandDims(idx, 1), tf.expandDims(ks, 0));
-  return tf.mul(
-    tf.cast(tf.greaterEqual(d, 0), 'float32'),
-    tf.cast(tf.greaterEqual(tf.neg(d), 0), 'float32'),
-  ) as tf.Tensor2D;
-}
-
-function pick(mask: tf.Tensor2D, a: tf.Tensor2D, offset: number, bins: number): tf.Tensor1D {
-  const m = a.shape[0];
-  return tf.sum(tf.mul(mask, tf.slice(a, [0, offset], [m, bins])), 1) as tf.Tensor1D;
+/**
+ * One-hot `[m, 1, K]` of the bin of each value of v among the left edges `[m, K]`. The search runs
+ * on the host: the bin index is piecewise constant, so it carries no gradient, and a host-made
+ * one-hot keeps comparison ops (some without tfjs gradients) off the autodiff path.
+ */
+function binMask(v: tf.Tensor1D, table: tf.Tensor3D, offset: 0 | 2, bins: number): tf.Tensor3D {
+  const m = v.shape[0];
+  const vs = v.dataSync();
+  const edges = tf.tidy(() => tf.slice(table, [0, offset, 0], [m, 1, bins])).dataSync();
+  const mask = new Float32Array(m * bins);
+  for (let i = 0; i < m; i++) {
+    const x = vs[i] as number;
+    let k = 0;
+    while (k < bins - 1 && x >= (edges[i * bins + k + 1] as number)) k++;
+    mask[i * bins + k] = 1;
+  }
+  return tf.tensor3d(mask, [m, 1, bins]);
 }
 
 function resolve(options: SplineOptions): Required<SplineOptions> {
@@ -107,27 +100,31 @@ export function rqSpline(
   const o = resolve(options);
   return tf.tidy(() => {
     const B = o.bound;
+    const m = x.shape[0];
     const inside = tf.greaterEqual(B, tf.abs(x));
     const xc = tf.clipByValue(x, -B, B) as tf.Tensor1D;
-    const { cumW, cumH, derivs } = knots(raw, bins, o);
-    const mask = binMask(xc, inverse ? cumH : cumW, bins);
-    const x0 = pick(mask, cumW, 0, bins);
-    const x1 = pick(mask, cumW, 1, bins);
-    const y0 = pick(mask, cumH, 0, bins);
-    const y1 = pick(mask, cumH, 1, bins);
-    const d0 = pick(mask, derivs, 0, bins);
-    const d1 = pick(mask, derivs, 1, bins);
-    const w = tf.sub(x1, x0);
-    const h = tf.sub(y1, y0);
+    const table = binTable(raw, bins, o);
+    const mask = binMask(xc, table, inverse ? 2 : 0, bins);
+    const picked = tf.sum(tf.mul(table, mask), 2) as tf.Tensor2D; // [m, 6]
+    const [x0, w, y0, h, d0, d1] = tf.split(picked, 6, 1).map((t) => tf.reshape(t, [m])) as tf.Tensor1D[] as [
+      tf.Tensor1D,
+      tf.Tensor1D,
+      tf.Tensor1D,
+      tf.Tensor1D,
+      tf.Tensor1D,
+      tf.Tensor1D,
+    ];
     const s = tf.div(h, w);
     const dsum = tf.sub(tf.add(d0, d1), tf.mul(2, s));
     let xi: tf.Tensor1D;
     let out: tf.Tensor1D;
+    let t: tf.Tensor;
+    let den: tf.Tensor;
     if (!inverse) {
       xi = tf.div(tf.sub(xc, x0), w) as tf.Tensor1D;
-      const t = tf.mul(xi, tf.sub(1, xi));
+      t = tf.mul(xi, tf.sub(1, xi));
+      den = tf.add(s, tf.mul(dsum, t));
       const num = tf.mul(h, tf.add(tf.mul(s, tf.square(xi)), tf.mul(d0, t)));
-      const den = tf.add(s, tf.mul(dsum, t));
       out = tf.add(y0, tf.div(num, den)) as tf.Tensor1D;
     } else {
       const dy = tf.sub(xc, y0);
@@ -138,9 +135,10 @@ export function rqSpline(
       // The stable root 2c / (−b − √disc) of a ξ² + b ξ + c = 0 (Durkan et al. eq. 29).
       xi = tf.div(tf.mul(2, c), tf.sub(tf.neg(b), tf.sqrt(disc))) as tf.Tensor1D;
       out = tf.add(tf.mul(xi, w), x0) as tf.Tensor1D;
+      t = tf.mul(xi, tf.sub(1, xi));
+      den = tf.add(s, tf.mul(dsum, t));
     }
-    const t = tf.mul(xi, tf.sub(1, xi));
-    const den = tf.add(s, tf.mul(dsum, t));
+    // dy/dx = s² (d1 ξ² + 2 s ξ(1 − ξ) + d0 (1 − ξ)²) / den².
     const dnum = tf.mul(
       tf.square(s),
       tf.add(
