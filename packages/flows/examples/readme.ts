@@ -37,7 +37,12 @@ export async function main(): Promise<unknown> {
   const vars = Object.fromEntries(Object.entries(params).map(([k, t]) => [k, tf.variable(t)]));
 
   const test = draw(2000, rng.split('test'));
-  const nll = () => -tf.tidy(() => tf.mean(flow.logProb(vars, test.theta, test.x))).dataSync()[0]!;
+  const nll = () => {
+    const m = tf.tidy(() => tf.mean(flow.logProb(vars, test.theta, test.x)));
+    const v = -m.dataSync()[0]!;
+    m.dispose();
+    return v;
+  };
   const nllStart = nll();
 
   // Forward KL on fresh simulations (the L_P / NPE loss): minimize −log q(θ | x) with Adam.
