@@ -131,7 +131,7 @@ for (const N of budgets) {
   const d = draws.dataSync();
   let right = 0;
   for (let i = 0; i < 10000; i++) if (d[2 * i]! + d[2 * i + 1]! > 0) right++;
-  const refT = tf.tensor2d(refSamples.values, [refSamples.rows, 2], 'float32');
+  const refT = tf.tensor2d(Float32Array.from(refSamples.values), [refSamples.rows, 2]);
   const refLogQT = tf.tidy(() => tf.mean(flow.logProb(bestParams, refT, xo)));
   const refLogQ = refLogQT.dataSync()[0]!;
   refLogQT.dispose();

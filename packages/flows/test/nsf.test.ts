@@ -152,12 +152,14 @@ function integrate2d(
 }
 
 // Grid integrals: the flows are moderately bent (initScale 0.5, last-layer biases N(0, 0.5²)) so
-// that a midpoint grid resolves them. On the 2-D flow below (measured) 300 steps over [−5.5, 5.5]²
-// give 1.00082 and 1.00378 for the two contexts, 600 steps 1.00002 and 1.00009: the 600-step grid
-// is used, with tolerance 1e-3.
+// that a midpoint grid resolves them. On the 2-D flow below (measured) a grid of step 0.037 gives
+// 1.00082 and 1.00378 for the two contexts, step 0.018 gives 1.00002 and 1.00009 over
+// [−5.5, 5.5]²; the test uses step 0.018 over [−4.5, 4.5]² (500 steps; measured 0.99992 and
+// 1.00032) and tolerance 1e-3.
 
 describe('nsf density', () => {
-  it('integrates to 1 on a 2-D grid, for two contexts', () => {
+  // ~500k flow evaluations: seconds on an idle machine, minutes on a loaded one.
+  it('integrates to 1 on a 2-D grid, for two contexts', { timeout: 900_000 }, () => {
     const { flow, params } = bentFlow(
       { dim: 2, contextDim: 2, layers: 4, bins: 8, hidden: 16, bound: 3, initScale: 0.5 },
       1,
@@ -168,8 +170,8 @@ describe('nsf density', () => {
       [-0.8, 0.3],
     ]) {
       const ctx = tf.tensor2d([c]);
-      // Outside [−5.5, 5.5]² the flow is the identity and the base mass is < 1e-7.
-      const total = integrate2d((t) => flow.logProb(params, t, ctx), [-5.5, -5.5], [5.5, 5.5], 600);
+      // Outside [−4.5, 4.5]² the flow is the identity and the base mass is 2.7e-5.
+      const total = integrate2d((t) => flow.logProb(params, t, ctx), [-4.5, -4.5], [4.5, 4.5], 500);
       expect(Math.abs(total - 1)).toBeLessThan(1e-3);
       ctx.dispose();
     }
@@ -195,7 +197,9 @@ describe('nsf density', () => {
     grid.dispose();
   });
 
-  it('bounded variant: no mass outside the box, density integrates to 1 over it, draws stay inside', () => {
+  it('bounded variant: no mass outside the box, density integrates to 1 over it, draws stay inside', {
+    timeout: 900_000,
+  }, () => {
     const box = { low: [-1, 0], high: [1, 3] };
     const { flow, params, rng } = bentFlow(
       { dim: 2, contextDim: 1, layers: 3, bins: 6, hidden: 12, box, initScale: 0.5 },
