@@ -22,19 +22,22 @@ export interface NsfOptions {
    * A box prior's support: θ is mapped to R^dim by a per-coordinate logit before the flow, so the
    * density is zero outside the box and every sample lies inside it.
    */
-  readonly box?: { readonly low: readonly number[]; readonly high: readonly number[] };
+  readonly box?: { readonly low: readonly number[]; readonly high: readonly number[] } | null;
   /**
    * Fixed affine standardization applied to θ (after the logit when `box` is set) before the
    * flow: (u − mean) / std. Not trained. Default: none.
    */
-  readonly standardize?: { readonly mean: readonly number[]; readonly std: readonly number[] };
+  readonly standardize?: { readonly mean: readonly number[]; readonly std: readonly number[] } | null;
   /** Scale of the conditioners' last-layer initial weights (default 0.01: the flow starts near N(0, I)). */
   readonly initScale?: number;
   /** Seed of the fixed permutations between layers (default 0). */
   readonly permutationSeed?: number;
 }
 
-/** Resolved options, plus the permutations: everything needed to rebuild the flow (JSON-safe). */
+/**
+ * Resolved options, plus the permutations: everything needed to rebuild the flow (JSON-safe);
+ * `nsf(spec)` builds the same flow again.
+ */
 export interface NsfSpec {
   readonly kind: 'nsf';
   readonly dim: number;
@@ -122,7 +125,7 @@ export function resolveOptions(o: NsfOptions): NsfSpec {
     throw new ConfigError('bound', `must be a finite number > 0, got ${String(bound)}`);
   }
   let box: NsfSpec['box'] = null;
-  if (o.box !== undefined) {
+  if (o.box !== undefined && o.box !== null) {
     const low = finiteVector('box.low', o.box.low, dim);
     const high = finiteVector('box.high', o.box.high, dim);
     high.forEach((h, i) => {
@@ -133,7 +136,7 @@ export function resolveOptions(o: NsfOptions): NsfSpec {
     box = { low, high };
   }
   let standardize: NsfSpec['standardize'] = null;
-  if (o.standardize !== undefined) {
+  if (o.standardize !== undefined && o.standardize !== null) {
     const mean = finiteVector('standardize.mean', o.standardize.mean, dim);
     const std = finiteVector('standardize.std', o.standardize.std, dim);
     std.forEach((s, i) => {

@@ -251,6 +251,18 @@ describe('nsf housekeeping', () => {
     expect(Math.abs((lp[1] as number) - normal(1.2, 2))).toBeLessThan(0.05);
   });
 
+  it('rebuilds the same flow from its JSON spec', () => {
+    const flow = nsf({
+      dim: 5,
+      contextDim: 2,
+      layers: 4,
+      box: { low: [0, 0, 0, 0, 0], high: [1, 2, 3, 4, 5] },
+    });
+    const again = nsf(JSON.parse(JSON.stringify(flow.spec)));
+    expect(again.spec).toEqual(flow.spec);
+    expect(again.paramShapes).toEqual(flow.paramShapes);
+  });
+
   it('names the bad option, argument or parameter', () => {
     expect(() => nsf({ dim: 0, contextDim: 1 })).toThrow(ConfigError);
     expect(() => nsf({ dim: 2, contextDim: 1, bins: 1 })).toThrow(/bins/);
