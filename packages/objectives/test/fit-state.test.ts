@@ -16,11 +16,11 @@ import {
   adam,
   disposeFitState,
   FIT_STATE_KIND,
-  fit,
   fitStep,
   initFit,
   loadFitState,
   readFitStateInfo,
+  fit as runFit,
   type Schedule,
   saveFitState,
   stepDivideLr,
@@ -55,7 +55,7 @@ describe('initFit → fitStep', () => {
   it('a loop over fitStep is fit: same parameters and history, bit for bit', async () => {
     const observed = createRng('data').normalTensor([64, 1], 0, Math.SQRT2);
     const a = linearParams();
-    const rA = await fit({ ...setup(observed), params: a });
+    const rA = await runFit({ ...setup(observed), params: a });
     const b = linearParams();
     let s = initFit({ ...setup(observed), params: b });
     expect(s.step).toBe(0);
@@ -95,7 +95,7 @@ describe('initFit → fitStep', () => {
   it('saveFitState → loadFitState in a "new process" continues bit for bit', async () => {
     const observed = createRng('data').normalTensor([64, 1], 0, Math.SQRT2);
     const full = linearParams();
-    const rFull = await fit({ ...setup(observed), params: full });
+    const rFull = await runFit({ ...setup(observed), params: full });
     const want = await snapshot(full);
 
     const path = join(dir, 'mid.gcvi');
@@ -145,13 +145,13 @@ describe('initFit → fitStep', () => {
     };
     const p1 = linearParams();
     await expect(
-      fit({ ...setup(observed), params: p1, checkpoint: { path, every: 10 }, resume: true, callbacks }),
+      runFit({ ...setup(observed), params: p1, checkpoint: { path, every: 10 }, resume: true, callbacks }),
     ).rejects.toThrow('simulated crash');
     expect(events.some((e) => e.startsWith('resume'))).toBe(false);
     events.length = 0;
     crash = false;
     const p2 = linearParams();
-    const r = await fit({
+    const r = await runFit({
       ...setup(observed),
       params: p2,
       checkpoint: { path, every: 10 },
@@ -161,7 +161,7 @@ describe('initFit → fitStep', () => {
     expect(r.resumedFrom).toBe(20);
     expect(events.slice(0, 2)).toEqual(['resume 20', 'step 21']);
     const p3 = linearParams();
-    const again = await fit({
+    const again = await runFit({
       ...setup(observed),
       params: p3,
       checkpoint: { path, every: 10 },
@@ -185,9 +185,9 @@ describe('schedules that return no valid learning rate', () => {
       const observed = createRng('data').normalTensor([64, 1], 0, Math.SQRT2);
       const schedule: Schedule = { description: 'myWarmup(lr=0.01)', lr: (n) => (n === 3 ? bad : 0.01) };
       const p = linearParams();
-      const run = fit({ ...setup(observed), params: p, schedule });
+      const run = runFit({ ...setup(observed), params: p, schedule });
       await expect(run).rejects.toBeInstanceOf(ConfigError);
-      await expect(fit({ ...setup(observed), params: linearParams(), schedule })).rejects.toThrow(
+      await expect(runFit({ ...setup(observed), params: linearParams(), schedule })).rejects.toThrow(
         new RegExp(
           `schedule: myWarmup\\(lr=0\\.01\\) returned learning rate ${String(bad).replace('.', '\\.')} at step 3`,
         ),
@@ -202,7 +202,7 @@ describe('schedules that return no valid learning rate', () => {
     const observed = createRng('data').normalTensor([64, 1], 0, Math.SQRT2);
     const p = linearParams();
     const schedule = { lr: () => Number.NaN } as unknown as Schedule;
-    await expect(fit({ ...setup(observed), params: p, schedule })).rejects.toThrow(
+    await expect(runFit({ ...setup(observed), params: p, schedule })).rejects.toThrow(
       /schedule: custom schedule returned learning rate NaN at step 0/,
     );
     dispose(p);
@@ -215,26 +215,26 @@ describe('bad fit-state files', () => {
     const observed = createRng('data').normalTensor([64, 1], 0, Math.SQRT2);
     const path = join(dir, 'damaged.gcvi');
     const p = linearParams();
-    await fit({ ...setup(observed), params: p, steps: 5, checkpoint: { path, every: 5 } });
+    await runFit({ ...setup(observed), params: p, steps: 5, checkpoint: { path, every: 5 } });
     const bytes = readFileSync(path);
     bytes[bytes.length - 9] = (bytes[bytes.length - 9] as number) ^ 0x40;
     writeFileSync(path, bytes);
     const fresh = linearParams();
-    await expect(fit({ ...setup(observed), params: fresh, resumeFrom: path })).rejects.toThrow(
+    await expect(runFit({ ...setup(observed), params: fresh, resumeFrom: path })).rejects.toThrow(
       new RegExp(`${path.replace(/[.]/g, '\\.')}: payload checksum \\(sha256\\) does not match`),
     );
     const weights = join(dir, 'weights.gcvi');
     writeTensorFile(weights, { kind: 'gcvi/encoder', meta: {}, tensors: {} });
-    await expect(fit({ ...setup(observed), params: fresh, resumeFrom: weights })).rejects.toThrow(
+    await expect(runFit({ ...setup(observed), params: fresh, resumeFrom: weights })).rejects.toThrow(
       /weights\.gcvi: holds 'gcvi\/encoder', expected 'gcvi\/fit-state'/,
     );
     const other = join(dir, 'other-params.gcvi');
-    await fit({ ...setup(observed), params: p, steps: 2, checkpoint: { path: other, every: 1 } });
+    await runFit({ ...setup(observed), params: p, steps: 2, checkpoint: { path: other, every: 1 } });
     const q = { a: tf.variable(tf.scalar(0), true) };
-    await expect(fit({ ...setup(observed), params: q, resumeFrom: other })).rejects.toBeInstanceOf(
+    await expect(runFit({ ...setup(observed), params: q, resumeFrom: other })).rejects.toBeInstanceOf(
       FileFormatError,
     );
-    await expect(fit({ ...setup(observed), params: q, resumeFrom: other })).rejects.toThrow(
+    await expect(runFit({ ...setup(observed), params: q, resumeFrom: other })).rejects.toThrow(
       /other-params\.gcvi: parameters differ from this run's \(missing: none; unexpected: b, c, d\)/,
     );
     dispose(p, fresh, q);
