@@ -74,11 +74,11 @@ export function runJsKernel(
 export type KernelInputs = Record<string, tf.TensorInfo>;
 
 /**
- * Register one fused kernel for every backend in FUSED_BACKENDS. A name already registered for a
- * backend is left alone (this module can be loaded twice in one process: from source and from
- * dist).
+ * The kernel configs of one fused kernel, one per backend in FUSED_BACKENDS: values to put in the
+ * package's registration list (`register_all.ts`), created once so that registering them twice is
+ * recognised as the same implementation.
  */
-export function registerJsKernel(
+export function jsKernelConfigs(
   kernelName: string,
   impl: (
     backendName: FusedBackendName,
@@ -86,16 +86,13 @@ export function registerJsKernel(
     inputs: KernelInputs,
     attrs: tf.NamedAttrMap,
   ) => tf.TensorInfo | tf.TensorInfo[],
-): void {
-  for (const backendName of FUSED_BACKENDS) {
-    if (tf.getKernel(kernelName, backendName)) continue;
-    tf.registerKernel({
-      kernelName,
-      backendName,
-      kernelFunc: ({ inputs, backend, attrs }) =>
-        impl(backendName, backend, inputs as KernelInputs, attrs ?? {}),
-    });
-  }
+): readonly tf.KernelConfig[] {
+  return FUSED_BACKENDS.map((backendName) => ({
+    kernelName,
+    backendName,
+    kernelFunc: ({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]) =>
+      impl(backendName, backend, inputs as KernelInputs, attrs ?? {}),
+  }));
 }
 
 /** True when the active backend has our fused kernel `kernelName` (else callers use plain ops). */
