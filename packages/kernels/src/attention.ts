@@ -2,6 +2,7 @@ import { ConfigError, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   type FusedBackendName,
+  gradViaKernel,
   hasFusedKernel,
   jsKernelConfigs,
   type KernelInputs,
@@ -299,22 +300,12 @@ export const fusedAttentionKernelConfigs: readonly tf.KernelConfig[] = [
 ];
 
 /** Gradient of the forward kernel: the fused backward kernel (first order only). */
-export const fusedAttentionGradConfig: tf.GradConfig = {
-  kernelName: FusedAttention,
-  inputsToSave: ['q', 'k', 'v'],
-  outputsToSave: [true],
-  gradFunc: (dy, saved, attrs) => {
-    const [q, k, v, out] = saved;
-    const [dq, dk, dv] = tf
-      .engine()
-      .runKernel(
-        FusedAttentionGrad,
-        { dy: dy as tf.Tensor, q, k, v, out },
-        attrs as unknown as tf.NamedAttrMap,
-      ) as tf.Tensor[];
-    return { q: () => dq, k: () => dk, v: () => dv };
-  },
-};
+export const fusedAttentionGradConfig: tf.GradConfig = gradViaKernel(
+  FusedAttention,
+  FusedAttentionGrad,
+  ['q', 'k', 'v'],
+  { saveOutput: true },
+);
 
 function check(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): void {
   if (q.rank !== 3) throw new ShapeError('q', '[groups, queries, d]', q.shape);

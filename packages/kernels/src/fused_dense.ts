@@ -2,6 +2,7 @@ import { ConfigError, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   type FusedBackendName,
+  gradViaKernel,
   hasFusedKernel,
   jsKernelConfigs,
   type KernelInputs,
@@ -312,21 +313,11 @@ export const fusedNtkDenseKernelConfigs: readonly tf.KernelConfig[] = [
 ];
 
 /** Gradient of the forward kernel: the fused backward kernel. */
-export const fusedNtkDenseGradConfig: tf.GradConfig = {
-  kernelName: FusedNtkDense,
-  inputsToSave: ['x', 'w1', 'w2'],
-  gradFunc: (dy, saved, attrs) => {
-    const [x, w1, w2] = saved;
-    const [dx, dw1, dw2] = tf
-      .engine()
-      .runKernel(
-        FusedNtkDenseGrad,
-        { dy: dy as tf.Tensor, x, w1, w2 },
-        attrs as unknown as tf.NamedAttrMap,
-      ) as tf.Tensor[];
-    return { x: () => dx, w1: () => dw1, w2: () => dw2 };
-  },
-};
+export const fusedNtkDenseGradConfig: tf.GradConfig = gradViaKernel(FusedNtkDense, FusedNtkDenseGrad, [
+  'x',
+  'w1',
+  'w2',
+]);
 
 /**
  * Gradient of the backward kernel, in plain differentiable tfjs ops, so the fused layer can be

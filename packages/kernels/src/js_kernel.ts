@@ -99,3 +99,32 @@ export function jsKernelConfigs(
 export function hasFusedKernel(kernelName: string): boolean {
   return tf.getKernel(kernelName, tf.getBackend()) !== undefined;
 }
+
+/**
+ * The gradient config of a fused kernel whose backward pass is another fused kernel: saves the
+ * named inputs (and the forward output as `out` when `saveOutput`), runs `gradKernelName` on
+ * `{ dy, ...inputs[, out] }` with the forward attributes, and maps its outputs to the inputs in
+ * order.
+ */
+export function gradViaKernel(
+  kernelName: string,
+  gradKernelName: string,
+  inputNames: readonly string[],
+  options: { saveOutput?: boolean } = {},
+): tf.GradConfig {
+  const saveOutput = options.saveOutput ?? false;
+  return {
+    kernelName,
+    inputsToSave: [...inputNames],
+    ...(saveOutput ? { outputsToSave: [true] } : {}),
+    gradFunc: (dy, saved, attrs) => {
+      const ins: Record<string, tf.Tensor> = { dy: dy as tf.Tensor };
+      inputNames.forEach((n, i) => {
+        ins[n] = saved[i] as tf.Tensor;
+      });
+      if (saveOutput) ins.out = saved[inputNames.length] as tf.Tensor;
+      const grads = tf.engine().runKernel(gradKernelName, ins, attrs) as tf.Tensor[];
+      return Object.fromEntries(inputNames.map((n, i) => [n, () => grads[i] as tf.Tensor]));
+    },
+  };
+}

@@ -2,6 +2,7 @@ import { ConfigError, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   type FusedBackendName,
+  gradViaKernel,
   hasFusedKernel,
   jsKernelConfigs,
   type KernelInputs,
@@ -131,21 +132,7 @@ export const vonMisesNllKernelConfigs: readonly tf.KernelConfig[] = [
 ];
 
 /** Gradient of the forward kernel: the fused backward kernel (first order only). */
-export const vonMisesNllGradConfig: tf.GradConfig = {
-  kernelName: VonMisesNll,
-  inputsToSave: ['eta', 't'],
-  gradFunc: (dy, saved, attrs) => {
-    const [eta, t] = saved;
-    const [de, dt] = tf
-      .engine()
-      .runKernel(
-        VonMisesNllGrad,
-        { dy: dy as tf.Tensor, eta, t },
-        attrs as unknown as tf.NamedAttrMap,
-      ) as tf.Tensor[];
-    return { eta: () => de, t: () => dt };
-  },
-};
+export const vonMisesNllGradConfig: tf.GradConfig = gradViaKernel(VonMisesNll, VonMisesNllGrad, ['eta', 't']);
 
 function check(eta: tf.Tensor, t: tf.Tensor, reduction: string, form: NllForm): void {
   if (eta.rank !== 2 || eta.shape[1] !== 2) throw new ShapeError('eta', '[batch, 2]', eta.shape);
@@ -205,6 +192,18 @@ function nllFromAngleOps(
   return tf.add(tf.where(isSmall, small, large), LOG_2PI);
 }
 
+function angleOps(
+  eta: tf.Tensor,
+  theta: tf.Tensor,
+  reduction: NllReduction,
+  variant: 'auto' | 'tensor',
+): tf.Tensor {
+  return tf.tidy(() => {
+    const [e1, e2] = tf.unstack(eta, 1) as [tf.Tensor, tf.Tensor];
+    return reduce(nllFromAngleOps(e1, e2, theta, variant), reduction);
+  });
+}
+
 /**
  * The angle form with tfjs ops only (special functions in `tensor` mode whatever the mode
  * setting): −log q(θ | η) for η `[batch, 2]` and θ `[batch]`, twice differentiable.
@@ -215,10 +214,7 @@ export function vonMisesNllFromAnglePlain(
   reduction: NllReduction = 'mean',
 ): tf.Tensor {
   check(eta, theta, reduction, 'angle');
-  return tf.tidy(() => {
-    const [e1, e2] = tf.unstack(eta, 1) as [tf.Tensor, tf.Tensor];
-    return reduce(nllFromAngleOps(e1, e2, theta, 'tensor'), reduction);
-  });
+  return angleOps(eta, theta, reduction, 'tensor');
 }
 
 /**
@@ -249,12 +245,7 @@ export function vonMisesNllFromAngle(
   reduction: NllReduction = 'mean',
 ): tf.Tensor {
   check(eta, theta, reduction, 'angle');
-  if (!hasFusedKernel(VonMisesNll)) {
-    return tf.tidy(() => {
-      const [e1, e2] = tf.unstack(eta, 1) as [tf.Tensor, tf.Tensor];
-      return reduce(nllFromAngleOps(e1, e2, theta, 'auto'), reduction);
-    });
-  }
+  if (!hasFusedKernel(VonMisesNll)) return angleOps(eta, theta, reduction, 'auto');
   const attrs: NllAttrs = { reduction, form: 'angle' };
   return tf.engine().runKernel(VonMisesNll, { eta, t: theta }, attrs as unknown as tf.NamedAttrMap);
 }
