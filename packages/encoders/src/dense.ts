@@ -1,4 +1,4 @@
-import { FusedNtkDenseGrad, fusedDense } from '@gcvi/kernels';
+import { fusedDense } from '@gcvi/kernels';
 import { ConfigError, type Rng, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Encoder, EncoderSpec, NamedTensors, ParamSpec } from './types.js';
@@ -9,6 +9,12 @@ export interface DenseOptions {
   readonly hiddenSizes: readonly number[];
   readonly outputSize: number;
   readonly activation?: 'relu';
+  /**
+   * Add a bias to every layer (default false: the paper's E1 network has none, so f(0) = 0 and
+   * f(c·x) = c·f(x)). Pre-activations become scale_l · (h W_l) + b_l; hidden biases ~ N(0, 1) at
+   * init (as the weights), the last layer's bias is zero (f ≡ 0 at init, as without biases).
+   */
+  readonly bias?: boolean;
 }
 
 export interface DenseSpec extends EncoderSpec {
@@ -17,6 +23,8 @@ export interface DenseSpec extends EncoderSpec {
   readonly hiddenSizes: readonly number[];
   readonly outputSize: number;
   readonly activation: 'relu';
+  /** Present (and true) only for networks with biases, so specs without biases are unchanged. */
+  readonly bias?: true;
 }
 
 export interface DenseEncoder extends Encoder {
@@ -32,7 +40,8 @@ function checkSize(field: string, v: unknown): number {
 }
 
 /**
- * Fully connected network in the NTK parameterization of DESIGN §2 E1: no biases; weights
+ * Fully connected network in the NTK parameterization of DESIGN §2 E1: no biases (unless
+ * `bias: true`); weights
  * `w0 … wL` stored `[fanIn, fanOut]`; every weight ~ N(0, 1) at init except the last layer, which
  * is zero; layer l ≥ 1 divides its pre-activation by √fanIn (the first layer does not). With one
  * hidden layer of width W: f(x) = relu(x w0) w1 / √W. Input `[B, inputSize]` (or any
@@ -47,21 +56,31 @@ export function dense(options: DenseOptions): DenseEncoder {
   }
   const hiddenSizes = options.hiddenSizes.map((h, i) => checkSize(`hiddenSizes[${i}]`, h));
   const activation = options.activation ?? 'relu';
+  if (options.bias !== undefined && typeof options.bias !== 'boolean') {
+    throw new ConfigError('bias', `must be true or false, got ${String(options.bias)}`);
+  }
+  const bias = options.bias === true;
   if (activation !== 'relu') {
     throw new ConfigError('activation', `unsupported activation '${String(activation)}'; use 'relu'`);
   }
   const sizes = [inputSize, ...hiddenSizes, outputSize];
   const nLayers = sizes.length - 1;
   const paramSpecs: ParamSpec[] = [];
-  for (let l = 0; l < nLayers; l++) paramSpecs.push({ name: `w${l}`, shape: [sizes[l]!, sizes[l + 1]!] });
-  const names = paramSpecs.map((s) => s.name);
+  for (let l = 0; l < nLayers; l++) {
+    paramSpecs.push({ name: `w${l}`, shape: [sizes[l]!, sizes[l + 1]!] });
+    if (bias) paramSpecs.push({ name: `b${l}`, shape: [sizes[l + 1]!] });
+  }
+  const names = sizes.slice(1).map((_, l) => `w${l}`);
+  const biasNames = sizes.slice(1).map((_, l) => `b${l}`);
   // Pre-activation scale of each layer: 1 for the first, 1/√fanIn after.
   const scales = sizes.slice(0, nLayers).map((fanIn, l) => (l === 0 ? 1 : 1 / Math.sqrt(fanIn)));
-  const spec: DenseSpec = { kind: 'dense', inputSize, hiddenSizes, outputSize, activation };
+  const spec: DenseSpec = bias
+    ? { kind: 'dense', inputSize, hiddenSizes, outputSize, activation, bias: true }
+    : { kind: 'dense', inputSize, hiddenSizes, outputSize, activation };
   // One hidden layer with few inputs and outputs (E1: 2 → W → 2): one fused kernel of
-  // @gcvi/kernels for relu(x w0) w1 / √W and one for its gradient, instead of ~10 tfjs ops each.
-  const fusable = nLayers === 2 && inputSize <= FUSED_MAX_IO && outputSize <= FUSED_MAX_IO;
-  if (fusable) ensureFusedDenseSecondOrder();
+  // @gcvi/kernels for relu(x w0) w1 / √W and one for its gradient, instead of ~10 tfjs ops each
+  // (kernels also registers the gradient of that gradient, so `apply` can be differentiated twice).
+  const fusable = !bias && nLayers === 2 && inputSize <= FUSED_MAX_IO && outputSize <= FUSED_MAX_IO;
   const useFused = (x: tf.Tensor, w0: tf.Tensor | undefined, w1: tf.Tensor | undefined): boolean =>
     fusable && x.dtype === 'float32' && w0?.dtype === 'float32' && w1?.dtype === 'float32';
 
@@ -83,7 +102,9 @@ export function dense(options: DenseOptions): DenseEncoder {
       const out: NamedTensors = {};
       for (let l = 0; l < nLayers; l++) {
         const shape = [sizes[l]!, sizes[l + 1]!];
-        out[names[l]!] = l === nLayers - 1 ? tf.zeros(shape) : rng.normalTensor(shape);
+        const last = l === nLayers - 1;
+        out[names[l]!] = last ? tf.zeros(shape) : rng.normalTensor(shape);
+        if (bias) out[biasNames[l]!] = last ? tf.zeros([sizes[l + 1]!]) : rng.normalTensor([sizes[l + 1]!]);
       }
       return out;
     },
@@ -96,6 +117,7 @@ export function dense(options: DenseOptions): DenseEncoder {
         for (let l = 0; l < nLayers; l++) {
           let pre = tf.matMul(h as tf.Tensor2D, params[names[l]!] as tf.Tensor2D) as tf.Tensor;
           if (scales[l] !== 1) pre = tf.mul(pre, scales[l]!);
+          if (bias) pre = tf.add(pre, params[biasNames[l]!] as tf.Tensor);
           h = l < nLayers - 1 ? tf.relu(pre) : pre;
         }
         return restore(x, h);
@@ -123,6 +145,13 @@ export function dense(options: DenseOptions): DenseEncoder {
           pre = tf.mul(pre, scales[l]!);
           dpre = tf.mul(dpre, scales[l]!);
         }
+        if (bias) {
+          const db = tangent[biasNames[l]!];
+          if (db === undefined)
+            throw new ConfigError(`tangent.${biasNames[l]}`, 'missing tangent for this parameter');
+          pre = tf.add(pre, params0[biasNames[l]!] as tf.Tensor);
+          dpre = tf.add(dpre, db);
+        }
         if (l < nLayers - 1) {
           h = tf.relu(pre);
           dh = tf.mul(dpre, tf.step(pre));
@@ -143,47 +172,6 @@ export function dense(options: DenseOptions): DenseEncoder {
 
 /** Largest input and output size for which `apply` uses the fused kernel (its loops are per unit). */
 const FUSED_MAX_IO = 4;
-
-let secondOrderRegistered = false;
-
-/**
- * `@gcvi/kernels` registers a closed-form gradient for the fused forward kernel, but that gradient
- * is itself a fused kernel (`FusedNtkDenseGrad`) without a gradient: differentiating `apply` twice
- * (double-VJP Jacobian–vector products, gradients of input gradients) would fail. Register the
- * gradient of the backward kernel here, in plain differentiable tfjs ops. With h = x W1,
- * M = 1[h > 0], a = relu(h), s = scale, the backward kernel computes G = s (dy W2ᵀ) ⊙ M,
- * dx = G W1ᵀ, dW1 = xᵀ G, dW2 = s aᵀ dy. Given cotangents (gdx, gdW1, gdW2) and with
- * gG = x gdW1 + gdx W1 (the cotangent of G) and H = s (dy gdW2ᵀ) ⊙ M (that of h through a):
- * d/d dy = s (a gdW2 + (gG ⊙ M) W2), d/dx = H W1ᵀ + G gdW1ᵀ, d/dW1 = xᵀ H + gdxᵀ G,
- * d/dW2 = s (gG ⊙ M)ᵀ dy. ReLU's second derivative is zero almost everywhere (M is constant).
- * Never overrides a gradient registered elsewhere.
- */
-function ensureFusedDenseSecondOrder(): void {
-  if (secondOrderRegistered) return;
-  secondOrderRegistered = true;
-  if (tf.getGradient(FusedNtkDenseGrad) !== undefined) return;
-  tf.registerGradient({
-    kernelName: FusedNtkDenseGrad,
-    inputsToSave: ['dy', 'x', 'w1', 'w2'],
-    gradFunc: (g: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
-      const [gdx, gdw1, gdw2] = g as tf.Tensor2D[];
-      const [dy, x, w1, w2] = saved as tf.Tensor2D[];
-      const s = (attrs as unknown as { scale: number }).scale;
-      const h = tf.matMul(x!, w1!);
-      const mask = tf.step(h);
-      const a = tf.relu(h);
-      const gMat = tf.mul(tf.mul(tf.matMul(dy!, w2!, false, true), mask), s); // G
-      const gG = tf.mul(tf.add(tf.matMul(x!, gdw1!), tf.matMul(gdx!, w1!)), mask); // gG ⊙ M
-      const hBar = tf.mul(tf.mul(tf.matMul(dy!, gdw2!, false, true), mask), s); // H
-      return {
-        dy: () => tf.mul(tf.add(tf.matMul(a, gdw2!), tf.matMul(gG, w2!)), s),
-        x: () => tf.add(tf.matMul(hBar, w1!, false, true), tf.matMul(gMat, gdw1!, false, true)),
-        w1: () => tf.add(tf.matMul(x!, hBar, true, false), tf.matMul(gdx!, gMat, true, false)),
-        w2: () => tf.mul(tf.matMul(gG, dy!, true, false), s),
-      };
-    },
-  });
-}
 
 /**
  * Closed-form forward-mode derivative of a `dense` network at `params0`: returns f(x; φ0) and
