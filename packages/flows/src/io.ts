@@ -41,8 +41,7 @@ export function saveNsf(path: string, flow: Nsf, params: NsfParams): void {
 export function loadNsf(path: string): { flow: Nsf; params: NsfParams } {
   const file = readTensorFile(path, { kind: NSF_FILE_KIND });
   const spec = (file.meta as { spec?: NsfSpec }).spec;
-  if (spec?.kind !== 'nsf')
-    throw new FileFormatError(path, 'meta.spec is missing or not an nsf spec');
+  if (spec?.kind !== 'nsf') throw new FileFormatError(path, 'meta.spec is missing or not an nsf spec');
   let flow: Nsf;
   try {
     flow = nsf(spec);
