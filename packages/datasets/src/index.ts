@@ -4,6 +4,16 @@
  */
 import '@gcvi/runtime';
 
+// The one simulator contract: sample(n, rng) → named tensors.
+export {
+  checkDraws,
+  type Draws,
+  type MakeSimulatorOptions,
+  makeSimulator,
+  type NamedDraws,
+  type Simulator,
+  type SingleDraw,
+} from './simulator.js';
 // E2 "amortized clustering": shifted Gaussian mixture, fixed observed replicates.
 export {
   type ClusteringConfig,
@@ -11,7 +21,6 @@ export {
   type ClusteringDrawArrays,
   type ClusteringOptions,
   type ClusteringPairs,
-  type ClusteringRandom,
   type ClusteringReplicate,
   type ClusteringSimulator,
   clusteringSimulator,
@@ -28,7 +37,6 @@ export {
   type ObservationInput,
   type PosteriorGrid,
   type PosteriorGridOptions,
-  type TensorRandomSource,
   wrapAngle,
 } from './e1.js';
 // Rotated MNIST (E3/E4): MNIST IDX loader, rotation, generator (training, PyTorch import), model.

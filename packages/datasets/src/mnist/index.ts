@@ -33,7 +33,10 @@ export {
   type RotatedMnistModel,
   type RotatedMnistModelOptions,
   type RotatedMnistSet,
+  type RotatedMnistSets,
+  type RotatedSets,
   rotatedMnistModel,
+  rotatedSetsSimulator,
 } from './model.js';
 export { rotateFlat, rotateFlatMany, rotateImageReference, rotateImages } from './rotate.js';
 export { loadTorchCheckpoint, parseTorchCheckpoint, type TorchStateDict, type TorchTensor } from './torch.js';
