@@ -4,16 +4,6 @@
  */
 import '@gcvi/runtime';
 
-// The one simulator contract: sample(n, rng) → named tensors.
-export {
-  checkDraws,
-  type Draws,
-  type MakeSimulatorOptions,
-  makeSimulator,
-  type NamedDraws,
-  type Simulator,
-  type SingleDraw,
-} from './simulator.js';
 // E2 "amortized clustering": shifted Gaussian mixture, fixed observed replicates.
 export {
   type ClusteringConfig,
@@ -41,3 +31,13 @@ export {
 } from './e1.js';
 // Rotated MNIST (E3/E4): MNIST IDX loader, rotation, generator (training, PyTorch import), model.
 export * from './mnist/index.js';
+// The one simulator contract: sample(n, rng) → named tensors.
+export {
+  checkDraws,
+  type Draws,
+  type MakeSimulatorOptions,
+  makeSimulator,
+  type NamedDraws,
+  type Simulator,
+  type SingleDraw,
+} from './simulator.js';

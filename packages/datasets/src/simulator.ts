@@ -80,7 +80,8 @@ export function makeSimulator(
   fn: ((n: number, rng: Rng) => Draws) | ((rng: Rng) => SingleDraw),
   options: MakeSimulatorOptions = {},
 ): Simulator<Draws> {
-  if (typeof fn !== 'function') throw new ConfigError('makeSimulator(fn)', `must be a function, got ${typeof fn}`);
+  if (typeof fn !== 'function')
+    throw new ConfigError('makeSimulator(fn)', `must be a function, got ${typeof fn}`);
   if (options.batched === false) {
     const one = fn as (rng: Rng) => SingleDraw;
     return {
@@ -104,7 +105,8 @@ export function makeSimulator(
       try {
         return checkDraws(out, n);
       } catch (e) {
-        if (out && typeof out === 'object') tf.dispose(Object.values(out).filter((v) => v instanceof tf.Tensor));
+        if (out && typeof out === 'object')
+          tf.dispose(Object.values(out).filter((v) => v instanceof tf.Tensor));
         throw e;
       }
     },

@@ -15,7 +15,10 @@ import {
 /** sha256 (first 16 hex digits) of a tensor's or array's bytes: equal hashes = equal bits. */
 function hash(t: tf.Tensor | Float64Array | Int32Array | Float32Array): string {
   const d = t instanceof tf.Tensor ? t.dataSync() : t;
-  return createHash('sha256').update(Buffer.from(d.buffer, d.byteOffset, d.byteLength)).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(Buffer.from(d.buffer, d.byteOffset, d.byteLength))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /**
@@ -110,7 +113,11 @@ describe('one simulator contract: E1–E4 draw what they drew before, bit for bi
     const d = sim.simulateNamed(3, createRng(1));
     expect([hash(d.theta), hash(d.Z), hash(d.S)]).toEqual([GOLDEN.e2_theta, GOLDEN.e2n_Z, GOLDEN.e2n_S]);
     const a = sim.simulateArrays(2, createRng(2));
-    expect([hash(a.theta), hash(a.x), hash(a.component)]).toEqual([GOLDEN.e2a_theta, GOLDEN.e2a_x, GOLDEN.e2a_c]);
+    expect([hash(a.theta), hash(a.x), hash(a.component)]).toEqual([
+      GOLDEN.e2a_theta,
+      GOLDEN.e2a_x,
+      GOLDEN.e2a_c,
+    ]);
     const r = sim.observedReplicate(100);
     expect([hash(r.theta), hash(r.x)]).toEqual([GOLDEN.e2r_theta, GOLDEN.e2r_x]);
     tf.dispose([p.theta, p.x, d.theta, d.x, d.Z, d.S, r.theta, r.x]);
@@ -165,7 +172,10 @@ describe('makeSimulator', () => {
   });
 
   it('wraps a batched function and checks its output', () => {
-    const sim = makeSimulator((n: number, rng: Rng) => ({ theta: rng.normalTensor([n, 2]), x: rng.uniformTensor([n]) }));
+    const sim = makeSimulator((n: number, rng: Rng) => ({
+      theta: rng.normalTensor([n, 2]),
+      x: rng.uniformTensor([n]),
+    }));
     const a = sim.sample(4, createRng(1));
     const r = createRng(1);
     const t = r.normalTensor([4, 2]);
@@ -173,7 +183,9 @@ describe('makeSimulator', () => {
     expect(a.x.shape).toEqual([4]);
     const bad = makeSimulator((n: number, rng: Rng) => ({ theta: rng.normalTensor([n + 1]) }));
     const before = tf.memory().numTensors;
-    expect(() => bad.sample(3, createRng(1))).toThrow(/simulator\.sample\(\)\.theta: expected shape \[3, \.\.\.\]/);
+    expect(() => bad.sample(3, createRng(1))).toThrow(
+      /simulator\.sample\(\)\.theta: expected shape \[3, \.\.\.\]/,
+    );
     expect(tf.memory().numTensors).toBe(before);
     expect(() => sim.sample(0, createRng(1))).toThrow(/n: must be a positive integer/);
     tf.dispose([a.theta, a.x, t]);
@@ -201,9 +213,12 @@ describe('makeSimulator', () => {
     }
     expect(Array.from(d.theta.dataSync())).toEqual(want.map(Math.fround));
     let calls = 0;
-    const missing = makeSimulator((_rng: Rng): Record<string, number> => (calls++ === 0 ? { a: 1 } : { b: 2 }), {
-      batched: false,
-    });
+    const missing = makeSimulator(
+      (_rng: Rng): Record<string, number> => (calls++ === 0 ? { a: 1 } : { b: 2 }),
+      {
+        batched: false,
+      },
+    );
     expect(() => missing.sample(2, createRng(1))).toThrow(/simulator draw 1\.a: missing/);
     tf.dispose([d.theta, d.x]);
   });
@@ -211,6 +226,8 @@ describe('makeSimulator', () => {
   it('rejects what is not a simulator function or output', () => {
     expect(() => makeSimulator(42 as never)).toThrow(/makeSimulator\(fn\): must be a function/);
     const notTensor = makeSimulator(((n: number) => ({ theta: n })) as never);
-    expect(() => (notTensor as Simulator).sample(2, createRng(1))).toThrow(/sample\(\)\.theta: must be a tensor/);
+    expect(() => (notTensor as Simulator).sample(2, createRng(1))).toThrow(
+      /sample\(\)\.theta: must be a tensor/,
+    );
   });
 });

@@ -1,7 +1,5 @@
 import type { Objective } from '@gcvi/objective-contract';
 import { OBJECTIVE_CONTRACT_VERSION } from '@gcvi/objective-contract';
-import { ConfigError } from '@gcvi/runtime';
-import * as tf from '@tensorflow/tfjs-core';
 import {
   checkSameShape,
   minibatch,
@@ -10,7 +8,9 @@ import {
   positiveIntOption,
   rejectUnknown,
   stopGradient,
-} from './shared.js';
+} from '@gcvi/objective-utils';
+import { ConfigError } from '@gcvi/runtime';
+import * as tf from '@tensorflow/tfjs-core';
 
 export type ElboWeighting = 'mean' | 'softmax';
 

@@ -1,6 +1,5 @@
 import type { Objective } from '@gcvi/objective-contract';
 import { OBJECTIVE_CONTRACT_VERSION } from '@gcvi/objective-contract';
-import * as tf from '@tensorflow/tfjs-core';
 import {
   checkSameShape,
   logMeanExp,
@@ -10,7 +9,8 @@ import {
   positiveIntOption,
   rejectUnknown,
   stopGradient,
-} from './shared.js';
+} from '@gcvi/objective-utils';
+import * as tf from '@tensorflow/tfjs-core';
 
 export interface IwboOptions {
   /** Importance particles per observation (default 10). */
