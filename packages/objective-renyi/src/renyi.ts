@@ -1,13 +1,13 @@
 import type { Objective } from '@gcvi/objective-contract';
 import { OBJECTIVE_CONTRACT_VERSION } from '@gcvi/objective-contract';
 import {
-  configError,
   finiteOption,
-  minibatch,
-  need,
+  importanceLogWeights,
+  observedMinibatch,
   optionsObject,
   positiveIntOption,
   rejectUnknown,
+  rsampleOrThrow,
 } from '@gcvi/objective-utils';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -113,20 +113,13 @@ export const renyi: Objective<RenyiOptions> = {
       ? { alpha, K }
       : { alpha, K, batchSize: positiveIntOption(NAME, 'batchSize', o.batchSize) };
   },
-  sampleBatch({ problem, rng, options, batchSize }) {
-    need(NAME, problem, 'observed');
-    need(NAME, problem, 'logJoint');
-    return { x: minibatch(problem.observed!, options.batchSize ?? batchSize, rng) };
-  },
+  sampleBatch: (ctx) => observedMinibatch(NAME, ctx),
   loss({ batch, q, problem, options, rng }) {
     return tf.tidy((): tf.Scalar => {
       const x = batch.x as tf.Tensor;
       const qx = q(x);
-      if (typeof qx.rsample !== 'function') {
-        throw configError('variational', `objective '${NAME}' needs a reparameterizable q (rsample)`);
-      }
-      const z = qx.rsample(options.K, rng);
-      const w = tf.sub(problem.logJoint!(z, x), qx.logProb(z)); // [K, B]
+      const z = rsampleOrThrow(NAME, qx, options.K, rng);
+      const { w } = importanceLogWeights(problem, qx, z, x); // [K, B]
       return tf.neg(tf.mean<tf.Scalar>(renyiBound(w, options.alpha, 0)));
     });
   },

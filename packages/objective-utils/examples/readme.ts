@@ -1,9 +1,9 @@
 import { Normal } from '@gcvi/distributions';
 import { OBJECTIVE_CONTRACT_VERSION, type Objective } from '@gcvi/objective-contract';
 import {
+  importanceLogWeights,
   logMeanExp,
-  minibatch,
-  need,
+  observedMinibatch,
   optionsObject,
   positiveIntOption,
   rejectUnknown,
@@ -30,19 +30,16 @@ export const myIwbo: Objective<MyIwboOptions> = {
     rejectUnknown('my-iwbo', o, ['K']); // 'my-iwbo.options.k: unknown option; known: K'
     return { K: o.K === undefined ? 8 : positiveIntOption('my-iwbo', 'K', o.K) };
   },
-  sampleBatch({ problem, rng, batchSize }) {
-    need('my-iwbo', problem, 'observed'); // 'problem.observed: objective 'my-iwbo' requires …'
-    return { x: minibatch(problem.observed as tf.Tensor, batchSize, rng) };
-  },
+  // { x }: a minibatch of problem.observed ('problem.observed: objective 'my-iwbo' requires …' if absent).
+  sampleBatch: (ctx) => observedMinibatch('my-iwbo', ctx),
   loss({ batch, q, problem, options, rng }) {
     return tf.tidy((): tf.Scalar => {
       const x = batch.x as tf.Tensor;
       const qx = q(x);
       const z = stopGradient(qx.sample(options.K, rng));
-      const lq = qx.logProb(z); // [K, B]
-      const w = tf.sub((problem.logJoint as (z: tf.Tensor, x: tf.Tensor) => tf.Tensor)(z, x), lq);
+      const { w, logQ } = importanceLogWeights(problem, qx, z, x); // [K, B], shapes checked
       const lme = logMeanExp(w, 0); // [B]
-      const s = logMeanExp(tf.add(stopGradient(w), lq), 0);
+      const s = tf.sum(logQ, 0);
       const surrogate = tf.add(lme, tf.mul(stopGradient(lme), tf.sub(s, stopGradient(s))));
       return tf.neg(tf.mean<tf.Scalar>(surrogate));
     });

@@ -4,6 +4,8 @@
  * the field. It depends only on the contract and `@tensorflow/tfjs-core`. The conformance suite
  * every objective runs is at `@gcvi/objective-utils/test`.
  */
+
+export { importanceLogWeights, observedMinibatch, rsampleOrThrow } from './batches.js';
 export { configError, ObjectiveError, shapeError } from './errors.js';
 export {
   enumOption,
