@@ -94,8 +94,11 @@ export interface ClusteringSimulator extends Simulator<ClusteringPairs> {
    * of `Problem.simulate` (a fit loop disposes both).
    */
   sample(n: number, rng: Rng): ClusteringPairs;
-  /** @deprecated The same function as `sample` (kept while callers move to `sample`). */
-  simulate(n: number, rng: Rng): ClusteringPairs;
+  /**
+   * @deprecated The same function as `sample` (kept while callers move to `sample`; it still
+   * accepts any stream with `uniform` and `normal`, such as the contract's `RandomStream`).
+   */
+  simulate(n: number, rng: Pick<Rng, 'uniform' | 'normal'>): ClusteringPairs;
   /** As `sample`, plus `Z: [n, K]` and `S: [n]` as separate tensors (the caller disposes all four). */
   simulateNamed(n: number, rng: Rng): ClusteringDraw;
   /** The same draws as float64 arrays (no tensors). */
@@ -142,7 +145,7 @@ export function clusteringSimulator(options: ClusteringOptions = {}): Clustering
   const N = config.nPoints;
   const { means, priorShiftSd, centreSd, obsSd } = config;
 
-  function simulateArrays(n: number, rng: Rng, fixedShift?: number): ClusteringDrawArrays {
+  function simulateArrays(n: number, rng: Pick<Rng, 'uniform' | 'normal'>, fixedShift?: number): ClusteringDrawArrays {
     checkPositiveInt('n', n);
     if (fixedShift !== undefined) checkFinite('S', fixedShift);
     const theta = new Float64Array(n * D);
@@ -181,7 +184,7 @@ export function clusteringSimulator(options: ClusteringOptions = {}): Clustering
     return toTensors(simulateArrays(n, rng), n);
   }
 
-  function sample(n: number, rng: Rng): ClusteringPairs {
+  function sample(n: number, rng: Pick<Rng, 'uniform' | 'normal'>): ClusteringPairs {
     const a = simulateArrays(n, rng);
     return {
       theta: tf.tensor2d(Float32Array.from(a.theta), [n, D], 'float32'),
