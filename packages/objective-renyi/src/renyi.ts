@@ -2,12 +2,11 @@ import type { Objective } from '@gcvi/objective-contract';
 import { OBJECTIVE_CONTRACT_VERSION } from '@gcvi/objective-contract';
 import {
   finiteOption,
-  importanceLogWeights,
   observedMinibatch,
   optionsObject,
   positiveIntOption,
   rejectUnknown,
-  rsampleOrThrow,
+  reparameterizedLogWeights,
 } from '@gcvi/objective-utils';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -114,12 +113,10 @@ export const renyi: Objective<RenyiOptions> = {
       : { alpha, K, batchSize: positiveIntOption(NAME, 'batchSize', o.batchSize) };
   },
   sampleBatch: (ctx) => observedMinibatch(NAME, ctx),
-  loss({ batch, q, problem, options, rng }) {
+  loss(ctx) {
     return tf.tidy((): tf.Scalar => {
-      const x = batch.x as tf.Tensor;
-      const qx = q(x);
-      const z = rsampleOrThrow(NAME, qx, options.K, rng);
-      const { w } = importanceLogWeights(problem, qx, z, x); // [K, B]
+      const w = reparameterizedLogWeights(NAME, ctx, ctx.options.K); // [K, B]
+      const { options } = ctx;
       return tf.neg(tf.mean<tf.Scalar>(renyiBound(w, options.alpha, 0)));
     });
   },

@@ -1,4 +1,4 @@
-import type { BatchContext, Problem, VariationalDistribution } from '@gcvi/objective-contract';
+import type { BatchContext, LossContext, Problem, VariationalDistribution } from '@gcvi/objective-contract';
 import * as tf from '@tensorflow/tfjs-core';
 import { configError } from './errors.js';
 import { need } from './options.js';
@@ -45,4 +45,15 @@ export function importanceLogWeights(
   const logJoint = (problem.logJoint as NonNullable<Problem['logJoint']>)(z, x);
   checkSameShape(logJoint, logQ);
   return { w: tf.sub(logJoint, logQ), logQ };
+}
+
+/**
+ * The log-weights of `K` reparameterized draws for the minibatch `ctx.batch.x` (as drawn by
+ * `observedMinibatch`): z ~ q(· | x) by `rsample`, w = log p(z, x) − log q(z | x), `[K, B]`,
+ * differentiable in the parameters of q. Call it inside the loss's `tf.tidy`.
+ */
+export function reparameterizedLogWeights(name: string, ctx: LossContext<unknown>, K: number): tf.Tensor {
+  const x = ctx.batch.x as tf.Tensor;
+  const q = ctx.q(x);
+  return importanceLogWeights(ctx.problem, q, rsampleOrThrow(name, q, K, ctx.rng), x).w;
 }

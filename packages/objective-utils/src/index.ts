@@ -5,7 +5,12 @@
  * every objective runs is at `@gcvi/objective-utils/test`.
  */
 
-export { importanceLogWeights, observedMinibatch, rsampleOrThrow } from './batches.js';
+export {
+  importanceLogWeights,
+  observedMinibatch,
+  reparameterizedLogWeights,
+  rsampleOrThrow,
+} from './batches.js';
 export { configError, ObjectiveError, shapeError } from './errors.js';
 export {
   enumOption,

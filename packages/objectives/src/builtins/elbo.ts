@@ -1,12 +1,11 @@
 import type { Objective } from '@gcvi/objective-contract';
 import { OBJECTIVE_CONTRACT_VERSION } from '@gcvi/objective-contract';
 import {
-  importanceLogWeights,
   observedMinibatch,
   optionsObject,
   positiveIntOption,
   rejectUnknown,
-  rsampleOrThrow,
+  reparameterizedLogWeights,
   stopGradient,
 } from '@gcvi/objective-utils';
 import { ConfigError } from '@gcvi/runtime';
@@ -62,12 +61,10 @@ export const elbo: Objective<ElboOptions> = {
       : { ...out, batchSize: positiveIntOption(NAME, 'batchSize', o.batchSize) };
   },
   sampleBatch: (ctx) => observedMinibatch(NAME, ctx),
-  loss({ batch, q, problem, options, rng }) {
+  loss(ctx) {
+    const { options } = ctx;
     return tf.tidy((): tf.Scalar => {
-      const x = batch.x as tf.Tensor;
-      const qx = q(x);
-      const z = rsampleOrThrow(NAME, qx, options.K, rng);
-      const { w } = importanceLogWeights(problem, qx, z, x); // [K, B]
+      const w = reparameterizedLogWeights(NAME, ctx, options.K); // [K, B]
       if (options.weighting === 'mean') return tf.neg(tf.mean<tf.Scalar>(w));
       const weights = stopGradient(tf.softmax(tf.transpose(w))); // [B, K], softmax over k
       return tf.neg(tf.mean<tf.Scalar>(tf.sum(tf.mul(weights, tf.transpose(w)), 1)));
