@@ -145,7 +145,11 @@ export function clusteringSimulator(options: ClusteringOptions = {}): Clustering
   const N = config.nPoints;
   const { means, priorShiftSd, centreSd, obsSd } = config;
 
-  function simulateArrays(n: number, rng: Pick<Rng, 'uniform' | 'normal'>, fixedShift?: number): ClusteringDrawArrays {
+  function simulateArrays(
+    n: number,
+    rng: Pick<Rng, 'uniform' | 'normal'>,
+    fixedShift?: number,
+  ): ClusteringDrawArrays {
     checkPositiveInt('n', n);
     if (fixedShift !== undefined) checkFinite('S', fixedShift);
     const theta = new Float64Array(n * D);
