@@ -1,4 +1,4 @@
-import { gaussianLinear, sbibmTask, slcp, twoMoons } from '@gcvi/datasets';
+import { gaussianLinear, type Simulator, sbibmTask, slcp, twoMoons } from '@gcvi/datasets';
 import { ConfigError, createRng, initBackend, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -195,7 +195,8 @@ describe('sbibm tasks: contract and errors', () => {
     for (const name of ['gaussian_linear', 'two_moons', 'slcp'] as const) {
       const task = sbibmTask(name);
       const before = tf.memory().numTensors;
-      const out: Record<string, tf.Tensor> = task.sample(7, createRng(6));
+      const sim: Simulator = task; // the one simulator contract, default Draws
+      const out = sim.sample(7, createRng(6));
       expect(out.theta!.shape).toEqual([7, task.thetaDim]);
       expect(out.x!.shape).toEqual([7, task.xDim]);
       // Same seed, same pairs.

@@ -5,7 +5,7 @@ export {
   readBzip2Text,
   type SbibmReference,
 } from './reference.js';
-export type { SbibmPrior, SbibmTask, SbibmTaskName } from './task.js';
+export type { SbibmDraws, SbibmPrior, SbibmTask, SbibmTaskName } from './task.js';
 export {
   GAUSSIAN_LINEAR,
   type GaussianLinearTask,

@@ -1,5 +1,6 @@
 import { ConfigError, type Rng, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
+import type { Simulator } from '../simulator.js';
 
 /** Names of the sbibm tasks implemented here (sbibm's own names). */
 export type SbibmTaskName = 'gaussian_linear' | 'two_moons' | 'slcp';
@@ -25,12 +26,18 @@ export interface SbibmPrior {
  * prior and `x` `[n, xDim]` drawn from the model given it, both float32; the random numbers are drawn
  * in float64 on the JS side, so a seed gives the same pairs on every backend.
  */
-export interface SbibmTask {
+/**
+ * What an sbibm task's `sample` returns. A type literal (not an interface), so it is assignable to
+ * `Draws` (`Record<string, Tensor>`) and a task is a plain `Simulator` too.
+ */
+export type SbibmDraws = { readonly theta: tf.Tensor2D; readonly x: tf.Tensor2D };
+
+export interface SbibmTask extends Simulator<SbibmDraws> {
   readonly name: SbibmTaskName;
   readonly thetaDim: number;
   readonly xDim: number;
   readonly prior: SbibmPrior;
-  sample(n: number, rng: Rng): { theta: tf.Tensor2D; x: tf.Tensor2D };
+  sample(n: number, rng: Rng): SbibmDraws;
   /** x for given θ `[n, thetaDim]` (float32 tensor in, float32 tensor out). */
   simulate(theta: tf.Tensor, rng: Rng): tf.Tensor2D;
   /** The same in float64: θ flat `[n · thetaDim]` → x flat `[n · xDim]`. */
