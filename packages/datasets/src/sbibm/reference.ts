@@ -1,7 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, FileFormatError } from '@gcvi/runtime';
-import Bunzip from 'seek-bzip';
+
+// seek-bzip (pure-JS bzip2 decoder, CommonJS, no type declarations): loaded through require with
+// the one function used typed here, so packages that typecheck this source need no ambient module.
+const Bunzip = createRequire(import.meta.url)('seek-bzip') as { decode(input: Uint8Array): Uint8Array };
+
 import type { SbibmTaskName } from './task.js';
 
 /**
@@ -85,7 +90,7 @@ function readText(file: string): string {
 export function readBzip2Text(file: string): string {
   if (!existsSync(file)) throw new FileFormatError(file, 'file not found');
   try {
-    return Bunzip.decode(readFileSync(file)).toString('utf8');
+    return Buffer.from(Bunzip.decode(readFileSync(file))).toString('utf8');
   } catch (e) {
     throw new FileFormatError(
       file,
