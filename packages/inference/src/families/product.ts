@@ -20,7 +20,7 @@ export function productFamily(factors: readonly Family[]): Family {
   const outputSize = outs.reduce((a, b) => a + b, 0);
   const spec = { kind: 'product', factors: factors.map((f) => f.spec) };
   const paramSpecs: ParamSpec[] = factors.flatMap((f, k) =>
-    f.paramSpecs.map((p) => ({ name: `${k}/${p.name}`, shape: p.shape })),
+    f.paramSpecs.map((p: ParamSpec): ParamSpec => ({ name: `${k}/${p.name}`, shape: p.shape })),
   );
   const own = (params: NamedTensors, k: number): NamedTensors => {
     const out: NamedTensors = {};
@@ -40,7 +40,7 @@ export function productFamily(factors: readonly Family[]): Family {
       const out: NamedTensors = {};
       factors.forEach((f, k) => {
         const p = f.initParams(rng.split(`factor${k}`));
-        for (const [n, t] of Object.entries(p)) out[`${k}/${n}`] = t;
+        for (const [n, t] of Object.entries(p)) out[`${k}/${n}`] = t as tf.Tensor;
       });
       return out;
     },
