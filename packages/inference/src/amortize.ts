@@ -2,7 +2,7 @@ import type { Encoder, NamedTensors } from '@gcvi/encoders';
 import {
   type AnyObjective,
   adam,
-  fit,
+  fit as fitObjective,
   type Optimizer,
   type Params,
   type Schedule,
@@ -72,8 +72,10 @@ export interface TrainOptions {
   /** Objective name or value (default `'forward-kl'`, the expected forward KL L_P). */
   readonly objective?: AnyObjective | string;
   readonly objectiveOptions?: unknown;
-  /** Default `adam({ lr: 1e-3 })`. */
+  /** Default `adam({ lr: learningRate })`. */
   readonly optimizer?: Optimizer;
+  /** Learning rate of the default optimizer (default 1e-3; ignored when `optimizer` or `schedule` is given). */
+  readonly learningRate?: number;
   readonly schedule?: Schedule;
   /** Rescale gradients to this global norm when larger (default 5, as sbi). */
   readonly clipNorm?: number;
@@ -150,8 +152,7 @@ export function amortize(options: AmortizeOptions): AmortizedEstimator {
 
   let encoder: Encoder | undefined =
     options.encoder && 'apply' in options.encoder ? (options.encoder as Encoder) : undefined;
-  const hidden =
-    options.encoder && !('apply' in options.encoder) ? options.encoder.hiddenSizes : undefined;
+  const hidden = options.encoder && !('apply' in options.encoder) ? options.encoder.hiddenSizes : undefined;
   if (encoder && encoder.outputSize !== family.outputSize) {
     throw new ConfigError(
       'encoder.outputSize',
@@ -170,16 +171,26 @@ export function amortize(options: AmortizeOptions): AmortizedEstimator {
     const x = out?.[xKey];
     try {
       if (!(th instanceof tf.Tensor)) {
-        throw new ConfigError('theta', `simulator.sample() returned no tensor under key '${thetaKey}' (keys: ${Object.keys(out ?? {}).join(', ')})`);
+        throw new ConfigError(
+          'theta',
+          `simulator.sample() returned no tensor under key '${thetaKey}' (keys: ${Object.keys(out ?? {}).join(', ')})`,
+        );
       }
       if (!(x instanceof tf.Tensor)) {
-        throw new ConfigError('x', `simulator.sample() returned no tensor under key '${xKey}' (keys: ${Object.keys(out ?? {}).join(', ')})`);
+        throw new ConfigError(
+          'x',
+          `simulator.sample() returned no tensor under key '${xKey}' (keys: ${Object.keys(out ?? {}).join(', ')})`,
+        );
       }
       return tf.tidy(() => {
         let t = th.dtype === 'float32' ? th : tf.cast(th, 'float32');
         if (t.rank === 1) t = tf.reshape(t, [n, 1]);
         if (t.rank !== 2 || t.shape[0] !== n || t.shape[1] !== family.dim) {
-          throw new ShapeError(`simulator '${thetaKey}'`, `[${n}, ${family.dim}] (family dim ${family.dim})`, th.shape);
+          throw new ShapeError(
+            `simulator '${thetaKey}'`,
+            `[${n}, ${family.dim}] (family dim ${family.dim})`,
+            th.shape,
+          );
         }
         if (x.shape[0] !== n) throw new ShapeError(`simulator '${xKey}'`, `[${n}, ...]`, x.shape);
         return { theta: tf.clone(t), x: x.dtype === 'float32' ? tf.clone(x) : tf.cast(x, 'float32') };
@@ -256,7 +267,10 @@ export function amortize(options: AmortizeOptions): AmortizedEstimator {
     async train(t: TrainOptions): Promise<TrainResult> {
       if (t === null || typeof t !== 'object') throw new ConfigError('train', 'options must be an object');
       if ((t.simulations === undefined) === (t.steps === undefined)) {
-        throw new ConfigError('train', 'give exactly one of `simulations` (fixed budget) or `steps` (fresh simulations)');
+        throw new ConfigError(
+          'train',
+          'give exactly one of `simulations` (fixed budget) or `steps` (fresh simulations)',
+        );
       }
       const batchSize = positiveInt('batchSize', t.batchSize, 100);
       const call = calls++;
@@ -266,7 +280,7 @@ export function amortize(options: AmortizeOptions): AmortizedEstimator {
         variational,
         objective: t.objective ?? 'forward-kl',
         objectiveOptions: t.objectiveOptions,
-        optimizer: t.optimizer ?? adam({ lr: 1e-3 }),
+        optimizer: t.optimizer ?? adam({ lr: t.learningRate ?? 1e-3 }),
         schedule: t.schedule,
         batchSize,
         clipNorm: t.clipNorm ?? 5,
@@ -284,7 +298,7 @@ export function amortize(options: AmortizeOptions): AmortizedEstimator {
             tf.dispose([pilot.theta, pilot.x]);
           }
         }
-        const res = await fit({
+        const res = await fitObjective({
           ...common,
           params: vars!,
           steps,
@@ -320,7 +334,9 @@ export function amortize(options: AmortizeOptions): AmortizedEstimator {
         );
       }
       const patience =
-        t.earlyStopping === false ? Number.POSITIVE_INFINITY : positiveInt('earlyStopping.patience', t.earlyStopping?.patience, 20);
+        t.earlyStopping === false
+          ? Number.POSITIVE_INFINITY
+          : positiveInt('earlyStopping.patience', t.earlyStopping?.patience, 20);
       const maxEpochs = positiveInt('maxEpochs', t.maxEpochs, 200);
       const all = simulate(total, rng.split('simulations'));
       const perm = rng.split('split').permutation(total);
@@ -328,7 +344,12 @@ export function amortize(options: AmortizeOptions): AmortizedEstimator {
       const [trTheta, trX, vaTheta, vaX] = tf.tidy(() => {
         const tr = idx(perm.subarray(0, nTrain));
         const va = idx(perm.subarray(nTrain));
-        return [tf.gather(all.theta, tr), tf.gather(all.x, tr), tf.gather(all.theta, va), tf.gather(all.x, va)];
+        return [
+          tf.gather(all.theta, tr),
+          tf.gather(all.x, tr),
+          tf.gather(all.theta, va),
+          tf.gather(all.x, va),
+        ];
       }) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
       tf.dispose([all.theta, all.x]);
       const stepsPerEpoch = Math.floor(nTrain / batchSize);
@@ -350,7 +371,7 @@ export function amortize(options: AmortizeOptions): AmortizedEstimator {
       const history = { step: [] as number[], loss: [] as number[] };
       try {
         if (!vars) setup(trX);
-        const res = await fit({
+        const res = await fitObjective({
           ...common,
           params: vars!,
           steps: maxEpochs * stepsPerEpoch,
@@ -432,7 +453,8 @@ export function amortize(options: AmortizeOptions): AmortizedEstimator {
     posterior(): AmortizedPosterior {
       if (!vars || !encoder || !xShape) throw new ConfigError('posterior', 'train the estimator first');
       const { enc, fam } = split(vars);
-      const clone = (r: NamedTensors) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, tf.clone(v)]));
+      const clone = (r: NamedTensors) =>
+        Object.fromEntries(Object.entries(r).map(([k, v]) => [k, tf.clone(v)]));
       const s = scaling as InputScaling | null;
       return new AmortizedPosterior({
         family,

@@ -41,7 +41,8 @@ function biasDense(inputSize: number, hiddenSizes: readonly number[], outputSize
     },
     apply(params: NamedTensors, x: tf.Tensor): tf.Tensor {
       return tf.tidy(() => {
-        if (x.rank !== 2 || x.shape[1] !== inputSize) throw new ShapeError('x', `[batch, ${inputSize}]`, x.shape);
+        if (x.rank !== 2 || x.shape[1] !== inputSize)
+          throw new ShapeError('x', `[batch, ${inputSize}]`, x.shape);
         let h: tf.Tensor = x;
         for (let l = 0; l < n; l++) {
           let pre = tf.matMul(h as tf.Tensor2D, params[`w${l}`] as tf.Tensor2D) as tf.Tensor;
@@ -56,9 +57,14 @@ function biasDense(inputSize: number, hiddenSizes: readonly number[], outputSize
 }
 
 /** amortize's default encoder: a ReLU network with biases, hidden sizes `hiddenSizes` (default [64, 64]). */
-export function defaultEncoder(inputSize: number, outputSize: number, hiddenSizes: readonly number[] = [64, 64]): Encoder {
+export function defaultEncoder(
+  inputSize: number,
+  outputSize: number,
+  hiddenSizes: readonly number[] = [64, 64],
+): Encoder {
   for (const [i, h] of hiddenSizes.entries()) {
-    if (!Number.isInteger(h) || h <= 0) throw new ConfigError(`encoder.hiddenSizes[${i}]`, `must be a positive integer, got ${h}`);
+    if (!Number.isInteger(h) || h <= 0)
+      throw new ConfigError(`encoder.hiddenSizes[${i}]`, `must be a positive integer, got ${h}`);
   }
   return biasDense(inputSize, hiddenSizes, outputSize);
 }

@@ -15,7 +15,22 @@ export {
   type TrainResult,
 } from './amortize.js';
 export { defaultEncoder } from './default-encoder.js';
-export { type GaussianDiagOptions, type GaussianFullOptions, gaussianDiag, gaussianFull } from './families/gaussian.js';
+export { type C2stOptions, type C2stResult, c2st } from './diagnostics/c2st.js';
+export type { Pairs, PosteriorLike } from './diagnostics/common.js';
+export {
+  type CoverageOptions,
+  type CoverageResult,
+  expectedCoverage,
+  type ZScoreResult,
+  zScoreContraction,
+} from './diagnostics/coverage.js';
+export { type SbcDimension, type SbcOptions, type SbcResult, sbc } from './diagnostics/sbc.js';
+export {
+  type GaussianDiagOptions,
+  type GaussianFullOptions,
+  gaussianDiag,
+  gaussianFull,
+} from './families/gaussian.js';
 export { type GaussianMixtureOptions, gaussianMixture } from './families/mixture.js';
 export { productFamily } from './families/product.js';
 export { type FamilyBuilder, familyFromSpec, familyKinds, registerFamily } from './families/registry.js';
@@ -30,13 +45,3 @@ export {
   POSTERIOR_FORMAT_VERSION,
 } from './posterior.js';
 export { type InputScaling, learnScaling, standardizeInput } from './standardize.js';
-export { type C2stOptions, type C2stResult, c2st } from './diagnostics/c2st.js';
-export type { Pairs, PosteriorLike } from './diagnostics/common.js';
-export {
-  type CoverageOptions,
-  type CoverageResult,
-  expectedCoverage,
-  type ZScoreResult,
-  zScoreContraction,
-} from './diagnostics/coverage.js';
-export { type SbcDimension, type SbcOptions, type SbcResult, sbc } from './diagnostics/sbc.js';

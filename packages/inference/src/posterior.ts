@@ -119,7 +119,10 @@ export class AmortizedPosterior {
     });
   }
 
-  private withDist<T extends tf.Tensor>(x: Observation, fn: (d: FamilyDistribution, single: boolean) => T): T {
+  private withDist<T extends tf.Tensor>(
+    x: Observation,
+    fn: (d: FamilyDistribution, single: boolean) => T,
+  ): T {
     return tf.tidy(() => {
       const { xb, single } = this.batchOf(x);
       const d = this.family.distribution(this.encode(xb), this.familyParams);

@@ -114,7 +114,12 @@ describe('amortize → train → posterior on the linear Gaussian model (exact p
       encoder: { hiddenSizes: [128, 128] },
       seed: 4,
     });
-    const r = await est.train({ simulations: 150, batchSize: 15, earlyStopping: { patience: 3 }, maxEpochs: 300 });
+    const r = await est.train({
+      simulations: 150,
+      batchSize: 15,
+      earlyStopping: { patience: 3 },
+      maxEpochs: 300,
+    });
     expect(r.stoppedEarly).toBe(true);
     expect(r.epochs! - r.bestEpoch!).toBe(3);
     expect(r.epochs!).toBeLessThan(300);

@@ -45,7 +45,7 @@ function gaussianPosterior(covScale: number): PosteriorLike {
       }
     },
     mean(x) {
-      return tf.tensor2d((((x as tf.Tensor).arraySync() as number[][]).map(posteriorMean)));
+      return tf.tensor2d(((x as tf.Tensor).arraySync() as number[][]).map(posteriorMean));
     },
   };
 }
@@ -146,7 +146,7 @@ describe('expected coverage and z-score/contraction', () => {
     const pairs = testPairs(300, 12);
     const good = expectedCoverage(gaussianPosterior(1), { pairs, rng: createRng(4), samples: 500 });
     const bad = expectedCoverage(gaussianPosterior(0.25), { pairs, rng: createRng(4), samples: 500 });
-    good.levels.forEach((c, k) => {
+    good.levels.forEach((_c, k) => {
       expect(good.coverage[k]!).toBeGreaterThanOrEqual(good.lower[k]! - 0.02);
       expect(good.coverage[k]!).toBeLessThanOrEqual(good.upper[k]! + 0.02);
     });

@@ -60,7 +60,7 @@ describe('families: log-densities against float64 closed forms', () => {
         const v = -1 / (2 * eta2);
         const mu = (e[j] as number) * v;
         expectClose(mean[b]![j] as number, mu, 1e-5 * Math.max(1, Math.abs(mu)), `mean ${b}${j}`);
-        want += -0.5 * ((theta[b]![j] as number) - mu) ** 2 / v - 0.5 * Math.log(v) - 0.5 * LOG_2PI;
+        want += (-0.5 * ((theta[b]![j] as number) - mu) ** 2) / v - 0.5 * Math.log(v) - 0.5 * LOG_2PI;
       }
       expectClose(lp[b] as number, want, 1e-5 * Math.max(1, Math.abs(want)), `logProb ${b}`);
     });
@@ -179,8 +179,14 @@ describe('families: log-densities against float64 closed forms', () => {
     const sd = [softplus(-0.5) + 1e-3, softplus(0.8) + 1e-3];
     for (const th of [-2, 0, 1.7, 4]) {
       let p = 0;
-      for (let k = 0; k < 2; k++) p += w[k]! * Math.exp(-0.5 * ((th - mu[k]!) / sd[k]!) ** 2) / (sd[k]! * Math.sqrt(2 * Math.PI));
-      expectClose(q.logProb(tf.tensor2d([[th]])).dataSync()[0] as number, Math.log(p), 1e-5, `logProb at ${th}`);
+      for (let k = 0; k < 2; k++)
+        p += (w[k]! * Math.exp(-0.5 * ((th - mu[k]!) / sd[k]!) ** 2)) / (sd[k]! * Math.sqrt(2 * Math.PI));
+      expectClose(
+        q.logProb(tf.tensor2d([[th]])).dataSync()[0] as number,
+        Math.log(p),
+        1e-5,
+        `logProb at ${th}`,
+      );
     }
     const m1 = w[0]! * mu[0]! + w[1]! * mu[1]!;
     const m2 = w[0]! * (mu[0]! ** 2 + sd[0]! ** 2) + w[1]! * (mu[1]! ** 2 + sd[1]! ** 2);
@@ -198,7 +204,7 @@ describe('families: log-densities against float64 closed forms', () => {
     expectClose(b, m2, 0.05 * m2, 'sample second moment');
     // the mode is the component mean of highest mixture density
     const dens = (th: number) =>
-      w.reduce((acc, wk, k) => acc + wk * Math.exp(-0.5 * ((th - mu[k]!) / sd[k]!) ** 2) / sd[k]!, 0);
+      w.reduce((acc, wk, k) => acc + (wk * Math.exp(-0.5 * ((th - mu[k]!) / sd[k]!) ** 2)) / sd[k]!, 0);
     const want = dens(mu[0]!) > dens(mu[1]!) ? mu[0]! : mu[1]!;
     expectClose(q.mode().dataSync()[0] as number, want, 1e-5, 'mode');
     q.dispose();

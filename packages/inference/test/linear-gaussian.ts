@@ -1,8 +1,7 @@
-import { MultivariateNormal } from '@gcvi/distributions';
-import { choleskyNumber } from '@gcvi/distributions';
+import { choleskyNumber, MultivariateNormal } from '@gcvi/distributions';
+import type { Simulator } from '@gcvi/inference';
 import type { Rng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Simulator } from '@gcvi/inference';
 
 /**
  * Linear Gaussian model (test reference): θ ~ N(0, I₂), x = A θ + b + ε, ε ~ N(0, S). The exact
@@ -72,6 +71,7 @@ export function gaussianKl(m0: number[], c0: number[][], m1: number[], c1: numbe
   const tr = matmul(c1i, c0).reduce((s, r, i) => s + (r[i] as number), 0);
   const dm = m1.map((v, i) => v - (m0[i] as number));
   const q = dm.reduce((s, v, i) => s + v * c1i[i]!.reduce((t, w, j) => t + w * (dm[j] as number), 0), 0);
-  const det = (m: number[][]) => (m[0]![0] as number) * (m[1]![1] as number) - (m[0]![1] as number) * (m[1]![0] as number);
+  const det = (m: number[][]) =>
+    (m[0]![0] as number) * (m[1]![1] as number) - (m[0]![1] as number) * (m[1]![0] as number);
   return 0.5 * (tr + q - d + Math.log(det(c1) / det(c0)));
 }

@@ -32,7 +32,10 @@ export interface C2stResult {
   readonly settings: string;
 }
 
-function toRows(name: string, a: tf.Tensor | ArrayLike<ArrayLike<number>>): { data: Float32Array; n: number; d: number } {
+function toRows(
+  name: string,
+  a: tf.Tensor | ArrayLike<ArrayLike<number>>,
+): { data: Float32Array; n: number; d: number } {
   if (a instanceof tf.Tensor) {
     if (a.rank !== 2) throw new ShapeError(name, '[n, dim]', a.shape);
     return { data: a.dataSync() as Float32Array, n: a.shape[0] as number, d: a.shape[1] as number };
@@ -40,7 +43,8 @@ function toRows(name: string, a: tf.Tensor | ArrayLike<ArrayLike<number>>): { da
   const n = a.length;
   const d = n > 0 ? (a[0] as ArrayLike<number>).length : 0;
   const data = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) data[i * d + j] = (a[i] as ArrayLike<number>)[j] as number;
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < d; j++) data[i * d + j] = (a[i] as ArrayLike<number>)[j] as number;
   return { data, n, d };
 }
 
@@ -70,7 +74,8 @@ export function c2st(
   const zScore = options.zScore ?? true;
   const d = A.d;
   const n = A.n + B.n;
-  if (!Number.isInteger(folds) || folds < 2 || folds > n) throw new ConfigError('folds', `must be an integer in [2, ${n}]`);
+  if (!Number.isInteger(folds) || folds < 2 || folds > n)
+    throw new ConfigError('folds', `must be an integer in [2, ${n}]`);
   // z-score with a's statistics
   const mean = new Float64Array(d);
   const sd = new Float64Array(d).fill(1);
@@ -90,7 +95,8 @@ export function c2st(
   for (let i = 0; i < n; i++) {
     const src = i < A.n ? A.data : B.data;
     const r = i < A.n ? i : i - A.n;
-    for (let j = 0; j < d; j++) X[i * d + j] = ((src[r * d + j] as number) - (mean[j] as number)) / (sd[j] as number);
+    for (let j = 0; j < d; j++)
+      X[i * d + j] = ((src[r * d + j] as number) - (mean[j] as number)) / (sd[j] as number);
     Y[i] = i < A.n ? 0 : 1;
   }
   const perm = options.rng.split('c2st/folds').permutation(n);
@@ -147,7 +153,10 @@ export function c2st(
         const order = epochRng.permutation(train.length);
         let total = 0;
         for (let s = 0; s < train.length; s += bs) {
-          const ids = Array.from(order.subarray(s, Math.min(train.length, s + bs)), (k) => train[k] as number);
+          const ids = Array.from(
+            order.subarray(s, Math.min(train.length, s + bs)),
+            (k) => train[k] as number,
+          );
           const { x, y } = gather(ids);
           const m = ids.length;
           const lossT = tf.tidy(() => {

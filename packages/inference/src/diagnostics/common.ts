@@ -40,7 +40,8 @@ export function pairsOf(pairs: Pairs): { theta: Float32Array; n: number; dim: nu
 
 export function circularOf(posterior: PosteriorLike, dim: number, given?: readonly boolean[]): boolean[] {
   const c = given ?? posterior.family?.circular ?? new Array(dim).fill(false);
-  if (c.length !== dim) throw new ConfigError('circular', `must have one flag per θ coordinate (${dim}), got ${c.length}`);
+  if (c.length !== dim)
+    throw new ConfigError('circular', `must have one flag per θ coordinate (${dim}), got ${c.length}`);
   return [...c];
 }
 
@@ -62,7 +63,12 @@ export function wrapPi(a: number): number {
 }
 
 /** Circular mean direction and mean resultant length of angles. */
-export function circularMean(xs: ArrayLike<number>, stride = 1, offset = 0, count = xs.length): { mean: number; r: number } {
+export function circularMean(
+  xs: ArrayLike<number>,
+  stride = 1,
+  offset = 0,
+  count = xs.length,
+): { mean: number; r: number } {
   let c = 0;
   let s = 0;
   for (let i = 0; i < count; i++) {

@@ -33,7 +33,8 @@ export interface CoverageResult {
  * density) need no special care.
  */
 export function expectedCoverage(posterior: PosteriorLike, options: CoverageOptions): CoverageResult {
-  if (typeof posterior.logProb !== 'function') throw new ConfigError('posterior', 'coverage needs posterior.logProb');
+  if (typeof posterior.logProb !== 'function')
+    throw new ConfigError('posterior', 'coverage needs posterior.logProb');
   const L = options.samples ?? 1000;
   if (!Number.isInteger(L) || L < 1) throw new ConfigError('samples', `must be a positive integer, got ${L}`);
   const levels = options.levels ? [...options.levels] : Array.from({ length: 19 }, (_, i) => (i + 1) / 20);
@@ -45,7 +46,11 @@ export function expectedCoverage(posterior: PosteriorLike, options: CoverageOpti
     const m = Math.min(chunk, n - s);
     const [lpDraws, lpTruth] = tf.tidy(() => {
       const xb = rows(options.pairs.x, s, m);
-      const th = rows(options.pairs.theta.rank === 1 ? tf.expandDims(options.pairs.theta, 1) : options.pairs.theta, s, m);
+      const th = rows(
+        options.pairs.theta.rank === 1 ? tf.expandDims(options.pairs.theta, 1) : options.pairs.theta,
+        s,
+        m,
+      );
       const draws = posterior.sample(xb, L, rng); // [L, m, dim]
       return [posterior.logProb!(draws, xb).dataSync(), posterior.logProb!(th, xb).dataSync()];
     }) as unknown as [Float32Array, Float32Array];
@@ -111,7 +116,9 @@ export function zScoreContraction(
   const rng = options.rng.split('zscore/draws');
   for (let s = 0; s < n; s += chunk) {
     const m = Math.min(chunk, n - s);
-    const draws = tf.tidy(() => posterior.sample(rows(options.pairs.x, s, m), L, rng).dataSync()) as Float32Array;
+    const draws = tf.tidy(() =>
+      posterior.sample(rows(options.pairs.x, s, m), L, rng).dataSync(),
+    ) as Float32Array;
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < dim; j++) {
         const truth = theta[(s + i) * dim + j] as number;

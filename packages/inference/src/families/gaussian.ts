@@ -33,7 +33,10 @@ export function gaussianDiag(options: GaussianDiagOptions): Family {
     initParams: () => ({}),
     distribution(eta) {
       checkEta(spec.kind, eta, 2 * dim);
-      const [eta1, eta2] = tf.tidy(() => [columns(eta, 0, dim), negSoftplus(columns(eta, dim, dim), minPrecision / 2)]);
+      const [eta1, eta2] = tf.tidy(() => [
+        columns(eta, 0, dim),
+        negSoftplus(columns(eta, dim, dim), minPrecision / 2),
+      ]);
       const base = Normal.fromNatural(eta1 as tf.Tensor, eta2 as tf.Tensor, { validateArgs: false });
       return diagDistribution(base, [eta1 as tf.Tensor, eta2 as tf.Tensor]);
     },
@@ -41,7 +44,10 @@ export function gaussianDiag(options: GaussianDiagOptions): Family {
 }
 
 /** A FamilyDistribution over `[B, dim]` from a Normal with batch shape `[B, dim]`. */
-export function diagDistribution(base: Normal, owned: tf.Tensor[]): FamilyDistribution & { variance(): tf.Tensor } {
+export function diagDistribution(
+  base: Normal,
+  owned: tf.Tensor[],
+): FamilyDistribution & { variance(): tf.Tensor } {
   const ind = new Independent(base, 1);
   return {
     batchShape: ind.batchShape,

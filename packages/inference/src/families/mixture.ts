@@ -56,8 +56,7 @@ export function gaussianMixture(options: GaussianMixtureOptions): Family {
         eventShape: mix.eventShape,
         logProb: (theta) => mix.logProb(theta),
         sample: (n, rng) => mix.sample(n, rng),
-        mean: () =>
-          tf.tidy(() => tf.sum(tf.mul(tf.expandDims(tf.softmax(logits, -1), -1), loc), 1)),
+        mean: () => tf.tidy(() => tf.sum(tf.mul(tf.expandDims(tf.softmax(logits, -1), -1), loc), 1)),
         mode: () =>
           tf.tidy(() => {
             // density of the mixture at each component mean: loc as [K, B, dim] values

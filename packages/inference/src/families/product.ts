@@ -62,9 +62,7 @@ export function productFamily(factors: readonly Family[]): Family {
         batchShape: parts[0]!.batchShape,
         eventShape: [dim],
         logProb: (theta) =>
-          tf.tidy(() =>
-            tf.addN(parts.map((d, k) => d.logProb(lastAxis(theta, offsets[k]!, dims[k]!)))),
-          ),
+          tf.tidy(() => tf.addN(parts.map((d, k) => d.logProb(lastAxis(theta, offsets[k]!, dims[k]!))))),
         sample: (n, rng) => concat((d) => d.sample(n, rng)),
         mean: () => concat((d) => d.mean()),
         mode: () => concat((d) => d.mode()),

@@ -22,7 +22,8 @@ const builders = new Map<string, FamilyBuilder>([
   [
     'product',
     (s: AnySpec, from) => {
-      if (!Array.isArray(s.factors)) throw new ConfigError('spec.factors', 'must be an array of family specs');
+      if (!Array.isArray(s.factors))
+        throw new ConfigError('spec.factors', 'must be an array of family specs');
       return productFamily((s.factors as FamilySpec[]).map(from));
     },
   ],
@@ -34,7 +35,8 @@ const builders = new Map<string, FamilyBuilder>([
  * error; registering the same builder again is a no-op.
  */
 export function registerFamily(kind: string, builder: FamilyBuilder): void {
-  if (typeof kind !== 'string' || kind.length === 0) throw new ConfigError('kind', 'must be a non-empty string');
+  if (typeof kind !== 'string' || kind.length === 0)
+    throw new ConfigError('kind', 'must be a non-empty string');
   if (typeof builder !== 'function') throw new ConfigError('builder', 'must be a function (spec) => Family');
   const have = builders.get(kind);
   if (have !== undefined && have !== builder) {
