@@ -2,8 +2,15 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadPosterior, POSTERIOR_FORMAT_VERSION } from '@gcvi/inference';
+import {
+  expectedCoverage,
+  loadPosterior,
+  POSTERIOR_FORMAT_VERSION,
+  sbc,
+  zScoreContraction,
+} from '@gcvi/inference';
 import { createRng, FileFormatError, initBackend, readTensorFile, writeTensorFile } from '@gcvi/runtime';
+import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixturePoints } from './fixtures/posterior-fixture-points.js';
 
@@ -38,6 +45,22 @@ describe('saved posterior written by @gcvi/inference 0.1.0 (format version 1)', 
     close(post.mean(x).dataSync(), expected.mean, 1e-5);
     close(post.mode(x).dataSync(), expected.mode, 1e-5);
     close(post.sample(x, 2, createRng('fixture-sample')).dataSync(), expected.sample, 1e-4);
+    post.dispose();
+  });
+
+  it('posterior methods and the diagnostics leave no tensors behind', () => {
+    const post = loadPosterior(fixture);
+    const { theta, x } = fixturePoints();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) {
+      tf.dispose([post.logProb(theta, x), post.mean(x), post.mode(x), post.sample(x, 5, createRng(i))]);
+      tf.dispose(post.logProb([0.5, 0.1], [1, 0, 0]));
+    }
+    sbc(post, { pairs: { theta, x }, rng: createRng(1), samples: 9, bandSimulations: 50 });
+    expectedCoverage(post, { pairs: { theta, x }, rng: createRng(2), samples: 20 });
+    zScoreContraction(post, { pairs: { theta, x }, rng: createRng(3), samples: 20 });
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([theta, x]);
     post.dispose();
   });
 
