@@ -1,4 +1,4 @@
-import type { Encoder, NamedTensors } from '@gcvi/encoders';
+import { type Encoder, type NamedTensors, toVariables } from '@gcvi/encoders';
 import {
   type AnyObjective,
   adam,
@@ -213,17 +213,11 @@ export function amortize(options: AmortizeOptions): AmortizedEstimator {
       encoder = defaultEncoder(xShape[0]!, family.outputSize, hidden ?? [64, 64]);
     }
     const init = root.split('init');
-    const e = encoder.init(init.split('encoder'));
-    const f = family.initParams(init.split('family'));
+    const e = toVariables(encoder.init(init.split('encoder')), { disposeInputs: true });
+    const f = toVariables(family.initParams(init.split('family')), { disposeInputs: true });
     vars = {};
-    for (const [n, t] of Object.entries(e)) {
-      vars[`encoder/${n}`] = tf.variable(t, true);
-      t.dispose();
-    }
-    for (const [n, t] of Object.entries(f)) {
-      vars[`family/${n}`] = tf.variable(t, true);
-      t.dispose();
-    }
+    for (const [n, v] of Object.entries(e)) vars[`encoder/${n}`] = v;
+    for (const [n, v] of Object.entries(f)) vars[`family/${n}`] = v;
   }
 
   const split = (params: Params): { enc: NamedTensors; fam: NamedTensors } => {

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { SampleStream } from '@gcvi/distributions';
-import type { Encoder, NamedTensors } from '@gcvi/encoders';
+import { type Encoder, encoderFromSpec, type NamedTensors } from '@gcvi/encoders';
 import {
   ConfigError,
   FileFormatError,
@@ -12,7 +12,6 @@ import {
   writeTensorFile,
 } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
-import { rebuildEncoder } from './default-encoder.js';
 import { familyFromSpec } from './families/registry.js';
 import type { Family, FamilyDistribution, FamilySpec } from './families/types.js';
 import { type InputScaling, standardizeInput } from './standardize.js';
@@ -235,7 +234,7 @@ export function loadPosterior(path: string): AmortizedPosterior {
   let encoder: Encoder;
   try {
     family = familyFromSpec(m.family as FamilySpec);
-    encoder = rebuildEncoder(m.encoder as { kind: string });
+    encoder = encoderFromSpec(m.encoder as { kind: string });
   } catch (e) {
     throw new FileFormatError(path, `cannot rebuild the posterior: ${(e as Error).message}`, { cause: e });
   }
