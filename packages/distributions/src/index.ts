@@ -25,6 +25,12 @@ export { Independent } from './independent.js';
 export { type KLFn, kl, registerKL } from './kl.js';
 export { MixtureSameFamily } from './mixture-same-family.js';
 export {
+  choleskyNumber,
+  MultivariateNormal,
+  solveLowerTriangular,
+  solveLowerTriangularTransposed,
+} from './mvn.js';
+export {
   Normal,
   type NormalFromNaturalOptions,
   normalLogPartition,

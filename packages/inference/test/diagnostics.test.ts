@@ -1,0 +1,184 @@
+import { MultivariateNormal, VonMises } from '@gcvi/distributions';
+import { c2st, expectedCoverage, type PosteriorLike, sbc, zScoreContraction } from '@gcvi/inference';
+import { createRng, initBackend } from '@gcvi/runtime';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { linearGaussian, posteriorCov, posteriorMean } from './linear-gaussian.js';
+
+beforeAll(async () => {
+  await initBackend();
+});
+
+/** The exact linear-Gaussian posterior, or one whose covariance is scaled by `covScale`. */
+function gaussianPosterior(covScale: number): PosteriorLike {
+  const cov = posteriorCov.flat().map((v) => v * covScale);
+  const dist = (x: tf.Tensor) => {
+    const xs = x.arraySync() as number[][];
+    const l = MultivariateNormal.fromLocCovariance([0, 0], cov); // shared factor
+    const tril = l.precisionTril;
+    const locs = tf.tensor2d(xs.map(posteriorMean));
+    const q = MultivariateNormal.fromLocPrecisionTril(locs, tril);
+    return {
+      q,
+      free: () => {
+        q.dispose();
+        l.dispose();
+        locs.dispose();
+      },
+    };
+  };
+  return {
+    sample(x, n, rng) {
+      const { q, free } = dist(x as tf.Tensor);
+      try {
+        return q.sample(n, rng);
+      } finally {
+        free();
+      }
+    },
+    logProb(theta, x) {
+      const { q, free } = dist(x as tf.Tensor);
+      try {
+        return q.logProb(theta);
+      } finally {
+        free();
+      }
+    },
+    mean(x) {
+      return tf.tensor2d(((x as tf.Tensor).arraySync() as number[][]).map(posteriorMean));
+    },
+  };
+}
+
+function testPairs(n: number, seed: number) {
+  const s = linearGaussian.sample(n, createRng(seed));
+  return { theta: s.theta as tf.Tensor, x: s.x as tf.Tensor };
+}
+
+describe('SBC', () => {
+  it('the exact posterior gives uniform ranks; an over-confident one (sd halved) is rejected', () => {
+    const pairs = testPairs(300, 11);
+    const good = sbc(gaussianPosterior(1), { pairs, rng: createRng(1) });
+    const bad = sbc(gaussianPosterior(0.25), { pairs, rng: createRng(1) });
+    expect(good.settings).toMatch(/N = 300 pairs, L = 99/);
+    for (const d of good.dims) {
+      expect(d.withinBand).toBe(true);
+      expect(d.ecdfPValue).toBeGreaterThan(0.05);
+      expect(d.chi2.pValue).toBeGreaterThan(0.01);
+      expect(d.ranks.every((r) => r >= 0 && r <= 99)).toBe(true);
+    }
+    for (const d of bad.dims) {
+      expect(d.withinBand).toBe(false);
+      expect(d.ecdfPValue).toBeLessThan(0.01);
+      expect(d.chi2.pValue).toBeLessThan(1e-6);
+    }
+    // the band: ECDF values and bounds are probabilities, the band contains the uniform CDF
+    const e = good.dims[0]!.ecdf;
+    e.z.forEach((z, k) => {
+      expect(e.lower[k]!).toBeLessThanOrEqual(z);
+      expect(e.upper[k]!).toBeGreaterThanOrEqual(z);
+    });
+    expect(good.gamma).toBeLessThan(0.05); // simultaneous: stricter than pointwise
+  });
+
+  it('angles are ranked on the circle: θ* in (0, 2π) and draws in [−π, π) still give uniform ranks near ±π', () => {
+    // θ ~ VonMises(π, 2) (mass at ±π), x | θ ~ VonMises(θ, 3): the posterior is von Mises with
+    // natural parameters 2(cos π, sin π) + 3(cos x, sin x) (conjugate).
+    const n = 300;
+    const rng = createRng(21);
+    const prior = new VonMises(Math.PI, 2);
+    const th = prior.sample(n, rng).dataSync();
+    const theta = new Float32Array(n);
+    const x = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      theta[i] = (th[i] as number) < 0 ? (th[i] as number) + 2 * Math.PI : (th[i] as number); // (0, 2π)
+      const lik = new VonMises(theta[i] as number, 3);
+      x[i] = lik.sample(1, rng).dataSync()[0] as number;
+      lik.dispose();
+    }
+    const post = (xb: tf.Tensor) => {
+      const xs = xb.dataSync();
+      const eta = tf.tensor2d(Array.from(xs, (v) => [-2 + 3 * Math.cos(v), 3 * Math.sin(v)]));
+      return { q: VonMises.fromNatural(eta), eta };
+    };
+    const posterior: PosteriorLike = {
+      family: { circular: [true] },
+      sample(xb, k, r) {
+        const { q, eta } = post(xb as tf.Tensor);
+        const s = tf.expandDims(q.sample(k, r), -1); // [k, B, 1]
+        q.dispose();
+        eta.dispose();
+        return s;
+      },
+      mean(xb) {
+        const { q, eta } = post(xb as tf.Tensor);
+        const m = tf.expandDims(q.mean(), -1);
+        q.dispose();
+        eta.dispose();
+        return m;
+      },
+      logProb(t, xb) {
+        const { q, eta } = post(xb as tf.Tensor);
+        const lp = q.logProb(tf.squeeze(t, [t.rank - 1]));
+        q.dispose();
+        eta.dispose();
+        return lp;
+      },
+    };
+    const pairs = { theta: tf.tensor2d(theta, [n, 1]), x: tf.tensor2d(x, [n, 1]) };
+    const circ = sbc(posterior, { pairs, rng: createRng(2) });
+    expect(circ.settings).toMatch(/antipode/);
+    expect(circ.dims[0]!.withinBand).toBe(true);
+    expect(circ.dims[0]!.ecdfPValue).toBeGreaterThan(0.05);
+    // Ranking the same numbers on the line breaks (θ* in (0, 2π), draws in [−π, π)).
+    const linear = sbc(posterior, { pairs, rng: createRng(2), circular: [false] });
+    expect(linear.dims[0]!.withinBand).toBe(false);
+    // HPD coverage uses the periodic density: calibrated too.
+    const cov = expectedCoverage(posterior, { pairs, rng: createRng(3), samples: 500 });
+    cov.levels.forEach((c, k) => {
+      expect(Math.abs(cov.coverage[k]! - c)).toBeLessThan(0.1);
+    });
+  });
+});
+
+describe('expected coverage and z-score/contraction', () => {
+  it('HPD coverage is on the diagonal for the exact posterior and below it for an over-confident one', () => {
+    const pairs = testPairs(300, 12);
+    const good = expectedCoverage(gaussianPosterior(1), { pairs, rng: createRng(4), samples: 500 });
+    const bad = expectedCoverage(gaussianPosterior(0.25), { pairs, rng: createRng(4), samples: 500 });
+    good.levels.forEach((_c, k) => {
+      expect(good.coverage[k]!).toBeGreaterThanOrEqual(good.lower[k]! - 0.02);
+      expect(good.coverage[k]!).toBeLessThanOrEqual(good.upper[k]! + 0.02);
+    });
+    const at50 = bad.levels.indexOf(0.5);
+    expect(bad.coverage[at50]!).toBeLessThan(0.3); // chi²₂ with covariance /4: P(Q/4 ≤ q₀.₅) ≈ 0.16
+  });
+
+  it('z-scores are centred with unit spread and contraction is 1 − posterior/prior variance (closed form)', () => {
+    const pairs = testPairs(400, 13);
+    const r = zScoreContraction(gaussianPosterior(1), { pairs, rng: createRng(5), samples: 400 });
+    for (let j = 0; j < 2; j++) {
+      expect(Math.abs(r.meanZ[j]!)).toBeLessThan(0.15); // se ≈ 1/√400 = 0.05
+      // E|z| = √(2/π) ≈ 0.798 for a calibrated Gaussian posterior
+      expect(Math.abs(r.meanAbsZ[j]! - Math.sqrt(2 / Math.PI))).toBeLessThan(0.08);
+      const want = 1 - (posteriorCov[j]![j] as number) / 1; // prior variance 1
+      expect(Math.abs(r.contraction[j]! - want)).toBeLessThan(0.1);
+    }
+  });
+});
+
+describe('C2ST (sbibm protocol, 5-fold CV, MLP 10·dim; at most 60 epochs per fold here to keep tests short)', () => {
+  it('≈ 0.5 for two samples of one distribution, ≈ 1 for two far apart', () => {
+    const rng = createRng(30);
+    const a = rng.normalTensor([300, 2]);
+    const b = rng.normalTensor([300, 2]);
+    const far = rng.normalTensor([300, 2], 6, 1);
+    const same = c2st(a, b, { rng: createRng(31), maxEpochs: 60 });
+    const apart = c2st(a, far, { rng: createRng(31), maxEpochs: 60 });
+    expect(same.settings).toMatch(/MLP 2→20→20→1.*5-fold/);
+    expect(same.foldAccuracies).toHaveLength(5);
+    expect(Math.abs(same.accuracy - 0.5)).toBeLessThan(0.08);
+    expect(apart.accuracy).toBeGreaterThan(0.97);
+    tf.dispose([a, b, far]);
+  });
+});
