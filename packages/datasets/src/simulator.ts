@@ -1,23 +1,21 @@
-import { ConfigError, checkPositiveInt, type Rng, ShapeError } from '@gcvi/runtime';
+import {
+  ConfigError,
+  checkPositiveInt,
+  type Draws,
+  type NamedDraws,
+  type Rng,
+  ShapeError,
+  type Simulator,
+} from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
- * The one simulator contract of gcvi (bayesflow's `Simulator.sample`): `sample(n, rng)` returns `n`
- * joint draws as named tensors whose leading dimension is `n`. The caller owns (disposes) them.
- * All randomness comes from `rng`, so the same stream position gives the same draws.
- *
+ * The one simulator contract of gcvi is `Simulator` of `@gcvi/runtime` (`sample(n, rng)` → `n` joint
+ * draws as named tensors, bayesflow's shape), re-exported here with `makeSimulator` and the checks.
  * A simulator whose draws hold `theta` and `x` is what the objectives' `Problem.simulate` needs:
  * `simulate: (n, rng) => sim.sample(n, rng)`.
  */
-export type Draws = Record<string, tf.Tensor>;
-
-/** Named tensors: any object type whose every field is a tensor (interfaces included). */
-export type NamedDraws<T> = { readonly [K in keyof T]: tf.Tensor };
-
-export interface Simulator<T extends NamedDraws<T> = Draws> {
-  /** `n` joint draws, every tensor with leading dimension `n`. */
-  sample(n: number, rng: Rng): T;
-}
+export type { Draws, NamedDraws, Simulator };
 
 /** Options of `makeSimulator`. */
 export interface MakeSimulatorOptions {

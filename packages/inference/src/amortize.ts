@@ -7,20 +7,15 @@ import {
   type Params,
   type Schedule,
 } from '@gcvi/objectives';
-import { ConfigError, createRng, type Rng, type Seed, ShapeError } from '@gcvi/runtime';
+import { ConfigError, createRng, type Rng, type Seed, ShapeError, type Simulator } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { defaultEncoder } from './default-encoder.js';
 import type { Family } from './families/types.js';
 import { AmortizedPosterior } from './posterior.js';
 import { type InputScaling, learnScaling, standardizeInput } from './standardize.js';
 
-/**
- * A simulator: `n` joint draws from the prior and the model as named tensors with leading
- * dimension `n` (bayesflow's shape; the simulator contract of `@gcvi/datasets`).
- */
-export interface Simulator {
-  sample(n: number, rng: Rng): Record<string, tf.Tensor>;
-}
+/** The simulator contract of gcvi (`@gcvi/runtime`'s `Simulator`; `@gcvi/datasets` builds them). */
+export type { Simulator };
 
 export interface AmortizeOptions {
   readonly simulator: Simulator;

@@ -17,6 +17,7 @@ export {
   ShapeError,
 } from './errors.js';
 export { createRng, Rng, type RngState, rngFromState, type Seed } from './rng.js';
+export type { Draws, NamedDraws, Simulator } from './simulator.js';
 export {
   decodeTensorFile,
   encodeTensorFile,
