@@ -14,7 +14,12 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   base: './',
   resolve: {
-    alias: [{ find: /^node:module$/, replacement: fileURLToPath(new URL('./src/shims/node-module.ts', import.meta.url)) }],
+    alias: [
+      {
+        find: /^node:module$/,
+        replacement: fileURLToPath(new URL('./src/shims/node-module.ts', import.meta.url)),
+      },
+    ],
   },
   worker: { format: 'es' },
   build: {

@@ -16,7 +16,15 @@
 import { canonicalSimulator } from '@gcvi/datasets';
 import { VonMises } from '@gcvi/distributions';
 import { dense, linearize, type NamedTensors } from '@gcvi/encoders';
-import { adam, fit, forwardKl, inverseTimeLr, type Params, type Problem, type StepInfo } from '@gcvi/objectives';
+import {
+  adam,
+  fit,
+  forwardKl,
+  inverseTimeLr,
+  type Params,
+  type Problem,
+  type StepInfo,
+} from '@gcvi/objectives';
 import { ConfigError, createRng, type Rng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { DEMO_DEFAULTS, type E1DemoConfig } from './config.js';
@@ -125,8 +133,7 @@ export function createE1Trainer(options: Partial<E1DemoConfig> = {}): E1Trainer 
     full: (p, x) => encoder.apply(p, x),
     linear: (p, x) => lin.apply(p, x),
   };
-  const eta = (model: Model, p: NamedTensors, x: tf.Tensor) =>
-    tf.add(applyOf[model](p, x), config.etaOffset);
+  const eta = (model: Model, p: NamedTensors, x: tf.Tensor) => tf.add(applyOf[model](p, x), config.etaOffset);
   const q = (model: Model, p: NamedTensors, x: tf.Tensor) =>
     VonMises.fromNatural(eta(model, p, x), { validateArgs: false });
 
@@ -283,7 +290,8 @@ export function createE1Trainer(options: Partial<E1DemoConfig> = {}): E1Trainer 
       return step;
     },
     advance(n: number): Promise<StepReport> {
-      if (!Number.isInteger(n) || n <= 0) throw new ConfigError('steps', `must be a positive integer, got ${n}`);
+      if (!Number.isInteger(n) || n <= 0)
+        throw new ConfigError('steps', `must be a positive integer, got ${n}`);
       if (abort.signal.aborted) return Promise.reject(new Error('trainer disposed'));
       if (failure !== undefined) return Promise.reject(failure);
       if (current) return Promise.reject(new Error('advance() called while a previous call is running'));

@@ -133,7 +133,7 @@ function redraw() {
       });
     }
     drawCircle(ui.circle, state.phi, state.curves);
-    const deg = (((state.phi * 180) / Math.PI) % 360 + 360) % 360;
+    const deg = ((((state.phi * 180) / Math.PI) % 360) + 360) % 360;
     setValue(ui.phi, deg, `${deg.toFixed(0)}°`);
     if (state.curves) {
       const c = state.curves;
@@ -158,7 +158,9 @@ worker.onmessage = (ev: MessageEvent<FromWorker>) => {
       state.backend = `${b.name}${b.details ? ` (${b.details})` : ''}`;
       ui.status.dataset.backend = b.name;
       if (b.skipped.length) {
-        console.info(`demo: backends skipped: ${b.skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`);
+        console.info(
+          `demo: backends skipped: ${b.skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`,
+        );
       }
       return;
     }

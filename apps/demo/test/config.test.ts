@@ -6,7 +6,14 @@ describe('page settings in the address', () => {
   it('reads every parameter and round-trips', () => {
     const { settings, problems } = settingsFromQuery('?width=1024&lr0=0.001&seed=7&steps=300&backend=wasm');
     expect(problems).toEqual([]);
-    expect(settings).toEqual({ width: 1024, lr0: 0.001, seed: 7, steps: 300, backend: 'wasm', autostart: false });
+    expect(settings).toEqual({
+      width: 1024,
+      lr0: 0.001,
+      seed: 7,
+      steps: 300,
+      backend: 'wasm',
+      autostart: false,
+    });
     expect(settingsFromQuery(queryFromSettings(settings)).settings).toEqual(settings);
     expect(queryFromSettings(PAGE_DEFAULTS)).toBe('');
   });

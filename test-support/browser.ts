@@ -1,6 +1,11 @@
 import { existsSync } from 'node:fs';
 
 /**
+ * Shared by the browser tests (apps/demo, apps/experiments): where the system Chromium is, whether
+ * its absence fails the run, and the flags it needs here. Each test imports playwright-core itself.
+ */
+
+/**
  * Where the system Chromium is: $CHROMIUM_PATH, else Debian's /usr/bin/chromium, else the usual
  * names of other distributions. No browser is ever downloaded.
  */
