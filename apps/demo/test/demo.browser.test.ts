@@ -206,7 +206,7 @@ if (!executablePath) {
     it('runs on webgl where Chromium gives the worker a WebGL context (SwiftShader here)', async () => {
       // Software WebGL is slow (~1–3 steps/s here): a short run, enough to see the NLL fall.
       // scripts/browser-speed.ts measures its speed over a longer run.
-      const steps = 15;
+      const steps = 12;
       const { page, errors } = await openPage(`?width=256&steps=${steps}&backend=webgl&autostart=1`);
       try {
         await page.waitForFunction(
