@@ -129,7 +129,7 @@ export function liveHeadHtml(assetDir: string = LIVE_ASSET_DIR): string {
   return [
     ...scripts,
     '<style>.gcvi-live{margin:0}.gcvi-live[data-live="ok"] .gcvi-live-fallback{display:none}',
-    '.gcvi-live[data-live="ok"] .gcvi-live-view{display:block}.gcvi-live-view{display:none;max-width:100%;overflow-x:auto}</style>',
+    '.gcvi-live[data-live="ok"] .gcvi-live-view{display:inline-block}.gcvi-live-view{display:none;max-width:100%;overflow-x:auto}</style>',
   ].join('\n');
 }
 
