@@ -34,7 +34,12 @@ export interface InitBackendOptions {
 }
 
 let current: BackendInfo | undefined;
-const require = createRequire(import.meta.url);
+/** Node's require, made on first use (not at import, so the module also loads in a browser bundle). */
+let nodeRequire: NodeJS.Require | undefined;
+function require(id: string): unknown {
+  nodeRequire ??= createRequire(import.meta.url);
+  return nodeRequire(id);
+}
 
 function errorText(e: unknown): string {
   if (e instanceof Error) return e.message.split('\n')[0] ?? e.message;

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { endianness } from 'node:os';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import writeFileAtomic from 'write-file-atomic';
 import { ConfigError, FileFormatError } from './errors.js';
 
 /**
@@ -65,7 +64,19 @@ interface Header {
 
 const PREFIX_BYTES = 16;
 const pad8 = (n: number): number => Math.ceil(n / 8) * 8;
-const littleEndian = endianness() === 'LE';
+// Byte order of this host, found without node:os so that the module also loads in a browser.
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+type WriteFileAtomic = typeof import('write-file-atomic');
+let writeFileAtomicModule: WriteFileAtomic | undefined;
+/**
+ * write-file-atomic is loaded on first write, not at import: its signal-exit dependency reads
+ * `process` when it loads, which would stop this module from loading in a browser bundle.
+ */
+function writeFileAtomic(): WriteFileAtomic {
+  writeFileAtomicModule ??= createRequire(import.meta.url)('write-file-atomic') as WriteFileAtomic;
+  return writeFileAtomicModule;
+}
 
 /** Values are stored little-endian; on a big-endian host swap each 4-byte element in place. */
 function swap4(bytes: Uint8Array): void {
@@ -182,7 +193,7 @@ export function writeTensorFile(path: string, file: TensorFile): void {
   const bytes = encodeTensorFile(file);
   try {
     mkdirSync(dirname(path), { recursive: true });
-    writeFileAtomic.sync(path, bytes, { fsync: true });
+    writeFileAtomic().sync(path, bytes, { fsync: true });
   } catch (e) {
     throw new FileFormatError(path, `cannot write tensor file (${(e as Error).message})`, { cause: e });
   }
