@@ -81,7 +81,7 @@ describe('results store: skip and resume', () => {
     const run = store.load('toy', t.id);
     expect(run.config).toEqual(cfg);
     expect(run.metrics).toHaveLength(40);
-    expect(run.meta.resumed).toBe(false);
+    expect(run.meta?.resumed).toBe(false);
   });
 
   it('an interrupted run resumes from its checkpoint and ends exactly like an uninterrupted one', async () => {
@@ -102,7 +102,7 @@ describe('results store: skip and resume', () => {
     const b = storeB.load('toy', id);
     expect(b.metrics).toEqual(a.metrics);
     expect(b.summary).toEqual(a.summary);
-    expect(b.meta.resumed).toBe(true);
+    expect(b.meta?.resumed).toBe(true);
   });
 
   it('ignores a torn last metrics line but rejects corruption elsewhere', () => {
@@ -128,9 +128,10 @@ describe('results store: skip and resume', () => {
 
   it('a summary.json without the runner envelope is a file error naming it', () => {
     const store = new ResultsStore(tmp());
-    const h = store.open('toy', 'x', { a: 1 });
+    const id = runId('toy', { a: 1 });
+    const h = store.open('toy', id, { a: 1 });
     writeFileSync(h.file(FILES.summary), '{"mean": 1}');
-    expect(() => store.load('toy', 'x')).toThrow(/summary\.json/);
+    expect(() => store.load('toy', id)).toThrow(/summary\.json/);
   });
 
   it('a bad config in a task fails that run with the field named, without throwing', async () => {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
+import { writeFileAtomic, writeJsonAtomic } from '../store/atomic.js';
 import type { FigureDef } from '../core/types.js';
 
 export interface RenderedFigure {

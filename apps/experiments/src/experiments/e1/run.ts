@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { type CanonicalSimulator, canonicalSimulator } from '@gcvi/datasets';
-import { VonMises } from '@gcvi/distributions';
+import { Normal, VonMises } from '@gcvi/distributions';
 import { dense, linearize, type NamedTensors } from '@gcvi/encoders';
 import {
   adam,
   type EveryCallback,
   type FitCallbacks,
   fit as fitObjective,
-  forwardKl,
+  getObjective,
   inverseTimeLr,
   type Params,
   type Problem,
@@ -16,42 +16,21 @@ import {
 import { createRng, type Rng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunContext } from '../../core/types.js';
-import type { E1Config } from './config.js';
+import { DEFAULT_OBJECTIVE } from './config.js';
 import {
-  createTracker,
-  empiricalGramMinEigenvalue,
-  infiniteGramMinEigenvalue,
-  type TrackerHandle,
-} from './track.js';
+  type E1Config,
+  type E1Model,
+  type E1NtkRow,
+  type E1RunResult,
+  type E1TestNllRow,
+  e1NtkRowSchema,
+  MODELS,
+} from './schema.js';
+import { createTracker, empiricalGramMinEigenvalue, infiniteGramSpectrum, type TrackerHandle } from './track.js';
 
-export const MODELS = ['full', 'linear'] as const;
-export type E1Model = (typeof MODELS)[number];
-
-/** What one E1 run returns (its `summary.json` result). */
-export interface E1RunSummary {
-  readonly width: number;
-  readonly steps: number;
-  /** Exact-posterior NLL on the run's test set (the same set for every width). */
-  readonly exactNll: number;
-  /** Test NLL at the last evaluation, per model. */
-  readonly finalTestNll: Record<E1Model, number>;
-  readonly skippedSteps: Record<E1Model, number>;
-  /** Last tracked ‖J_t − J_0‖_F (mean over tracked x), full network. */
-  readonly jacobianDistance: number;
-  /** Last tracked ‖K_t(x,x) − K_0(x,x)‖_F (mean over tracked x), full network. */
-  readonly ntkDistance: number;
-  /**
-   * Smallest eigenvalue of the empirical NTK Gram matrix ((N·2)², tracked inputs × outputs) at
-   * initialization. Singular when 2·width < 2·N: at φ0 only the last layer's 2·width parameters
-   * have a nonzero gradient.
-   */
-  readonly ntkMinEigenvalue: number;
-  /** The same at the end of training (all parameters contribute). */
-  readonly ntkMinEigenvalueFinal: number;
-  /** Smallest eigenvalue of the infinite-width NTK Gram (N × N) on the tracked inputs: last-layer part (the limit at φ0). */
-  readonly infiniteNtkMinEigenvalue: number;
-  readonly trainSeconds: Record<E1Model, number>;
-}
+export { type E1Model, MODELS };
+/** @deprecated name: the run result type lives in `schema.ts`. */
+export type E1RunSummary = E1RunResult;
 
 /**
  * The E1 problem with θ as `[n]` (VonMises has event shape []: `logProb` of `[n]` values for `[n]`
@@ -101,9 +80,46 @@ function variables(p: NamedTensors): Record<string, tf.Variable> {
   return out;
 }
 
-export async function runE1(config: E1Config, ctx: RunContext): Promise<E1RunSummary> {
+const LOG_TWO_PI = Math.log(2 * Math.PI);
+
+/**
+ * For objectives that need reparameterized samples (`rsample`), observed data and log p(θ, x):
+ * a Normal q on the angle (mean π + η1, sd exp(η2): at φ0, η ≈ 0, a broad q centred on the
+ * circle), the fixed observed set, and log p(θ, x) = log p(θ) + log p(φ | θ) with φ = atan2(x2, x1),
+ * flat prior on the circle and the k = 0 term of the wrapped-normal likelihood (as the exact posterior).
+ */
+function normalFamily(config: E1Config, sim: CanonicalSimulator) {
+  const observed = sim.simulate(config.testSize, createRng(config.dataSeed).split('e1/observed'));
+  observed.theta.dispose();
+  const sigma = config.sigma;
+  const logJoint = (theta: tf.Tensor, x: tf.Tensor): tf.Tensor =>
+    tf.tidy(() => {
+      const [x1, x2] = tf.split(x, 2, 1) as [tf.Tensor, tf.Tensor];
+      const phi = tf.reshape(tf.atan2(x2, x1), [-1]);
+      const u = tf.sub(phi, theta);
+      const d = tf.atan2(tf.sin(u), tf.cos(u)); // wrap(φ − θ) into (−π, π], smooth in θ
+      return tf.sub(tf.mul(tf.square(tf.div(d, sigma)), -0.5), Math.log(sigma) + 0.5 * LOG_TWO_PI + LOG_TWO_PI);
+    });
+  // called inside fit's and the evaluation's tf.tidy, which dispose the intermediates
+  const q = (eta: tf.Tensor) => {
+    const [m, s] = tf.split(eta, 2, 1) as [tf.Tensor, tf.Tensor];
+    return new Normal(tf.add(tf.reshape(m, [-1]), Math.PI), tf.exp(tf.reshape(s, [-1])), { validateArgs: false });
+  };
+  return { observed: observed.x, logJoint, q };
+}
+
+export async function runE1(config: E1Config, ctx: RunContext): Promise<E1RunResult> {
   const data = e1FixedData(config);
-  const problem = flatThetaProblem(data.sim);
+  const objectiveName = config.objective ?? DEFAULT_OBJECTIVE;
+  const objective = getObjective(objectiveName);
+  const reparam = objective.requires.includes('rsample');
+  const normal = reparam ? normalFamily(config, data.sim) : undefined;
+  const simProblem = flatThetaProblem(data.sim);
+  const problem: Problem = normal
+    ? { simulate: simProblem.simulate, observed: normal.observed, logJoint: normal.logJoint }
+    : simProblem;
+  const family = (eta: tf.Tensor) =>
+    normal ? normal.q(eta) : VonMises.fromNatural(eta, { validateArgs: false });
   const encoder = dense({ inputSize: 2, hiddenSizes: [config.width], outputSize: 2 });
   const root = createRng(config.seed);
   const params0 = encoder.init(root.split('init'));
@@ -111,23 +127,30 @@ export async function runE1(config: E1Config, ctx: RunContext): Promise<E1RunSum
   const store = ctx.store;
   const finalTestNll = {} as Record<E1Model, number>;
   const skippedSteps = {} as Record<E1Model, number>;
-  const trainSeconds = {} as Record<E1Model, number>;
   let tracker: TrackerHandle | undefined;
   const gramInit = empiricalGramMinEigenvalue(encoder, params0, data.xTracked);
   let gramFinal = Number.NaN;
+  let lastNtk: E1NtkRow | undefined;
   try {
     for (const [mi, model] of MODELS.entries()) {
       const apply = model === 'full' ? encoder.apply : lin.apply;
       const ckpt = store.file(`checkpoint-${model}.bin`);
-      // Metrics after the checkpoint we resume from (or all of this model's, if none) are redone.
+      // The store drops this model's metrics after the checkpoint we resume from (all of them on a fresh start).
+      const seg = store.segment({ model });
       const resumeStep = existsSync(ckpt) ? (await readCheckpoint(ckpt)).state.step : -1;
-      store.retainMetrics((r) => r.model !== model || r.step <= resumeStep);
+      if (resumeStep >= 0) seg.resumeAt(resumeStep);
       const evalNll = (params: Params): number =>
         tf.tidy(() => {
           const eta = tf.add(apply(params as NamedTensors, data.xTest), config.etaOffset);
-          const q = VonMises.fromNatural(eta, { validateArgs: false });
-          return -(tf.mean(q.logProb(data.thetaTest)).dataSync()[0] as number);
+          return -(tf.mean(family(eta).logProb(data.thetaTest)).dataSync()[0] as number);
         });
+      const testRow = (step: number, nll: number): E1TestNllRow => ({
+        kind: 'testNll',
+        model,
+        step,
+        nll,
+        exactNll: data.exactNll,
+      });
       const everies: EveryCallback[] = [
         {
           every: config.evalEvery,
@@ -135,14 +158,16 @@ export async function runE1(config: E1Config, ctx: RunContext): Promise<E1RunSum
           fn: (info) => {
             const nll = evalNll(info.params);
             finalTestNll[model] = nll;
-            store.appendMetrics([{ kind: 'testNll', model, step: info.step, nll, exactNll: data.exactNll }]);
+            seg.append([testRow(info.step, nll)]);
           },
         },
       ];
       if (model === 'full') {
-        tracker = createTracker(encoder, params0, data.xTracked, config.trackEvery, (row) =>
-          store.appendMetrics([{ kind: 'ntk', model, ...row }]),
-        );
+        tracker = createTracker(encoder, params0, data.xTracked, config.trackEvery, (row) => {
+          const r: E1NtkRow = { kind: 'ntk', model: 'full', ...row };
+          lastNtk = r;
+          seg.append([r]);
+        });
         everies.push(tracker.callback);
       }
       const callbacks: FitCallbacks = {
@@ -161,11 +186,8 @@ export async function runE1(config: E1Config, ctx: RunContext): Promise<E1RunSum
       try {
         const res = await fitObjective({
           params: vars,
-          variational: (params, x) =>
-            VonMises.fromNatural(tf.add(apply(params as NamedTensors, x), config.etaOffset), {
-              validateArgs: false,
-            }),
-          objective: forwardKl,
+          variational: (params, x) => family(tf.add(apply(params as NamedTensors, x), config.etaOffset)),
+          objective,
           problem,
           optimizer: adam({ lr: config.lr0 }),
           schedule: inverseTimeLr(config.lr0, config.lrScale),
@@ -181,31 +203,35 @@ export async function runE1(config: E1Config, ctx: RunContext): Promise<E1RunSum
           gramFinal = empiricalGramMinEigenvalue(encoder, res.params as NamedTensors, data.xTracked);
         finalTestNll[model] = evalNll(res.params);
         if (config.steps % config.evalEvery !== 0 && resumeStep < config.steps) {
-          store.appendMetrics([
-            { kind: 'testNll', model, step: config.steps, nll: finalTestNll[model], exactNll: data.exactNll },
-          ]);
+          seg.append([testRow(config.steps, finalTestNll[model])]);
         }
       } finally {
         for (const v of Object.values(vars)) v.dispose();
       }
-      trainSeconds[model] = (performance.now() - t0) / 1000;
+      ctx.timing(`train.${model}`, (performance.now() - t0) / 1000);
     }
-    const rows = store.readMetrics().filter((r) => r.kind === 'ntk');
-    const last = rows.reduce((a, r) => (a === undefined || r.step >= a.step ? r : a), rows[0]);
+    if (!lastNtk) {
+      // resumed after the full network had finished: its last tracker row is on disk
+      const rows = store.readMetrics().filter((r) => r.kind === 'ntk');
+      const last = rows.reduce((a, r) => (a === undefined || r.step >= a.step ? r : a), rows[0]);
+      if (last) lastNtk = e1NtkRowSchema.parse(last);
+    }
     return {
       width: config.width,
       steps: config.steps,
+      objective: objectiveName,
       exactNll: data.exactNll,
       finalTestNll,
       skippedSteps,
-      jacobianDistance: Number(last?.jacobianDistance ?? Number.NaN),
-      ntkDistance: Number(last?.ntkDistance ?? Number.NaN),
+      jacobianDistance: lastNtk?.jacobianDistance ?? Number.NaN,
+      ntkDistance: lastNtk?.ntkDistance ?? Number.NaN,
+      ntkEig1: lastNtk?.eig1 ?? Number.NaN,
       ntkMinEigenvalue: gramInit,
       ntkMinEigenvalueFinal: gramFinal,
-      infiniteNtkMinEigenvalue: infiniteGramMinEigenvalue(data.xTracked, 'lastLayer'),
-      trainSeconds,
+      infiniteNtk: infiniteGramSpectrum(data.xTracked),
     };
   } finally {
+    normal?.observed.dispose();
     tracker?.dispose();
     lin.dispose();
     for (const t of Object.values(params0)) t.dispose();

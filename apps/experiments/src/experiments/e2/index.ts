@@ -19,7 +19,7 @@ async function runE2(config: E2Config, ctx: RunContext): Promise<E2Outcome> {
   // Metrics are written once, at the end; drop any left by an interrupted session.
   ctx.store.resumeFromCheckpoint();
   try {
-    const { result, history } = await trainE2(config, {
+    const { result, history, msPerStep } = await trainE2(config, {
       checkpointPath: ctx.store.file('fit-checkpoint.json'),
       checkpointEvery: config.checkpointEvery,
       onProgress: (step, total, loss) => ctx.progress({ step, total, loss, phase: config.objective }),
@@ -30,6 +30,7 @@ async function runE2(config: E2Config, ctx: RunContext): Promise<E2Outcome> {
         return { kind: 'train', step, loss: Number.isFinite(loss) ? loss : null };
       }),
     );
+    if (Number.isFinite(msPerStep)) ctx.timing('msPerStep', msPerStep);
     return result;
   } catch (e) {
     if (!(e instanceof NumericalError)) throw e;
@@ -56,13 +57,13 @@ export const e2: ExperimentDefinition<E2Config, E2Outcome> & { tables(runs: read
       'The mode of q(S | X) piles up at the true shift under L_P and scatters under the ELBO.',
     ],
     configSchema: e2ConfigSchema,
-    plan: planE2,
+    plan: (ctx) => planE2(ctx.profile),
     cost: (c) => c.steps,
     label: (c) => `seed ${c.seed} ${c.objective} ${c.parameterization}`,
     run: runE2,
     summarize: (runs) => summarizeE2(runs as E2Run[]),
     figures: (runs) => e2Figures(runs as E2Run[]),
     claims: (runs) => e2Claims(runs as E2Run[]),
-    deviations: deviationsE2,
+    deviations: (ctx) => deviationsE2(ctx.profile),
     tables: (runs) => e2Tables(runs as E2Run[]),
   };

@@ -56,8 +56,6 @@ export interface E2RunResult {
   readonly finalLoss: number;
   readonly stepsDone: number;
   readonly skippedSteps: number;
-  /** Wall-clock ms per step in the call of `fit` that finished the run. */
-  readonly msPerStep: number;
 }
 
 export interface TrainHooks {
@@ -76,6 +74,8 @@ export async function trainE2(
 ): Promise<{
   result: E2RunResult;
   history: { step: number[]; loss: number[] };
+  /** Wall-clock ms per step in this call of `fit` (a timing, not part of the result). */
+  msPerStep: number;
 }> {
   const sim = clusteringSimulator({ nPoints: config.nPoints });
   const family = e2Family({
@@ -149,9 +149,8 @@ export async function trainE2(
       finalLoss: finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : Number.NaN,
       stepsDone: out.stepsDone,
       skippedSteps: out.skippedSteps,
-      msPerStep,
     };
-    return { result, history: { step: out.history.step, loss: out.history.loss } };
+    return { result, history: { step: out.history.step, loss: out.history.loss }, msPerStep };
   } finally {
     tf.dispose([rep.x, rep.theta, ...Object.values(params)]);
   }

@@ -1,4 +1,4 @@
-import type { LoadedRun } from '../../core/store.js';
+import type { LoadedRun } from '../../store/store.js';
 import type { CheckedClaim, FigureDef, SummaryTree } from '../../core/types.js';
 import type { E3Config, E3Method } from './config.js';
 import type { E3RunSummary } from './run.js';
@@ -26,17 +26,12 @@ export function summarizeE3(runs: readonly E3Run[]): SummaryTree {
   return {
     trueAngleDeg: 260,
     generator: runs[0]!.summary.generator,
-    generatorTrainSeconds: Math.max(...runs.map((r) => r.summary.generatorTrainSeconds)),
     finalAngleDeg: {
       forwardKl: per('forwardKl', (r) => r.summary.finalAngleDeg),
       iwbo: per('iwbo', (r) => r.summary.finalAngleDeg),
     },
     forwardKlMaxAbsErrorDeg: maxErr,
     iwboDistinctEndpoints: distinctEndpoints(byInit(runs, 'iwbo').map((r) => r.summary.finalAngleDeg)),
-    msPerStep: {
-      forwardKl: per('forwardKl', (r) => r.summary.msPerStep),
-      iwbo: per('iwbo', (r) => r.summary.msPerStep),
-    },
   };
 }
 

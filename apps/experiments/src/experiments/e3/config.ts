@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ProfileName } from '../../core/types.js';
-import { generatorConfigSchema, generatorSourceFromEnv } from './generator.js';
+import { generatorConfigSchema } from './generator.js';
 
 export const E3_METHODS = ['forwardKl', 'iwbo'] as const;
 export type E3Method = (typeof E3_METHODS)[number];
@@ -124,9 +124,10 @@ export function e3Settings(profile: ProfileName): Shared {
   return { ...PAPER, ...PROFILE_SETTINGS[profile] };
 }
 
-export function e3Plan(profile: ProfileName): E3Config[] {
+/** The runs of a profile; `generator` is `trained` or a checkpoint path (`--generator`). */
+export function e3Plan(profile: ProfileName, generatorSource = 'trained'): E3Config[] {
   const { lp, iwbo, inits, generator, ...rest } = e3Settings(profile);
-  const gen = { ...generator, source: generatorSourceFromEnv() };
+  const gen = { ...generator, source: generatorSource };
   return E3_METHODS.flatMap((method) =>
     inits.map((initDeg) => ({
       ...rest,

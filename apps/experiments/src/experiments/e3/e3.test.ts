@@ -10,9 +10,9 @@ import {
   distinctEndpoints,
   e3,
   e3Plan,
-  generatorSourceFromEnv,
   resolveGenerator,
 } from './index.js';
+import { generatorSource } from './generator.js';
 
 const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), '../../../../../../shared/fixtures/G299.ckpt');
 
@@ -39,11 +39,18 @@ describe('e3 helpers', () => {
   });
 });
 
+const noLock = {
+  acquire: async () => {
+    throw new Error('a checkpoint needs no cache claim');
+  },
+};
+
 describe('generator source', () => {
-  it('GCVI_GENERATOR selects a checkpoint path (resolved) or the trained generator', () => {
-    expect(generatorSourceFromEnv({})).toBe('trained');
-    expect(generatorSourceFromEnv({ GCVI_GENERATOR: 'trained' })).toBe('trained');
-    expect(generatorSourceFromEnv({ GCVI_GENERATOR: '/x/G.ckpt' })).toBe('/x/G.ckpt');
+  it('--generator selects a checkpoint path (resolved) or the trained generator', () => {
+    expect(generatorSource(undefined)).toBe('trained');
+    expect(generatorSource('trained')).toBe('trained');
+    expect(generatorSource('/x/G.ckpt')).toBe('/x/G.ckpt');
+    expect(e3Plan('quick', '/x/G.ckpt')[0]!.generator.source).toBe('/x/G.ckpt');
   });
 
   it.skipIf(!existsSync(FIXTURE))(
@@ -51,11 +58,11 @@ describe('generator source', () => {
     async () => {
       await initBackend();
       const base = e3Plan('quick')[0]!.generator;
-      const g = await resolveGenerator({ ...base, source: FIXTURE }, '/nonexistent');
+      const g = await resolveGenerator({ ...base, source: FIXTURE }, '/nonexistent', noLock);
       expect(g.params['4.weight']!.shape).toEqual([784, 256]);
       expect(g.description).toContain('G299.ckpt');
       await expect(
-        resolveGenerator({ ...base, source: '/nonexistent/G.ckpt' }, '/nonexistent'),
+        resolveGenerator({ ...base, source: '/nonexistent/G.ckpt' }, '/nonexistent', noLock),
       ).rejects.toThrow(/\/nonexistent\/G\.ckpt: cannot read/);
     },
   );

@@ -5,7 +5,7 @@ import { type E3RunSummary, runE3 } from './run.js';
 
 export { angleDiffDeg, distinctEndpoints } from './analysis.js';
 export { e3ConfigSchema, e3Plan, PAPER as E3_PAPER, PROFILE_SETTINGS as E3_PROFILES } from './config.js';
-export { generatorSourceFromEnv, resolveGenerator } from './generator.js';
+export { resolveGenerator } from './generator.js';
 export type { E3Config, E3Run, E3RunSummary };
 
 /** E3 "rotated MNIST" (section 5.3, Figures 3–6). */
@@ -18,7 +18,7 @@ export const e3: ExperimentDefinition<E3Config, E3RunSummary> = {
     'IWBO with the angle as a fitted model parameter gets stuck in local optima that depend on the initial angle.',
   ],
   configSchema: e3ConfigSchema,
-  plan: e3Plan,
+  plan: (ctx) => e3Plan(ctx.profile, ctx.generator),
   progressSteps: (c) => c.steps,
   cost: (c) =>
     c.method === 'forwardKl'
@@ -29,5 +29,5 @@ export const e3: ExperimentDefinition<E3Config, E3RunSummary> = {
   summarize: (runs) => summarizeE3(runs as E3Run[]),
   figures: (runs) => e3Figures(runs as E3Run[]),
   claims: (runs) => e3Claims(runs as E3Run[]),
-  deviations: e3Deviations,
+  deviations: (ctx) => e3Deviations(ctx.profile),
 };

@@ -31,10 +31,7 @@ export interface E3RunSummary {
   readonly trueAngleDeg: number;
   readonly steps: number;
   readonly skippedSteps: number;
-  readonly trainSeconds: number;
-  readonly msPerStep: number;
   readonly generator: string;
-  readonly generatorTrainSeconds: number;
   /** First 100 observed images, 0..255 bytes in base64 (Figure 3); only in the L_P run from 0°. */
   readonly observedGrid?: string;
   /** 60 unrotated samples of the generator, same encoding (only in the L_P run from 0°). */
@@ -86,8 +83,10 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
   const gen: ResolvedGenerator = await resolveGenerator(
     config.generator,
     generatorCacheDir(ctx.store.dir),
+    ctx.results.cacheLock(ctx.staleAfterMs, ctx.log),
     ctx.log,
   );
+  if (gen.trainSeconds > 0) ctx.timing('generatorTrain', gen.trainSeconds);
   const model = rotatedMnistModel({
     generator: gen.params,
     nImages: config.observedImages,
@@ -224,6 +223,8 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
     tf.dispose([obs.x, obs.z, ...Object.values(gen.params)]);
   }
   const trainSeconds = (performance.now() - t0) / 1000;
+  ctx.timing('train', trainSeconds);
+  ctx.timing('msPerStep', (1000 * trainSeconds) / Math.max(1, config.steps - Math.max(0, resumeStep)));
   return {
     method: config.method,
     initDeg: config.initDeg,
@@ -231,10 +232,7 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
     trueAngleDeg: toDeg(E3_TRUE_ANGLE),
     steps: config.steps,
     skippedSteps: skipped,
-    trainSeconds,
-    msPerStep: (1000 * trainSeconds) / Math.max(1, config.steps - Math.max(0, resumeStep)),
     generator: gen.description,
-    generatorTrainSeconds: gen.trainSeconds,
     ...(observedGrid ? { observedGrid } : {}),
     ...(generatorSamples ? { generatorSamples } : {}),
   };

@@ -1,4 +1,4 @@
-import type { LoadedRun } from '../../core/store.js';
+import type { LoadedRun } from '../../store/store.js';
 import type { CheckedClaim, FigureDef, SummaryTree } from '../../core/types.js';
 import type { E4Config, E4Method } from './config.js';
 import type { E4RunSummary } from './run.js';
@@ -23,7 +23,6 @@ export function summarizeE4(runs: readonly E4Run[]): SummaryTree {
     logEvidence: r0.logEvidence,
     generator: r0.generator,
     final,
-    msPerStep: Object.fromEntries(runs.map((r) => [r.config.method, r.summary.msPerStep])),
   };
 }
 

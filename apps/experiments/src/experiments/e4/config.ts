@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ProfileName } from '../../core/types.js';
 import { PAPER as E3_PAPER } from '../e3/config.js';
 import { generatorConfigSchema } from '../e3/generator.js';
-import { E3_PROFILES, generatorSourceFromEnv } from '../e3/index.js';
+import { E3_PROFILES } from '../e3/index.js';
 
 export const E4_METHODS = ['forwardKl', 'elbo'] as const;
 export type E4Method = (typeof E4_METHODS)[number];
@@ -85,12 +85,13 @@ export function e4Settings(profile: ProfileName): Shared {
   return { ...PAPER, ...PROFILE_SETTINGS[profile] };
 }
 
-export function e4Plan(profile: ProfileName): E4Config[] {
+/** The runs of a profile; `generatorSource` is `trained` or a checkpoint path (`--generator`). */
+export function e4Plan(profile: ProfileName, generatorSource = 'trained'): E4Config[] {
   const { generator, ...rest } = e4Settings(profile);
   return E4_METHODS.map((method) => ({
     ...rest,
     method,
-    generator: { ...generator, source: generatorSourceFromEnv() },
+    generator: { ...generator, source: generatorSource },
   }));
 }
 

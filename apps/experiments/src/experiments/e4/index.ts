@@ -16,7 +16,7 @@ export const e4: ExperimentDefinition<E4Config, E4RunSummary> = {
     'With the latents known, L_P drives the forward KL and the NLL of the true angle down and finds the true angle; the ELBO does not.',
   ],
   configSchema: e4ConfigSchema,
-  plan: e4Plan,
+  plan: (ctx) => e4Plan(ctx.profile, ctx.generator),
   progressSteps: (c) => c.steps,
   cost: (c) => c.steps * (c.method === 'elbo' ? c.nImages + c.particles * 2 : c.nImages * 2),
   label: (c) => (c.method === 'forwardKl' ? 'L_P' : `ELBO (K = ${c.particles})`),
@@ -24,5 +24,5 @@ export const e4: ExperimentDefinition<E4Config, E4RunSummary> = {
   summarize: (runs) => summarizeE4(runs as E4Run[]),
   figures: (runs) => e4Figures(runs as E4Run[]),
   claims: (runs) => e4Claims(runs as E4Run[]),
-  deviations: e4Deviations,
+  deviations: (ctx) => e4Deviations(ctx.profile),
 };

@@ -38,8 +38,6 @@ export interface E4RunSummary {
   readonly trueAngleDeg: number;
   readonly steps: number;
   readonly skippedSteps: number;
-  readonly trainSeconds: number;
-  readonly msPerStep: number;
   readonly generator: string;
 }
 
@@ -94,7 +92,13 @@ export function e4Posterior(
 }
 
 export async function runE4(config: E4Config, ctx: RunContext): Promise<E4RunSummary> {
-  const gen = await resolveGenerator(config.generator, generatorCacheDir(ctx.store.dir), ctx.log);
+  const gen = await resolveGenerator(
+    config.generator,
+    generatorCacheDir(ctx.store.dir),
+    ctx.results.cacheLock(ctx.staleAfterMs, ctx.log),
+    ctx.log,
+  );
+  if (gen.trainSeconds > 0) ctx.timing('generatorTrain', gen.trainSeconds);
   const model = rotatedMnistModel({
     generator: gen.params,
     nImages: config.nImages,
@@ -210,6 +214,8 @@ export async function runE4(config: E4Config, ctx: RunContext): Promise<E4RunSum
     tf.dispose([xObs, data.images, data.x, ...Object.values(gen.params)]);
   }
   const trainSeconds = (performance.now() - t0) / 1000;
+  ctx.timing('train', trainSeconds);
+  ctx.timing('msPerStep', (1000 * trainSeconds) / Math.max(1, config.steps - Math.max(0, resumeStep)));
   const { forwardKl: fk, reverseKl, elbo: el, nll, angleDeg } = last;
   return {
     method: config.method,
@@ -220,8 +226,6 @@ export async function runE4(config: E4Config, ctx: RunContext): Promise<E4RunSum
     trueAngleDeg: toDeg(E3_TRUE_ANGLE),
     steps: config.steps,
     skippedSteps: skipped,
-    trainSeconds,
-    msPerStep: (1000 * trainSeconds) / Math.max(1, config.steps - Math.max(0, resumeStep)),
     generator: gen.description,
   };
 }
