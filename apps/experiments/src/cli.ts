@@ -23,7 +23,12 @@ import { installSignalHandlers } from './exec/signals.js';
 import type { Executor } from './exec/types.js';
 import { generatorSource } from './experiments/e3/generator.js';
 import { EXPERIMENTS } from './experiments/registry.js';
-import { planContext, planRuns, resolveProfile as resolveProfileValue, selectExperiments } from './pipeline/plan.js';
+import {
+  planContext,
+  planRuns,
+  resolveProfile as resolveProfileValue,
+  selectExperiments,
+} from './pipeline/plan.js';
 import { reproduce } from './pipeline/reproduce.js';
 import { MIN_STALE_AFTER_MS } from './store/claim.js';
 import { ResultsStore } from './store/store.js';

@@ -6,9 +6,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { e1Claims } from '../src/experiments/e1/claims.js';
 import { e1Deviations } from '../src/experiments/e1/config.js';
+import { type E1Config, type E1Run, type E1RunSummary, e1, e1Plan } from '../src/experiments/e1/index.js';
 import { e1TrackedInputs } from '../src/experiments/e1/run.js';
 import { infiniteGramSpectrum } from '../src/experiments/e1/track.js';
-import { type E1Config, type E1Run, type E1RunSummary, e1, e1Plan } from '../src/experiments/e1/index.js';
 import { executeRun, type MetricRow, ResultsStore, runId } from '../src/index.js';
 
 describe('E1 profiles', () => {

@@ -4,8 +4,9 @@
  * `@gcvi/objectives`, where experiment configs find them by name. Every process that executes runs
  * (the CLI, each worker) loads the same list before its first run.
  */
-import { ConfigError } from '@gcvi/runtime';
+
 import { listObjectives, loadObjectivePlugins } from '@gcvi/objectives';
+import { ConfigError } from '@gcvi/runtime';
 import { appRoot } from './versions.js';
 
 const loaded = new Set<string>();

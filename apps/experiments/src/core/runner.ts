@@ -89,9 +89,7 @@ export async function executeRun(
         timings[name] = (timings[name] ?? 0) + s;
       },
     });
-    const checked = exp.resultSchema
-      ? parseWithSchema(exp.resultSchema, result, `${exp.id}.result`)
-      : result;
+    const checked = exp.resultSchema ? parseWithSchema(exp.resultSchema, result, `${exp.id}.result`) : result;
     const meta: RunMeta = {
       finishedAt: new Date().toISOString(),
       wallSeconds: seconds(),

@@ -4,8 +4,8 @@
  */
 import { describeBackend, initBackend } from '@gcvi/runtime';
 import { executeRun } from '../core/runner.js';
-import { releaseAllClaimsSync } from '../store/claim.js';
 import { EXPERIMENTS } from '../experiments/registry.js';
+import { releaseAllClaimsSync } from '../store/claim.js';
 import type { FromWorker, ToWorker } from './types.js';
 
 function send(msg: FromWorker): void {

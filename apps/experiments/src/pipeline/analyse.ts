@@ -43,11 +43,18 @@ export async function analyseExperiment(
   const done = mine.filter((p) => store.status(exp.id, p.task.id) === 'done');
   if (done.length !== mine.length) {
     return {
-      result: incomplete(exp, mine.length, `${mine.length - done.length} of ${mine.length} runs failed`, deviations),
+      result: incomplete(
+        exp,
+        mine.length,
+        `${mine.length - done.length} of ${mine.length} runs failed`,
+        deviations,
+      ),
     };
   }
   try {
-    const runs: LoadedRun<unknown, unknown>[] = done.map((p) => store.load(exp.id, p.task.id, schemasOf(exp)));
+    const runs: LoadedRun<unknown, unknown>[] = done.map((p) =>
+      store.load(exp.id, p.task.id, schemasOf(exp)),
+    );
     const summary = exp.summarize(runs, ctx.profile);
     const figures: { def: FigureDef; files: WrittenFigure }[] = [];
     for (const def of exp.figures(runs, summary, ctx.profile))

@@ -4,7 +4,7 @@ import { basename, resolve } from 'node:path';
 import { ConfigError, FileFormatError } from '@gcvi/runtime';
 import { z } from 'zod';
 import { runId } from '../core/hash.js';
-import { type AnyExperiment, PROFILES, type PlanContext, type ProfileName } from '../core/types.js';
+import { type AnyExperiment, type PlanContext, PROFILES, type ProfileName } from '../core/types.js';
 import { parseWithSchema } from '../core/validate.js';
 import type { ResultsStore, RunSchemas } from '../store/store.js';
 import type { PlannedRun } from './types.js';
@@ -19,7 +19,10 @@ export function selectExperiments(
   for (const id of only) {
     const e = all.find((x) => x.id === id);
     if (!e)
-      throw new ConfigError('--only', `unknown experiment '${id}'; known: ${all.map((x) => x.id).join(', ')}`);
+      throw new ConfigError(
+        '--only',
+        `unknown experiment '${id}'; known: ${all.map((x) => x.id).join(', ')}`,
+      );
     if (!out.includes(e)) out.push(e);
   }
   return out;
@@ -84,7 +87,10 @@ export function planContext(
   let settings: Record<string, unknown> | undefined;
   if (raw !== undefined) {
     if (!exp.settingsSchema) {
-      throw new ConfigError(`profile.${exp.id}`, `experiment ${exp.id} takes no settings from a profile file`);
+      throw new ConfigError(
+        `profile.${exp.id}`,
+        `experiment ${exp.id} takes no settings from a profile file`,
+      );
     }
     settings = parseWithSchema(exp.settingsSchema, raw, `profile.${exp.id}`);
   }

@@ -30,7 +30,11 @@ import {
   type ReproduceResult,
 } from './types.js';
 
-function defaultExecutor(opts: ReproduceOptions, experiments: readonly AnyExperiment[], pending: number): Executor {
+function defaultExecutor(
+  opts: ReproduceOptions,
+  experiments: readonly AnyExperiment[],
+  pending: number,
+): Executor {
   const workers = opts.workers ?? Math.max(1, availableParallelism());
   if (workers === 0 || pending === 0) return new InlineExecutor(experiments, opts.backend ?? 'auto');
   return new LocalPoolExecutor({ workers: Math.min(workers, pending), backend: opts.backend ?? 'auto' });
@@ -72,9 +76,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   }
   const planned = planRuns(selected, contexts, store, { staleAfterMs, plugins: opts.plugins });
   if (!opts.force) checkFinishedRuns(planned, store);
-  const todo = planned
-    .filter((p) => opts.force || p.status !== 'done')
-    .sort((a, b) => b.cost - a.cost);
+  const todo = planned.filter((p) => opts.force || p.status !== 'done').sort((a, b) => b.cost - a.cost);
   const skipped = planned.length - todo.length;
   say(
     `${planned.length} run(s): ${skipped} finished (skipped), ${todo.filter((p) => p.status === 'partial').length} to resume, ` +
@@ -106,7 +108,13 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   const results: ExperimentResult[] = [];
   const analysisErrors: string[] = [];
   for (const exp of selected) {
-    const { result, error } = await analyseExperiment(exp, planned, store, contexts.get(exp) as PlanContext, dir);
+    const { result, error } = await analyseExperiment(
+      exp,
+      planned,
+      store,
+      contexts.get(exp) as PlanContext,
+      dir,
+    );
     results.push(result);
     if (error) {
       analysisErrors.push(error);
@@ -121,7 +129,11 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
     versions: packageVersions(),
     runs: {
       planned: planned.length,
-      failed: failed.map((f) => ({ experiment: f.task.experiment, id: f.task.id, seed: f.task.seed ?? null })),
+      failed: failed.map((f) => ({
+        experiment: f.task.experiment,
+        id: f.task.id,
+        seed: f.task.seed ?? null,
+      })),
     },
     analysisErrors,
     ...Object.fromEntries(results.map((r) => [r.id, r.summary])),
@@ -162,7 +174,9 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   });
   writeJsonAtomic(join(dir, 'invocation.json'), invocation);
   writeReport(dir, { profile: profile.name, summary, invocation, experiments: results });
-  say(`wrote ${summaryFile}, invocation.json, report.md, report.html (${invocation.wallSeconds.toFixed(1)} s)`);
+  say(
+    `wrote ${summaryFile}, invocation.json, report.md, report.html (${invocation.wallSeconds.toFixed(1)} s)`,
+  );
   return { dir, summaryFile, summary, invocation, outcomes, failed, analysisErrors, experiments: results };
 }
 

@@ -44,7 +44,14 @@ export interface ExperimentResult {
 }
 
 const summaryValue: z.ZodType<unknown> = z.lazy(() =>
-  z.union([z.number(), z.string(), z.boolean(), z.null(), z.array(summaryValue), z.record(z.string(), summaryValue)]),
+  z.union([
+    z.number(),
+    z.string(),
+    z.boolean(),
+    z.null(),
+    z.array(summaryValue),
+    z.record(z.string(), summaryValue),
+  ]),
 );
 
 /**

@@ -44,7 +44,12 @@ function readJson(file: string): unknown {
 }
 
 /** Parse `value` (read from `file`) with `schema`; the first issue names the file and the field. */
-export function parseFileWithSchema<T>(schema: z.ZodType<T>, value: unknown, file: string, prefix: string): T {
+export function parseFileWithSchema<T>(
+  schema: z.ZodType<T>,
+  value: unknown,
+  file: string,
+  prefix: string,
+): T {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
@@ -166,7 +171,10 @@ export class RunHandle {
     try {
       env = decodeTyped(readFileSync(file, 'utf8')) as CheckpointEnvelope;
     } catch (e) {
-      throw new FileFormatError(file, `cannot be read (${(e as Error).message}); delete it to restart the run`);
+      throw new FileFormatError(
+        file,
+        `cannot be read (${(e as Error).message}); delete it to restart the run`,
+      );
     }
     if (env?.version !== 1 || typeof env.metricsRows !== 'number') {
       throw new FileFormatError(file, 'is not a gcvi checkpoint (version 1)');
@@ -265,15 +273,25 @@ export class ResultsStore {
   }
 
   /** Try to claim a run: the claim, or who holds it. */
-  claimRun(experiment: string, id: string, options: Omit<ClaimOptions, 'purpose'>): Promise<Claim | ClaimInfo> {
-    return Claim.tryAcquire(this.claimPath(experiment, id), { ...options, purpose: `run ${experiment}/${id}` });
+  claimRun(
+    experiment: string,
+    id: string,
+    options: Omit<ClaimOptions, 'purpose'>,
+  ): Promise<Claim | ClaimInfo> {
+    return Claim.tryAcquire(this.claimPath(experiment, id), {
+      ...options,
+      purpose: `run ${experiment}/${id}`,
+    });
   }
 
   /**
    * Claims on shared caches (`claims/cache/<name>.lock`): `acquire` waits while another live
    * process holds the claim and takes over a stale one.
    */
-  cacheLock(staleAfterMs: number, log?: (message: string) => void): {
+  cacheLock(
+    staleAfterMs: number,
+    log?: (message: string) => void,
+  ): {
     acquire(name: string): Promise<Claim>;
   } {
     return {
@@ -339,7 +357,8 @@ export class ResultsStore {
   ): LoadedRun<C, S> {
     const dir = this.runDir(experiment, id);
     const summaryFile = join(dir, FILES.summary);
-    if (!existsSync(summaryFile)) throw new FileFormatError(summaryFile, 'is missing: the run has not finished');
+    if (!existsSync(summaryFile))
+      throw new FileFormatError(summaryFile, 'is missing: the run has not finished');
     const cfgFile = join(dir, FILES.config);
     const cfgRaw = readJson(cfgFile) as { config?: unknown };
     if (!cfgRaw || typeof cfgRaw !== 'object' || !('config' in cfgRaw)) {
@@ -365,7 +384,10 @@ export class ResultsStore {
       throw new FileFormatError(summaryFile, "is not a run summary (needs 'result')");
     }
     if (sum.id !== id || sum.experiment !== experiment) {
-      throw new FileFormatError(summaryFile, `names run ${sum.experiment}/${sum.id}, not ${experiment}/${id}`);
+      throw new FileFormatError(
+        summaryFile,
+        `names run ${sum.experiment}/${sum.id}, not ${experiment}/${id}`,
+      );
     }
     const summary = schemas?.result
       ? parseFileWithSchema(schemas.result, sum.result, summaryFile, 'result')

@@ -1,5 +1,5 @@
 import type { PlanContext, ProfileName } from '../../core/types.js';
-import { type E1Config, e1ConfigSchema, type E1Settings } from './schema.js';
+import { type E1Config, type E1Settings, e1ConfigSchema } from './schema.js';
 
 export { type E1Config, e1ConfigSchema };
 

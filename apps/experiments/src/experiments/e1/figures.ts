@@ -1,5 +1,5 @@
 import type { FigureDef } from '../../core/types.js';
-import { e1MetricRowSchema, type E1NtkRow, type E1TestNllRow, MODELS } from './schema.js';
+import { type E1NtkRow, type E1TestNllRow, e1MetricRowSchema, MODELS } from './schema.js';
 import { byWidth, type E1Run } from './summary.js';
 
 /** A run's metric rows, typed by the E1 row schema. */
@@ -143,4 +143,3 @@ export function e1Figures(runs: readonly E1Run[], exactNll: number): FigureDef[]
     },
   ];
 }
-

@@ -26,7 +26,12 @@ import {
   e1NtkRowSchema,
   MODELS,
 } from './schema.js';
-import { createTracker, empiricalGramMinEigenvalue, infiniteGramSpectrum, type TrackerHandle } from './track.js';
+import {
+  createTracker,
+  empiricalGramMinEigenvalue,
+  infiniteGramSpectrum,
+  type TrackerHandle,
+} from './track.js';
 
 export { type E1Model, MODELS };
 /** @deprecated name: the run result type lives in `schema.ts`. */
@@ -98,12 +103,17 @@ function normalFamily(config: E1Config, sim: CanonicalSimulator) {
       const phi = tf.reshape(tf.atan2(x2, x1), [-1]);
       const u = tf.sub(phi, theta);
       const d = tf.atan2(tf.sin(u), tf.cos(u)); // wrap(φ − θ) into (−π, π], smooth in θ
-      return tf.sub(tf.mul(tf.square(tf.div(d, sigma)), -0.5), Math.log(sigma) + 0.5 * LOG_TWO_PI + LOG_TWO_PI);
+      return tf.sub(
+        tf.mul(tf.square(tf.div(d, sigma)), -0.5),
+        Math.log(sigma) + 0.5 * LOG_TWO_PI + LOG_TWO_PI,
+      );
     });
   // called inside fit's and the evaluation's tf.tidy, which dispose the intermediates
   const q = (eta: tf.Tensor) => {
     const [m, s] = tf.split(eta, 2, 1) as [tf.Tensor, tf.Tensor];
-    return new Normal(tf.add(tf.reshape(m, [-1]), Math.PI), tf.exp(tf.reshape(s, [-1])), { validateArgs: false });
+    return new Normal(tf.add(tf.reshape(m, [-1]), Math.PI), tf.exp(tf.reshape(s, [-1])), {
+      validateArgs: false,
+    });
   };
   return { observed: observed.x, logJoint, q };
 }

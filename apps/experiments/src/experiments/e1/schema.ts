@@ -58,12 +58,21 @@ export type E1Model = (typeof MODELS)[number];
 const perModel = z.object({ full: z.number(), linear: z.number() }).strict();
 /** A number that may be NaN or ±∞ in memory; JSON stores those as null. */
 const real = z
-  .custom<number | null>((v) => v === null || typeof v === 'number', 'expected a number (null stands for NaN)')
+  .custom<number | null>(
+    (v) => v === null || typeof v === 'number',
+    'expected a number (null stands for NaN)',
+  )
   .transform((v) => (v === null ? Number.NaN : v));
 
 /** Metric rows of an E1 run (`metrics.jsonl`). */
 export const e1TestNllRowSchema = z
-  .object({ kind: z.literal('testNll'), model: z.enum(MODELS), step: z.number().int(), nll: real, exactNll: z.number() })
+  .object({
+    kind: z.literal('testNll'),
+    model: z.enum(MODELS),
+    step: z.number().int(),
+    nll: real,
+    exactNll: z.number(),
+  })
   .strict();
 export const e1NtkRowSchema = z
   .object({

@@ -1,5 +1,5 @@
 import type { LoadedRun } from '../../store/store.js';
-import { type E1Config, type E1RunResult, type E1Summary, e1SummarySchema, MODELS } from './schema.js';
+import { type E1Config, type E1RunResult, type E1Summary, e1SummarySchema, type MODELS } from './schema.js';
 
 export type E1Run = LoadedRun<E1Config, E1RunResult>;
 
@@ -19,7 +19,9 @@ export function summarizeE1(runs: readonly E1Run[]): E1Summary {
   const exact = first.summary.exactNll;
   for (const r of runs) {
     if (Math.abs(r.summary.exactNll - exact) > 1e-12) {
-      throw new Error(`e1: runs disagree on the exact NLL (${exact} vs ${r.summary.exactNll}): different test sets`);
+      throw new Error(
+        `e1: runs disagree on the exact NLL (${exact} vs ${r.summary.exactNll}): different test sets`,
+      );
     }
   }
   const model = (f: (r: E1Run, m: (typeof MODELS)[number]) => number) => ({

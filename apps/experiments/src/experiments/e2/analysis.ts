@@ -2,11 +2,12 @@
  * E2 across runs: summary numbers, Table 1, Figure 2 (KDE of the mode of q(S | X)) and the
  * paper's claims checked against them.
  */
-import type { LoadedRun } from '../../store/store.js';
+
 import type { CheckedClaim, FigureDef, SummaryTree, TableDef } from '../../core/types.js';
+import type { LoadedRun } from '../../store/store.js';
 import type { E2Config } from './config.js';
 import { PARAMETERIZATIONS } from './family.js';
-import { gaussianKde, linspace, mean, silvermanBandwidth } from './stats.js';
+import { gaussianKde, linspace, silvermanBandwidth } from './stats.js';
 import {
   CELLS,
   type E2Outcome,

@@ -1,5 +1,5 @@
-import type { LoadedRun } from '../../store/store.js';
 import type { CheckedClaim, FigureDef, SummaryTree } from '../../core/types.js';
+import type { LoadedRun } from '../../store/store.js';
 import type { E3Config, E3Method } from './config.js';
 import type { E3RunSummary } from './run.js';
 

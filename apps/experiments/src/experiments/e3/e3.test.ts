@@ -5,14 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { initBackend } from '@gcvi/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quickReproduce } from '../../../test/fixtures/quick-run.js';
-import {
-  angleDiffDeg,
-  distinctEndpoints,
-  e3,
-  e3Plan,
-  resolveGenerator,
-} from './index.js';
 import { generatorSource } from './generator.js';
+import { angleDiffDeg, distinctEndpoints, e3, e3Plan, resolveGenerator } from './index.js';
 
 const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), '../../../../../../shared/fixtures/G299.ckpt');
 

@@ -101,14 +101,16 @@ export async function resolveGenerator(
   const claim = fresh ? await lock.acquire(`generator-${key}`) : undefined;
   try {
     const training = !existsSync(weights);
-    if (training) log(`training the generator (VAE, ${cfg.trainSteps} steps, batch ${cfg.trainBatchSize}, key ${key})`);
+    if (training)
+      log(`training the generator (VAE, ${cfg.trainSteps} steps, batch ${cfg.trainBatchSize}, key ${key})`);
     const t0 = performance.now();
     const g = trainGenerator({
       ...options,
       ...(training
         ? {
             logEvery: Math.max(1, Math.floor(cfg.trainSteps / 10)),
-            onProgress: (s: number, l: number) => log(`generator step ${s}: −ELBO ${l.toFixed(1)} nats/image`),
+            onProgress: (s: number, l: number) =>
+              log(`generator step ${s}: −ELBO ${l.toFixed(1)} nats/image`),
           }
         : {}),
     });
