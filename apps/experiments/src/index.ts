@@ -78,7 +78,6 @@ export {
   inspectClaim,
   releaseAllClaimsSync,
 } from './store/claim.js';
-export { decodeTyped, encodeTyped } from './store/codec.js';
 export { type MetricsFile, readMetricsFile } from './store/metrics.js';
 export {
   FILES,

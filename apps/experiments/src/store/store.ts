@@ -5,7 +5,6 @@ import type { z } from 'zod';
 import { canonicalJson, runId } from '../core/hash.js';
 import { writeFileAtomic, writeJsonAtomic } from './atomic.js';
 import { Claim, type ClaimInfo, type ClaimOptions, inspectClaim } from './claim.js';
-import { decodeTyped, encodeTyped } from './codec.js';
 import { type MetricRow, metricsText, readMetricsFile } from './metrics.js';
 
 export type { MetricRow };
@@ -19,15 +18,7 @@ export const FILES = {
   summary: 'summary.json',
   /** When, where and how long: everything about a run that is not a function of its config. */
   meta: 'run-meta.json',
-  checkpoint: 'checkpoint.json',
 } as const;
-
-interface CheckpointEnvelope {
-  readonly version: 1;
-  /** Metrics lines written when the checkpoint was taken; later lines are dropped on resume. */
-  readonly metricsRows: number;
-  readonly state: unknown;
-}
 
 function readJson(file: string): unknown {
   let text: string;
@@ -148,39 +139,6 @@ export class RunHandle {
   /** The rows matching `where` (see `MetricsSegment`); `{}` is the whole file. */
   segment(where: Readonly<Record<string, string | number>> = {}): MetricsSegment {
     return new MetricsSegment(this, where);
-  }
-
-  /** Save a checkpoint (JSON; typed arrays stored exactly as base64) together with the metrics position. */
-  writeCheckpoint(state: unknown): void {
-    this.checkClaim();
-    const env: CheckpointEnvelope = { version: 1, metricsRows: this.rows, state };
-    writeFileAtomic(this.file(FILES.checkpoint), encodeTyped(env));
-  }
-
-  /**
-   * The last checkpoint's state, or undefined if there is none. Metrics written after that
-   * checkpoint are removed (atomically), so the run can continue from it.
-   */
-  resumeFromCheckpoint<T>(): T | undefined {
-    const file = this.file(FILES.checkpoint);
-    if (!existsSync(file)) {
-      if (this.rows > 0) this.rewriteMetrics([]);
-      return undefined;
-    }
-    let env: CheckpointEnvelope;
-    try {
-      env = decodeTyped(readFileSync(file, 'utf8')) as CheckpointEnvelope;
-    } catch (e) {
-      throw new FileFormatError(
-        file,
-        `cannot be read (${(e as Error).message}); delete it to restart the run`,
-      );
-    }
-    if (env?.version !== 1 || typeof env.metricsRows !== 'number') {
-      throw new FileFormatError(file, 'is not a gcvi checkpoint (version 1)');
-    }
-    this.rewriteMetrics(this.readMetrics().slice(0, env.metricsRows));
-    return env.state as T;
   }
 
   /** Keep only the metric rows for which `keep` is true (atomic rewrite); returns how many were dropped. */

@@ -16,15 +16,15 @@ export { e2Tables };
  * Table 1 instead of being retried, and the other replicates are kept.
  */
 async function runE2(config: E2Config, ctx: RunContext): Promise<E2Outcome> {
-  // Metrics are written once, at the end; drop any left by an interrupted session.
-  ctx.store.resumeFromCheckpoint();
+  // Metrics are written once, at the end: the first append drops any left by an interrupted session.
+  const metrics = ctx.store.segment();
   try {
     const { result, history, msPerStep } = await trainE2(config, {
       checkpointPath: ctx.store.file('fit-checkpoint.json'),
       checkpointEvery: config.checkpointEvery,
       onProgress: (step, total, loss) => ctx.progress({ step, total, loss, phase: config.objective }),
     });
-    ctx.store.appendMetrics(
+    metrics.append(
       history.step.map((step, i) => {
         const loss = history.loss[i]!;
         return { kind: 'train', step, loss: Number.isFinite(loss) ? loss : null };
