@@ -195,6 +195,12 @@ export function decodeTensorFile(
   options: ReadTensorFileOptions = {},
 ): TensorFile {
   const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (bytes.length < 8 && TENSOR_FILE_MAGIC.startsWith(bytes.toString('latin1'))) {
+    throw new FileFormatError(
+      file,
+      `truncated: ${bytes.length} bytes${bytes.length === 0 ? ' (empty file)' : ''}`,
+    );
+  }
   if (bytes.length < 8 || bytes.toString('latin1', 0, 8) !== TENSOR_FILE_MAGIC) {
     throw new FileFormatError(
       file,

@@ -168,6 +168,8 @@ describe('damaged tensor files give one clear FileFormatError naming the file', 
       ['trunc-payload.gcvi', (n: number) => n - 5],
       ['trunc-header.gcvi', () => 40],
       ['trunc-prefix.gcvi', () => 12],
+      ['trunc-magic.gcvi', () => 5],
+      ['trunc-empty.gcvi', () => 0],
     ] as const) {
       const p = goodFile(name);
       const bytes = readFileSync(p);
