@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { type CanonicalSimulator, canonicalSimulator } from '@gcvi/datasets';
 import { Normal, VonMises } from '@gcvi/distributions';
 import { dense, linearize, type NamedTensors } from '@gcvi/encoders';
@@ -11,7 +10,6 @@ import {
   inverseTimeLr,
   type Params,
   type Problem,
-  readCheckpoint,
 } from '@gcvi/objectives';
 import { createRng, type Rng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
@@ -147,8 +145,7 @@ export async function runE1(config: E1Config, ctx: RunContext): Promise<E1RunRes
       const ckpt = store.file(`checkpoint-${model}.bin`);
       // The store drops this model's metrics after the checkpoint we resume from (all of them on a fresh start).
       const seg = store.segment({ model });
-      const resumeStep = existsSync(ckpt) ? (await readCheckpoint(ckpt)).state.step : -1;
-      if (resumeStep >= 0) seg.resumeAt(resumeStep);
+      let resumeStep = -1;
       const evalNll = (params: Params): number =>
         tf.tidy(() => {
           const eta = tf.add(apply(params as NamedTensors, data.xTest), config.etaOffset);
@@ -182,6 +179,10 @@ export async function runE1(config: E1Config, ctx: RunContext): Promise<E1RunRes
       }
       const callbacks: FitCallbacks = {
         every: everies,
+        onResume: (step) => {
+          resumeStep = step;
+          seg.resumeAt(step);
+        },
         progressEvery: 50,
         onProgress: (p) =>
           ctx.progress({

@@ -20,7 +20,7 @@ async function runE2(config: E2Config, ctx: RunContext): Promise<E2Outcome> {
   const metrics = ctx.store.segment();
   try {
     const { result, history, msPerStep } = await trainE2(config, {
-      checkpointPath: ctx.store.file('fit-checkpoint.json'),
+      checkpointPath: ctx.store.file('fit-state.bin'),
       checkpointEvery: config.checkpointEvery,
       onProgress: (step, total, loss) => ctx.progress({ step, total, loss, phase: config.objective }),
     });

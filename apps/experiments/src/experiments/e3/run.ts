@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { E3_TRUE_ANGLE, type RotatedMnistModel, rotatedMnistModel, rotateFlat } from '@gcvi/datasets';
 import { Independent, Normal, VonMises } from '@gcvi/distributions';
 import { mnistAngleEncoder, mnistLatentEncoder, type NamedTensors } from '@gcvi/encoders';
@@ -10,7 +9,6 @@ import {
   iwbo,
   type Params,
   type Problem,
-  readCheckpoint,
 } from '@gcvi/objectives';
 import { createRng, type Rng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
@@ -97,10 +95,15 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
   const offset = (config.initDeg * Math.PI) / 180;
   const store = ctx.store;
   const ckpt = store.file('checkpoint.bin');
-  const resumeStep = existsSync(ckpt) ? (await readCheckpoint(ckpt)).state.step : -1;
-  store.retainMetrics((r) => r.step <= resumeStep);
+  // The store drops the metrics after the step fit resumes from (`onResume`), all of them on a fresh start.
+  const metrics = store.segment();
+  let resumeStep = -1;
+  const onResume = (step: number) => {
+    resumeStep = step;
+    metrics.resumeAt(step);
+  };
   const record = (step: number, angleRad: number) =>
-    store.appendMetrics([{ kind: 'angle', step, angleDeg: toDeg(wrap2pi(angleRad)) }]);
+    metrics.append([{ kind: 'angle', step, angleDeg: toDeg(wrap2pi(angleRad)) }]);
   const progress = (p: { step: number; loss: number }) =>
     ctx.progress({ step: p.step, total: config.steps, loss: p.loss, phase: config.method });
   let finalAngle = Number.NaN;
@@ -133,6 +136,7 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
         every: [{ every: config.evalEvery, atStart: true, fn: (i) => record(i.step, estimate(i.params)) }],
         progressEvery: Math.max(1, Math.min(50, config.evalEvery)),
         onProgress: progress,
+        onResume,
       };
       try {
         const res = await fitModel({
@@ -190,6 +194,7 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
         ],
         progressEvery: Math.max(1, Math.min(50, config.evalEvery)),
         onProgress: progress,
+        onResume,
       };
       try {
         const res = await fitModel({

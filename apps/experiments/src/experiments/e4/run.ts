@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { E3_TRUE_ANGLE, type RotatedMnistModel, rotatedMnistModel, rotateImages } from '@gcvi/datasets';
 import { Normal } from '@gcvi/distributions';
 import { mnistAngleEncoder, type NamedTensors } from '@gcvi/encoders';
@@ -10,7 +9,6 @@ import {
   forwardKl,
   type Params,
   type Problem,
-  readCheckpoint,
 } from '@gcvi/objectives';
 import { createRng, type Rng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
@@ -118,8 +116,9 @@ export async function runE4(config: E4Config, ctx: RunContext): Promise<E4RunSum
   const root = createRng(config.seed).split(`e4/${config.method}`);
   const store = ctx.store;
   const ckpt = store.file('checkpoint.bin');
-  const resumeStep = existsSync(ckpt) ? (await readCheckpoint(ckpt)).state.step : -1;
-  store.retainMetrics((r) => r.step <= resumeStep);
+  // The store drops the metrics after the step fit resumes from (`onResume`), all of them on a fresh start.
+  const metrics = store.segment();
+  let resumeStep = -1;
   const enc = mnistAngleEncoder();
   const p0 = enc.init(root.split('init'));
   const vars: Record<string, tf.Variable> = {};
@@ -135,11 +134,11 @@ export async function runE4(config: E4Config, ctx: RunContext): Promise<E4RunSum
         config.meanScale,
       ),
     );
-  const evaluate = (step: number, params: Params) => {
+  const evaluate = (step: number, params: Params, write = true) => {
     const mu = tf.tidy(() => qOf(params, xObs).dataSync()[0] as number);
     const m = gaussianMetrics(post, mu, config.qSd, E3_TRUE_ANGLE);
     const row = { kind: 'metrics', step, ...m, mu, angleDeg: toDeg(wrap2pi(mu)) };
-    store.appendMetrics([row]);
+    if (write) metrics.append([row]);
     return row;
   };
   const n = config.nImages;
@@ -191,6 +190,10 @@ export async function runE4(config: E4Config, ctx: RunContext): Promise<E4RunSum
     progressEvery: Math.max(1, Math.min(50, config.evalEvery)),
     onProgress: (p) =>
       ctx.progress({ step: p.step, total: config.steps, loss: p.loss, phase: config.method }),
+    onResume: (step) => {
+      resumeStep = step;
+      metrics.resumeAt(step);
+    },
   };
   try {
     const res = await fitModel({
@@ -208,7 +211,11 @@ export async function runE4(config: E4Config, ctx: RunContext): Promise<E4RunSum
       resume: true,
     });
     skipped = res.skippedSteps;
-    if (!last || last.step !== config.steps) last = evaluate(config.steps, res.params);
+    // the final row: written unless this session (or the one it resumed) already wrote it
+    const written =
+      last?.step === config.steps ||
+      (res.resumedFrom === config.steps && config.steps % config.evalEvery === 0);
+    if (!last || last.step !== config.steps) last = evaluate(config.steps, res.params, !written);
   } finally {
     for (const v of Object.values(vars)) v.dispose();
     tf.dispose([xObs, data.images, data.x, ...Object.values(gen.params)]);
