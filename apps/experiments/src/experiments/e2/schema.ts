@@ -4,6 +4,7 @@
  * read back.
  */
 import { z } from 'zod';
+import { real } from '../../core/schema-types.js';
 import { PARAMETERIZATIONS } from './family.js';
 
 export const OBJECTIVES = ['forward-kl', 'elbo'] as const;
@@ -37,14 +38,6 @@ export const e2ConfigSchema = z
   .refine((c) => c.width % c.heads === 0, { message: 'heads must divide width', path: ['heads'] });
 
 export type E2Config = z.infer<typeof e2ConfigSchema>;
-
-/** A number that may be NaN or ±∞ in memory; JSON stores those as null. */
-const real = z
-  .custom<number | null>(
-    (v) => v === null || typeof v === 'number',
-    'expected a number (null stands for NaN)',
-  )
-  .transform((v) => (v === null ? Number.NaN : v));
 
 /** Metric rows: the training loss (null where it was not finite). */
 export const e2MetricRowSchema = z

@@ -4,6 +4,7 @@
  * read back.
  */
 import { z } from 'zod';
+import { real } from '../../core/schema-types.js';
 import { generatorConfigSchema } from './generator.js';
 
 export const E3_METHODS = ['forwardKl', 'iwbo'] as const;
@@ -46,14 +47,6 @@ export const e3ConfigSchema = z
   });
 
 export type E3Config = z.infer<typeof e3ConfigSchema>;
-
-/** A number that may be NaN or ±∞ in memory; JSON stores those as null. */
-const real = z
-  .custom<number | null>(
-    (v) => v === null || typeof v === 'number',
-    'expected a number (null stands for NaN)',
-  )
-  .transform((v) => (v === null ? Number.NaN : v));
 
 /** Metric rows: the angle estimate every `evalEvery` steps. */
 export const e3MetricRowSchema = z

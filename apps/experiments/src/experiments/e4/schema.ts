@@ -4,6 +4,7 @@
  * read back.
  */
 import { z } from 'zod';
+import { real } from '../../core/schema-types.js';
 import { generatorConfigSchema } from '../e3/generator.js';
 
 export const E4_METHODS = ['forwardKl', 'elbo'] as const;
@@ -41,14 +42,6 @@ export const e4ConfigSchema = z
   .strict();
 
 export type E4Config = z.infer<typeof e4ConfigSchema>;
-
-/** A number that may be NaN or ±∞ in memory; JSON stores those as null. */
-const real = z
-  .custom<number | null>(
-    (v) => v === null || typeof v === 'number',
-    'expected a number (null stands for NaN)',
-  )
-  .transform((v) => (v === null ? Number.NaN : v));
 
 const gaussianMetrics = {
   /** KL(p ‖ q) with q = Normal(mu, sd) on the real line and θ in [0, 2π). */
