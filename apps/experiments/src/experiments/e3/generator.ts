@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   type GeneratorParams,
+  generatorCacheFile,
   generatorCacheKey,
   generatorFromStateDict,
   loadMnist,
@@ -103,7 +104,7 @@ export async function resolveGenerator(
   }
   const options = trainingOptions(cfg, cacheDir);
   const key = generatorCacheKey(options);
-  const weights = join(cacheDir, `generator-${key}.json`);
+  const weights = generatorCacheFile(cacheDir, options);
   const description = `VAE decoder trained on ${cfg.trainImages} MNIST images (key ${key})`;
   mkdirSync(cacheDir, { recursive: true });
   const fresh = !existsSync(weights);
