@@ -18,7 +18,7 @@ const exactNll: ExperimentDefinition<Config, { nll: number }> = {
   paperRef: 'Section 5.1 (the red line of Figure 1)',
   paperClaims: ['The exact-posterior NLL is the entropy of the angle noise.'],
   configSchema: config,
-  plan: (profile) => [100, 400, 1600].map((n) => ({ n: profile === 'quick' ? n / 4 : n, seed: 7 })),
+  plan: (ctx) => [100, 400, 1600].map((n) => ({ n: ctx.profile === 'quick' ? n / 4 : n, seed: 7 })),
   label: (c) => `n ${c.n}`,
   async run(c, ctx) {
     const test = canonicalTestSet(c.n, createRng(c.seed).split('test'));

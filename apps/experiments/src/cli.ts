@@ -2,9 +2,10 @@
 /**
  * gcvi-experiments: reproduce the paper's figures and tables.
  *
- *     gcvi-experiments reproduce [--profile quick|default|paper] [--only e1,e2] [--backend auto|wasm|cpu|tensorflow]
+ *     gcvi-experiments reproduce [--profile quick|default|paper|<file.json>] [--only e1,e2] [--backend auto|wasm|cpu|tensorflow]
  *                                [--workers N] [--out DIR] [--force] [--progress auto|bars|lines|none]
- *                                [--generator trained|<checkpoint path>]
+ *                                [--generator trained|<checkpoint path>] [--stale-after 30s]
+ *                                [--plugin <package>]... [--objective <name>]
  *     gcvi-experiments run <experiment> [same options except --only]
  *     gcvi-experiments list [--profile P] [--out DIR]
  *
@@ -15,13 +16,22 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BACKENDS, type BackendRequest, ConfigError, GcviError } from '@gcvi/runtime';
 import { Command, CommanderError, Option } from 'commander';
-import { planRuns, reproduce, selectExperiments } from './core/reproduce.js';
-import { ResultsStore } from './core/store.js';
-import { type AnyExperiment, PROFILES, type ProfileName } from './core/types.js';
+import type { AnyExperiment, PlanContext } from './core/types.js';
 import { appRoot } from './core/versions.js';
 import type { ProgressMode } from './exec/progress.js';
+import { installSignalHandlers } from './exec/signals.js';
 import type { Executor } from './exec/types.js';
+import { generatorSource } from './experiments/e3/generator.js';
 import { EXPERIMENTS } from './experiments/registry.js';
+import {
+  planContext,
+  planRuns,
+  resolveProfile as resolveProfileValue,
+  selectExperiments,
+} from './pipeline/plan.js';
+import { reproduce } from './pipeline/reproduce.js';
+import { MIN_STALE_AFTER_MS } from './store/claim.js';
+import { ResultsStore } from './store/store.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -31,6 +41,8 @@ export interface CliIo {
   experiments?: readonly AnyExperiment[];
   /** Executor override (tests). */
   executor?: Executor;
+  /** Install SIGINT/SIGTERM handlers while reproducing (default true; tests in-process may turn it off). */
+  signals?: boolean;
 }
 
 /** Default output root: `apps/experiments/results`. */
@@ -38,20 +50,35 @@ export function defaultOutDir(): string {
   return join(appRoot(), 'results');
 }
 
-export function resolveProfile(
-  option: string | undefined,
-  env: Record<string, string | undefined>,
-): ProfileName {
+/** The `--profile` value (else GCVI_PROFILE, else `default`), checked: a profile name or a profile file. */
+export function resolveProfile(option: string | undefined, env: Record<string, string | undefined>): string {
   const [value, field] =
     option !== undefined
       ? [option, '--profile']
       : env.GCVI_PROFILE
         ? [env.GCVI_PROFILE, 'GCVI_PROFILE']
         : ['default', 'profile'];
-  if (!(PROFILES as readonly string[]).includes(value)) {
-    throw new ConfigError(field, `unknown profile '${value}'; use one of ${PROFILES.join(', ')}`);
+  resolveProfileValue(value, field);
+  return value;
+}
+
+/** `--stale-after 30s` (also `500ms`, `2m`, or plain milliseconds) → milliseconds (≥ 2 s). */
+export function parseDuration(v: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(v);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+  const ms = m ? Number(m[1]) * unit[(m[2] ?? 'ms') as keyof typeof unit] : Number.NaN;
+  if (!Number.isFinite(ms) || ms < MIN_STALE_AFTER_MS) {
+    throw new ConfigError(
+      '--stale-after',
+      `must be a duration of at least ${MIN_STALE_AFTER_MS / 1000} s such as 30s, 2m or 1500ms, got '${v}'`,
+    );
   }
-  return value as ProfileName;
+  return ms;
+}
+
+function collect(v: string, previous: string[] = []): string[] {
+  if (v.trim() === '') throw new ConfigError('--plugin', 'needs a package name, e.g. @gcvi/objective-renyi');
+  return [...previous, v.trim()];
 }
 
 function parseWorkers(v: string): number {
@@ -83,28 +110,28 @@ interface CommonOpts {
   force?: boolean;
   progress: ProgressMode;
   generator?: string;
+  staleAfter?: number;
+  plugin?: string[];
+  objective?: string;
 }
 
-/**
- * `--generator trained|<checkpoint path>`: the E3/E4 generator. It reaches the experiments' plans
- * (and the worker processes) through GCVI_GENERATOR, which is part of every E3/E4 run's config.
- */
-function applyGenerator(value: string | undefined, env: Record<string, string | undefined>): void {
-  if (value === undefined) return;
-  const v = value.trim();
-  if (v !== 'trained') {
-    if (!existsSync(v) || !statSync(v).isFile()) {
-      throw new ConfigError('--generator', `'${value}' is neither 'trained' nor an existing checkpoint file`);
-    }
+/** `--generator trained|<checkpoint path>`, checked; it reaches the E3/E4 plans through the plan context. */
+function checkGenerator(value: string | undefined): string {
+  const v = value?.trim();
+  if (v !== undefined && v !== 'trained' && (!existsSync(v) || !statSync(v).isFile())) {
+    throw new ConfigError('--generator', `'${value}' is neither 'trained' nor an existing checkpoint file`);
   }
-  const resolved = v === 'trained' ? v : resolve(v);
-  env.GCVI_GENERATOR = resolved;
-  process.env.GCVI_GENERATOR = resolved;
+  return generatorSource(v);
 }
 
 function addRunOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--profile <name>', 'quick | default | paper (default: $GCVI_PROFILE or default)'))
+    .addOption(
+      new Option(
+        '--profile <name>',
+        'quick | default | paper, or a profile file (.json) (default: $GCVI_PROFILE or default)',
+      ),
+    )
     .addOption(
       new Option('--backend <name>', 'tfjs backend for the runs')
         .choices(['auto', ...BACKENDS])
@@ -125,8 +152,20 @@ function addRunOptions(cmd: Command): Command {
     )
     .option(
       '--generator <source>',
-      "E3/E4 generator: 'trained' (our VAE, trained once and cached) or a PyTorch checkpoint path (default: $GCVI_GENERATOR or trained)",
-    );
+      "E3/E4 generator: 'trained' (our VAE, trained once and cached) or a PyTorch checkpoint path (default: trained)",
+    )
+    .addOption(
+      new Option(
+        '--stale-after <duration>',
+        'a run claim whose heartbeat stopped this long ago is taken over (e.g. 30s, 2m)',
+      )
+        .argParser(parseDuration)
+        .default(30_000, '30s'),
+    )
+    .addOption(
+      new Option('--plugin <package>', 'objective plugin package to load (repeatable)').argParser(collect),
+    )
+    .option('--objective <name>', 'objective for experiments that take one (E1; default forward-kl)');
 }
 
 /** Run the CLI; returns the exit code (0 ok, 1 some runs failed, 2 usage or config error). */
@@ -144,20 +183,35 @@ export async function main(argv: readonly string[], io?: Partial<CliIo>): Promis
     .configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s) });
 
   const go = async (only: string[] | undefined, o: CommonOpts) => {
-    applyGenerator(o.generator, env);
-    const res = await reproduce({
-      profile: resolveProfile(o.profile, env),
-      only,
-      backend: o.backend,
-      workers: o.workers,
-      out: resolve(o.out ?? defaultOutDir()),
-      force: o.force,
-      experiments,
-      executor: io?.executor,
-      progress: o.progress,
-      stdout,
-    });
-    code = res.failed.length > 0 || res.analysisErrors.length > 0 ? 1 : 0;
+    // With worker processes the CLI's own thread is free to handle SIGINT/SIGTERM: it stops the
+    // workers and clears their claims. With --workers 0 the training loop keeps this thread busy,
+    // so the default (immediate exit) stays; the heartbeat dies with the process and the claim is
+    // taken over after --stale-after.
+    const uninstall =
+      io?.signals === false || o.workers === 0
+        ? () => {}
+        : installSignalHandlers((m) => stderr.write(`${m}\n`));
+    try {
+      const res = await reproduce({
+        profile: resolveProfile(o.profile, env),
+        only,
+        backend: o.backend,
+        workers: o.workers,
+        out: resolve(o.out ?? defaultOutDir()),
+        force: o.force,
+        experiments,
+        generator: checkGenerator(o.generator),
+        staleAfterMs: o.staleAfter,
+        plugins: o.plugin,
+        objective: o.objective,
+        executor: io?.executor,
+        progress: o.progress,
+        stdout,
+      });
+      code = res.failed.length > 0 || res.analysisErrors.length > 0 ? 1 : 0;
+    } finally {
+      uninstall();
+    }
   };
 
   addRunOptions(
@@ -183,15 +237,26 @@ export async function main(argv: readonly string[], io?: Partial<CliIo>): Promis
   program
     .command('list')
     .description('list the experiments and the runs a profile plans, with their status on disk')
-    .addOption(new Option('--profile <name>', 'quick | default | paper (default: $GCVI_PROFILE or default)'))
+    .addOption(new Option('--profile <name>', 'quick | default | paper, or a profile file (.json)'))
     .option('--out <dir>', 'results root (default: apps/experiments/results)')
-    .action((o: { profile?: string; out?: string }) => {
-      const profile = resolveProfile(o.profile, env);
-      const store = new ResultsStore(join(resolve(o.out ?? defaultOutDir()), profile));
+    .option('--generator <source>', "E3/E4 generator: 'trained' or a PyTorch checkpoint path")
+    .option('--objective <name>', 'objective for experiments that take one (E1)')
+    .action((o: { profile?: string; out?: string; generator?: string; objective?: string }) => {
+      const profile = resolveProfileValue(resolveProfile(o.profile, env));
+      const dir = join(resolve(o.out ?? defaultOutDir()), profile.name);
+      const store = new ResultsStore(dir);
       for (const exp of experiments) {
         stdout.write(`${exp.id}  ${exp.title}  (${exp.paperRef})\n`);
-        for (const p of planRuns([exp], profile, store)) {
-          stdout.write(`    ${p.task.id}  ${p.status.padEnd(7)}  ${p.task.label}\n`);
+        const ctx: PlanContext = planContext(exp, profile, {
+          outDir: dir,
+          generator: checkGenerator(o.generator),
+          backend: 'auto',
+          ...(o.objective !== undefined ? { objective: o.objective } : {}),
+        });
+        for (const p of planRuns([exp], new Map([[exp, ctx]]), store)) {
+          const claim = p.status === 'done' ? undefined : store.claimOf(exp.id, p.task.id, 30_000);
+          const state = claim ? (claim.stale ? 'stale claim' : 'claimed') : p.status;
+          stdout.write(`    ${p.task.id}  ${state.padEnd(11)}  ${p.task.label}\n`);
         }
       }
     });

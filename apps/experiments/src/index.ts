@@ -4,30 +4,9 @@
  */
 import '@gcvi/runtime';
 
-export { writeFileAtomic, writeJsonAtomic } from './core/atomic.js';
-export { decodeTyped, encodeTyped } from './core/codec.js';
 export { canonicalJson, hashConfig, RUN_ID_LENGTH, runId } from './core/hash.js';
-export {
-  type ExperimentResult,
-  type PlannedRun,
-  planRuns,
-  type ReproduceOptions,
-  type ReproduceResult,
-  reproduce,
-  selectExperiments,
-} from './core/reproduce.js';
+export { checkObjectiveName, loadPlugins } from './core/plugins.js';
 export { executeRun, type RunHooks, type RunOutcome, type RunTask } from './core/runner.js';
-export {
-  FILES,
-  type LoadedRun,
-  type MetricRow,
-  ResultsStore,
-  RunHandle,
-  type RunMeta,
-  type RunStatus,
-  type RunSummaryFile,
-  readMetricsFile,
-} from './core/store.js';
 export {
   escapeHtml,
   mdCell,
@@ -43,6 +22,7 @@ export {
   type CheckedClaim,
   type ExperimentDefinition,
   type FigureDef,
+  type PlanContext,
   PROFILES,
   type ProfileName,
   type RunContext,
@@ -64,4 +44,51 @@ export {
   type WrittenFigure,
   writeFigure,
 } from './figures/render.js';
-export { type ReportInput, renderHtml, renderMarkdown, writeReport } from './report/report.js';
+export { analyseExperiment } from './pipeline/analyse.js';
+export { type ExecuteOptions, executeAll } from './pipeline/execute.js';
+export {
+  checkFinishedRuns,
+  type Profile,
+  planContext,
+  planRuns,
+  resolveProfile,
+  selectExperiments,
+} from './pipeline/plan.js';
+export { type ReportInput, renderHtml, renderMarkdown, writeReport } from './pipeline/report.js';
+export { reproduce } from './pipeline/reproduce.js';
+export {
+  type ExperimentResult,
+  type Invocation,
+  invocationSchema,
+  type PlannedRun,
+  type ProfileSummary,
+  profileSummarySchema,
+  type ReproduceOptions,
+  type ReproduceResult,
+} from './pipeline/types.js';
+export { writeFileAtomic, writeJsonAtomic } from './store/atomic.js';
+export {
+  Claim,
+  type ClaimInfo,
+  type ClaimOptions,
+  type ClaimOwner,
+  DEFAULT_STALE_AFTER_MS,
+  describeClaim,
+  heldClaims,
+  inspectClaim,
+  releaseAllClaimsSync,
+} from './store/claim.js';
+export { type MetricsFile, readMetricsFile } from './store/metrics.js';
+export {
+  FILES,
+  type LoadedRun,
+  type MetricRow,
+  MetricsSegment,
+  parseFileWithSchema,
+  ResultsStore,
+  RunHandle,
+  type RunMeta,
+  type RunSchemas,
+  type RunStatus,
+  type RunSummaryFile,
+} from './store/store.js';

@@ -1,22 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main, resolveProfile } from '../src/cli.js';
 import { InlineExecutor } from '../src/index.js';
+import { capture } from './fixtures/capture.js';
 import { toyExperiment } from './fixtures/toy.js';
-
-function capture() {
-  let text = '';
-  const stream = {
-    write: (s: string) => {
-      text += s;
-      return true;
-    },
-    isTTY: false,
-  } as unknown as NodeJS.WriteStream;
-  return { stream, text: () => text };
-}
 
 const out = mkdtempSync(join(tmpdir(), 'gcvi-cli-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -53,6 +42,10 @@ describe('CLI options', () => {
     [['reproduce', '--only', 'e7'], /--only: unknown experiment 'e7'; known: toy/],
     [['reproduce', '--only', ','], /--only: needs a comma-separated list/],
     [['reproduce', '--frobnicate'], /unknown option '--frobnicate'/],
+    [['reproduce', '--stale-after', '1s'], /--stale-after: must be a duration of at least 2 s/],
+    [['reproduce', '--stale-after', 'soon'], /--stale-after: must be a duration/],
+    [['reproduce', '--profile', 'nope.json'], /--profile: profile file 'nope.json' does not exist/],
+    [['reproduce', '--plugin', ' '], /--plugin: needs a package name/],
     [['run', 'nope'], /--only: unknown experiment 'nope'/],
     [
       ['reproduce', '--generator', '/no/such/G.ckpt'],
@@ -65,19 +58,24 @@ describe('CLI options', () => {
     expect(r.err.trim().split('\n')).toHaveLength(1);
   });
 
-  it('--generator sets GCVI_GENERATOR for the plans and the workers', async () => {
-    const saved = process.env.GCVI_GENERATOR;
+  it('--generator reaches the plans through the plan context (no environment variable)', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'gcvi-cli-gen-'));
     try {
-      const env: Record<string, string> = {};
-      const own = mkdtempSync(join(tmpdir(), 'gcvi-cli-gen-'));
-      const r = await cli(['reproduce', '--profile', 'quick', '--generator', 'trained', '--out', own], env);
-      rmSync(own, { recursive: true, force: true });
+      const ckpt = join(own, 'G.ckpt');
+      writeFileSync(ckpt, 'x');
+      const r = await cli(['reproduce', '--profile', 'quick', '--generator', 'trained', '--out', own]);
       expect(r.code).toBe(0);
-      expect(env.GCVI_GENERATOR).toBe('trained');
-      expect(process.env.GCVI_GENERATOR).toBe('trained');
+      expect(r.toy.contexts[0]).toMatchObject({
+        generator: 'trained',
+        profile: 'quick',
+        profileName: 'quick',
+      });
+      expect(r.toy.contexts[0]!.outDir).toBe(join(own, 'quick'));
+      const p = await cli(['list', '--profile', 'quick', '--generator', ckpt, '--out', own]);
+      expect(p.toy.contexts[0]!.generator).toBe(ckpt);
+      expect(process.env.GCVI_GENERATOR).toBeUndefined();
     } finally {
-      if (saved === undefined) delete process.env.GCVI_GENERATOR;
-      else process.env.GCVI_GENERATOR = saved;
+      rmSync(own, { recursive: true, force: true });
     }
   });
 
@@ -130,7 +128,8 @@ describe('CLI options', () => {
     expect(s.runs.failed).toHaveLength(1);
     expect(s.runs.failed[0].seed).toBe(2); // runs go largest first: n 300 (seed 2) hit failAt
     expect(s.toy.incomplete).toMatch(/1 of 2 runs failed/);
-    expect(s.runs.executed).toBe(1);
+    const inv = JSON.parse(readFileSync(join(out, 'default', 'invocation.json'), 'utf8'));
+    expect(inv.counts.executed).toBe(1);
   });
 
   it('an experiment whose analysis throws is reported; the other experiments still get their report', async () => {

@@ -1,12 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { e1Claims } from '../src/experiments/e1/analysis.js';
+import { e1Claims } from '../src/experiments/e1/claims.js';
 import { e1Deviations } from '../src/experiments/e1/config.js';
 import { type E1Config, type E1Run, type E1RunSummary, e1, e1Plan } from '../src/experiments/e1/index.js';
+import { e1TrackedInputs } from '../src/experiments/e1/run.js';
+import { infiniteGramSpectrum } from '../src/experiments/e1/track.js';
 import { executeRun, type MetricRow, ResultsStore, runId } from '../src/index.js';
 
 describe('E1 profiles', () => {
@@ -40,6 +42,14 @@ describe('E1 profiles', () => {
   });
 });
 
+/** The real infinite-width spectrum on the quick profile's tracked inputs (what a run records). */
+function spectrum() {
+  const x = e1TrackedInputs(e1Plan('quick')[0]!);
+  const s = infiniteGramSpectrum(x);
+  x.dispose();
+  return s;
+}
+
 function fakeRun(width: number, full: number, linear: number, jd: number, nd: number): E1Run {
   const summary: E1RunSummary = {
     width,
@@ -51,8 +61,9 @@ function fakeRun(width: number, full: number, linear: number, jd: number, nd: nu
     ntkDistance: nd,
     ntkMinEigenvalue: 1e-3,
     ntkMinEigenvalueFinal: 1e-3,
-    infiniteNtkMinEigenvalue: 2e-3,
-    trainSeconds: { full: 1, linear: 1 },
+    ntkEig1: nd,
+    objective: 'forward-kl',
+    infiniteNtk: spectrum(),
   };
   const metrics: MetricRow[] = [{ kind: 'ntk', model: 'full', step: 100, eig1: nd, eig2: nd / 2 }];
   return {
@@ -61,7 +72,7 @@ function fakeRun(width: number, full: number, linear: number, jd: number, nd: nu
     dir: '',
     config: { ...e1Plan('quick')[0]!, width },
     summary,
-    meta: { finishedAt: '', wallSeconds: 0, resumed: false, backend: 'cpu', pid: 0 },
+    meta: { finishedAt: '', wallSeconds: 0, resumed: false, backend: 'cpu', host: 'h', pid: 0, timings: {} },
     metrics,
   };
 }
@@ -149,9 +160,11 @@ describe('E1 run: interrupted and resumed equals uninterrupted', () => {
     const ra = new ResultsStore(a).load<E1Config, E1RunSummary>('e1', task(a).id);
     const rb = new ResultsStore(b).load<E1Config, E1RunSummary>('e1', task(b).id);
     expect(rb.metrics).toEqual(ra.metrics);
-    const { trainSeconds: _a, ...sa } = ra.summary;
-    const { trainSeconds: _b, ...sb } = rb.summary;
-    expect(sb).toEqual(sa);
+    expect(rb.summary).toEqual(ra.summary);
+    // summary.json and metrics.jsonl byte for byte
+    for (const f of ['summary.json', 'metrics.jsonl']) {
+      expect(readFileSync(join(rb.dir, f), 'utf8'), f).toBe(readFileSync(join(ra.dir, f), 'utf8'));
+    }
     // 7 evaluations (0..60 by 10) per model, 4 tracker rows (0..60 by 20) for the full network
     expect(ra.metrics.filter((m) => m.kind === 'testNll' && m.model === 'full')).toHaveLength(7);
     expect(ra.metrics.filter((m) => m.kind === 'testNll' && m.model === 'linear')).toHaveLength(7);

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 /**
- * The live report in a real browser: a report.html made with src/report/live.ts from the real E1
+ * The live report in a real browser: a report.html made with src/pipeline/live.ts from the real E1
  * figure specs (e1Figures on a small synthetic set of runs), their SVGs rendered as the report
  * does, opened from disk (file://, no server) in Debian's Chromium via playwright-core. Every
  * figure must turn into a live Vega-Lite view with no console error; and with the browser builds
@@ -23,7 +23,7 @@ import {
 } from '../../../test-support/browser.js';
 import { type E1Run, e1Figures } from '../src/experiments/e1/analysis.js';
 import { renderVegaLite } from '../src/figures/render.js';
-import { liveAssets, liveBootHtml, liveFigureHtml, liveHeadHtml } from '../src/report/live.js';
+import { liveAssets, liveBootHtml, liveFigureHtml, liveHeadHtml } from '../src/pipeline/live.js';
 
 const executablePath = findChromium();
 

@@ -9,7 +9,7 @@ import {
   liveFigureHtml,
   liveHeadHtml,
   scriptJson,
-} from '../src/report/live.js';
+} from '../src/pipeline/live.js';
 
 const spec = {
   $schema: 'https://vega.github.io/schema/vega-lite/v6.json',

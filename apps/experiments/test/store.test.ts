@@ -11,16 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileFormatError } from '@gcvi/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  decodeTyped,
-  encodeTyped,
-  executeRun,
-  FILES,
-  ResultsStore,
-  type RunTask,
-  runId,
-  writeFileAtomic,
-} from '../src/index.js';
+import { z } from 'zod';
+import { executeRun, FILES, ResultsStore, type RunTask, runId, writeFileAtomic } from '../src/index.js';
 import { toyExperiment } from './fixtures/toy.js';
 
 const dirs: string[] = [];
@@ -46,19 +38,6 @@ describe('atomic writes', () => {
     expect(readFileSync(f, 'utf8')).toBe('second');
     expect(readdirSync(join(d, 'sub'))).toEqual(['a.json']);
   });
-
-  it('round-trips typed arrays bit for bit in checkpoints', () => {
-    const v = {
-      a: new Float32Array([1.5, -0, Number.NaN, 3e-45]),
-      b: new Float64Array([Math.PI]),
-      c: [new Int32Array([-7])],
-    };
-    const back = decodeTyped(encodeTyped(v)) as typeof v;
-    expect(back.a).toBeInstanceOf(Float32Array);
-    expect(Buffer.from(back.a.buffer).equals(Buffer.from(v.a.buffer))).toBe(true);
-    expect(back.b[0]).toBe(Math.PI);
-    expect(back.c[0]![0]).toBe(-7);
-  });
 });
 
 describe('results store: skip and resume', () => {
@@ -81,7 +60,7 @@ describe('results store: skip and resume', () => {
     const run = store.load('toy', t.id);
     expect(run.config).toEqual(cfg);
     expect(run.metrics).toHaveLength(40);
-    expect(run.meta.resumed).toBe(false);
+    expect(run.meta?.resumed).toBe(false);
   });
 
   it('an interrupted run resumes from its checkpoint and ends exactly like an uninterrupted one', async () => {
@@ -102,7 +81,7 @@ describe('results store: skip and resume', () => {
     const b = storeB.load('toy', id);
     expect(b.metrics).toEqual(a.metrics);
     expect(b.summary).toEqual(a.summary);
-    expect(b.meta.resumed).toBe(true);
+    expect(b.meta?.resumed).toBe(true);
   });
 
   it('ignores a torn last metrics line but rejects corruption elsewhere', () => {
@@ -128,9 +107,10 @@ describe('results store: skip and resume', () => {
 
   it('a summary.json without the runner envelope is a file error naming it', () => {
     const store = new ResultsStore(tmp());
-    const h = store.open('toy', 'x', { a: 1 });
+    const id = runId('toy', { a: 1 });
+    const h = store.open('toy', id, { a: 1 });
     writeFileSync(h.file(FILES.summary), '{"mean": 1}');
-    expect(() => store.load('toy', 'x')).toThrow(/summary\.json/);
+    expect(() => store.load('toy', id)).toThrow(/summary\.json/);
   });
 
   it('a bad config in a task fails that run with the field named, without throwing', async () => {
@@ -141,5 +121,71 @@ describe('results store: skip and resume', () => {
     });
     expect(o.ok).toBe(false);
     expect(o.error).toMatch(/toy\.config\.n/);
+  });
+});
+
+describe('results store: the store owns resume, and checks what it loads', () => {
+  it('opening a run drops a torn last metrics line (rewritten atomically, with a log line)', () => {
+    const store = new ResultsStore(tmp());
+    const h = store.open('toy', 'abc', { x: 1 });
+    h.appendMetrics([{ kind: 'k', step: 1 }]);
+    appendFileSync(h.file(FILES.metrics), '{"kind":"k","step":2}'); // complete JSON, but no newline: torn
+    const logs: string[] = [];
+    const again = store.open('toy', 'abc', { x: 1 }, undefined, (m) => logs.push(m));
+    expect(logs[0]).toMatch(/dropping a torn last line of .*metrics\.jsonl/);
+    expect(readFileSync(again.file(FILES.metrics), 'utf8')).toBe('{"kind":"k","step":1}\n');
+    again.appendMetrics([{ kind: 'k', step: 2 }]);
+    expect(again.readMetrics().map((r) => r.step)).toEqual([1, 2]);
+  });
+
+  it('a segment keeps its rows up to the resumed step, or drops them all on a fresh start', () => {
+    const store = new ResultsStore(tmp());
+    const h = store.open('toy', 'seg', { x: 1 });
+    h.appendMetrics(
+      [1, 2, 3].flatMap((step) => [
+        { kind: 'k', step, model: 'a' },
+        { kind: 'k', step, model: 'b' },
+      ]),
+    );
+    const a = h.segment({ model: 'a' });
+    a.resumeAt(2);
+    a.append([{ kind: 'k', step: 3 }]);
+    const b = h.segment({ model: 'b' });
+    b.append([{ kind: 'k', step: 1 }]); // no resumeAt: a fresh start of b
+    expect(h.readMetrics().map((r) => `${r.model}${r.step}`)).toEqual(['a1', 'a2', 'a3', 'b1']);
+  });
+
+  it('a finished run is checked on load: config hash = id, result against its schema, naming file and field', () => {
+    const store = new ResultsStore(tmp());
+    const cfg = { n: 3, seed: 1, every: 1 };
+    const id = runId('toy', cfg);
+    const h = store.open('toy', id, cfg);
+    h.writeSummary({ mean: 'high', n: 3 });
+    const schemas = {
+      config: toyExperiment().configSchema,
+      result: z.object({ mean: z.number(), n: z.number() }).strict(),
+    };
+    expect(() => store.load('toy', id, schemas)).toThrow(
+      new RegExp(`${id}/summary\\.json: result\\.mean: .*expected number`),
+    );
+    writeFileSync(h.file(FILES.config), JSON.stringify({ experiment: 'toy', id, config: { ...cfg, n: 4 } }));
+    expect(() => store.load('toy', id, schemas)).toThrow(
+      new RegExp(`${id}/config\\.json: holds a config whose hash \\w+ is not the run id ${id}`),
+    );
+  });
+
+  it('a cache claim waits for its live holder, naming it, then is ours', async () => {
+    const store = new ResultsStore(tmp());
+    const lock = store.cacheLock(2000);
+    const first = await lock.acquire('gen');
+    const logs: string[] = [];
+    const second = store.cacheLock(2000, (m) => logs.push(m)).acquire('gen');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(logs[0]).toMatch(new RegExp(`waiting for cache gen, claimed by .* pid ${process.pid}`));
+    await first.release();
+    const got = await second;
+    expect(got.lockPath).toBe(store.cacheClaimPath('gen'));
+    await got.release();
+    expect(existsSync(store.cacheClaimPath('gen'))).toBe(false);
   });
 });

@@ -107,7 +107,27 @@ describe('tables', () => {
       ],
       deviations: [],
     };
-    const input = { profile: 'quick', summary: {}, experiments: [exp], runs: [] };
+    const input = {
+      profile: 'quick',
+      summary: {
+        profile: 'quick',
+        baseProfile: 'quick' as const,
+        backend: { name: 'cpu', requested: 'cpu', description: 'cpu' },
+        versions: {},
+        runs: { planned: 0, failed: [] },
+        analysisErrors: [],
+        claims: {},
+      },
+      invocation: {
+        startedAt: '',
+        finishedAt: '',
+        wallSeconds: 0,
+        executor: 'inline',
+        counts: { planned: 0, skipped: 0, executed: 0, byOthers: 0, failed: 0 },
+        runs: [],
+      },
+      experiments: [exp],
+    };
     const md = renderMarkdown(input);
     const i = md.indexOf('### Table 9: <b>shares</b> & more');
     expect(i).toBeGreaterThan(md.indexOf('## EX: Example'));

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { ConfigError } from '@gcvi/runtime';
 import { toCsv } from '../figures/render.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../store/atomic.js';
 import type { TableDef } from './types.js';
 
 export interface WrittenTable {

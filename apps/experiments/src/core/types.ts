@@ -1,5 +1,6 @@
+import type { BackendRequest } from '@gcvi/runtime';
 import type { z } from 'zod';
-import type { LoadedRun, MetricRow, RunHandle } from './store.js';
+import type { LoadedRun, MetricRow, ResultsStore, RunHandle } from '../store/store.js';
 
 export const PROFILES = ['quick', 'default', 'paper'] as const;
 /** `quick`: CI smoke (tiny runs); `default`: every qualitative claim on a 2-core machine; `paper`: the paper's configs. */
@@ -22,8 +23,37 @@ export interface RunContext {
   readonly id: string;
   /** The run's files: metrics, checkpoints. The runner writes `config.json` and `summary.json`. */
   readonly store: RunHandle;
+  /** The whole results store (shared caches and their claims, e.g. the E3/E4 generator). */
+  readonly results: ResultsStore;
+  /** Claims whose heartbeat stopped this long ago are taken over (`--stale-after`). */
+  readonly staleAfterMs: number;
   progress(p: RunProgress): void;
   log(message: string): void;
+  /**
+   * Record a duration (seconds, summed per name) in the run's `run-meta.json`. Durations never go
+   * into the run's result: `summary.json` is a function of the config alone.
+   */
+  timing(name: string, seconds: number): void;
+}
+
+/**
+ * What a plan gets instead of reading `process.env`: the profile, where results go and the
+ * command line's choices that reach the configs.
+ */
+export interface PlanContext {
+  /** The profile the plan is sized by (a custom profile file names its base profile). */
+  readonly profile: ProfileName;
+  /** The results folder name: the profile, or a custom profile file's `name`. */
+  readonly profileName: string;
+  /** `<out>/<profileName>`. */
+  readonly outDir: string;
+  /** E3/E4 generator: `trained` or the absolute path of a PyTorch checkpoint (`--generator`). */
+  readonly generator: string;
+  readonly backend: BackendRequest;
+  /** `--objective NAME`: the objective an experiment that accepts one trains with (E1). */
+  readonly objective?: string;
+  /** Settings of this experiment from a custom profile file (validated by `settingsSchema`). */
+  readonly settings?: Readonly<Record<string, unknown>>;
 }
 
 /** A claim of the paper checked against our numbers. */
@@ -96,8 +126,12 @@ export interface ExperimentDefinition<C = unknown, S = Record<string, unknown>> 
   readonly paperClaims: readonly string[];
   /** Schema of one run's config; errors name the field. */
   readonly configSchema: z.ZodType<C>;
+  /** Schema of one run's result (`summary.json`'s `result`): checked when it is written and when it is read back. */
+  readonly resultSchema?: z.ZodType<S>;
+  /** Schema of the settings a custom profile file may give this experiment (none: the experiment takes none). */
+  readonly settingsSchema?: z.ZodType<Record<string, unknown>>;
   /** The runs of a profile (validated with `configSchema` by the pipeline). */
-  plan(profile: ProfileName): C[];
+  plan(ctx: PlanContext): C[];
   /** Total steps a run reports through `ctx.progress` (sizes the progress bars; default `cost`, else 1). */
   progressSteps?(config: C): number;
   /** Relative cost of a run, for scheduling the most expensive first (default `progressSteps`, else 1). */
@@ -113,7 +147,7 @@ export interface ExperimentDefinition<C = unknown, S = Record<string, unknown>> 
   tables?(runs: ReadonlyArray<LoadedRun<C, S>>, summary: SummaryTree, profile: ProfileName): TableDef[];
   claims(runs: ReadonlyArray<LoadedRun<C, S>>, summary: SummaryTree, profile: ProfileName): CheckedClaim[];
   /** How this profile departs from the paper's configuration (empty for `paper` unless something cannot be matched). */
-  deviations(profile: ProfileName): string[];
+  deviations(ctx: PlanContext): string[];
 }
 
 /** An experiment with its config type erased, as held by the registry. */

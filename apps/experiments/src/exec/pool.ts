@@ -2,6 +2,9 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { RunOutcome, RunTask } from '../core/runner.js';
+import { removeClaimOf } from '../store/claim.js';
+import { ResultsStore } from '../store/store.js';
+import { onStop } from './signals.js';
 import type { Executor, ExecutorEvents, FromWorker, ToWorker } from './types.js';
 
 export interface LocalPoolOptions {
@@ -13,6 +16,8 @@ export interface LocalPoolOptions {
   backend?: string;
   /** Extra environment for workers. */
   env?: Record<string, string>;
+  /** On stop (SIGINT/SIGTERM), how long workers get to exit after SIGTERM before SIGKILL (ms, default 3000). */
+  killAfterMs?: number;
 }
 
 /** The compiled worker entry: next to this file in dist, or dist/exec/worker.js when running from src. */
@@ -41,10 +46,30 @@ function close(slot: Slot): void {
   slot.child.send({ type: 'exit' } satisfies ToWorker);
 }
 
+/** Stop one worker: SIGTERM, then SIGKILL after `killAfterMs`; then clear the claim it held. */
+async function stopWorker(slot: Slot, killAfterMs: number): Promise<void> {
+  const { child } = slot;
+  const task = slot.task;
+  if (!slot.exited && child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    await exited;
+    clearTimeout(timer);
+  }
+  // A worker busy in a synchronous training step may die by SIGKILL before its own handler runs:
+  // its claim would then wait for --stale-after. It is ours to clear: we know the run and its pid.
+  if (task && child.pid !== undefined) {
+    removeClaimOf(new ResultsStore(task.storeRoot).claimPath(task.experiment, task.id), child.pid);
+  }
+}
+
 /**
  * A pool of child processes on this machine (`child_process.fork`), each with its own tfjs backend.
  * Tasks go to idle workers largest-first in the order given. A worker that dies mid-run fails that
  * run only (reported with its id and seed); a fresh worker takes its place for the remaining tasks.
+ * On SIGINT/SIGTERM to this process (see `installSignalHandlers`) every worker is stopped and the
+ * claims of the runs they held are cleared.
  */
 export class LocalPoolExecutor implements Executor {
   readonly name: string;
@@ -65,10 +90,17 @@ export class LocalPoolExecutor implements Executor {
     if (n === 0) return Promise.resolve([]);
     return new Promise((resolve) => {
       const slots: Slot[] = [];
+      let stopped = false;
+      const unregister = onStop(async () => {
+        stopped = true;
+        queue.splice(0);
+        await Promise.all(slots.map((s) => stopWorker(s, this.options.killAfterMs ?? 3000)));
+      });
       const finish = (outcome: RunOutcome) => {
         outcomes.set(outcome.task.id, outcome);
         events.onFinish?.(outcome);
         if (outcomes.size === tasks.length) {
+          unregister();
           for (const s of slots) close(s);
           resolve(tasks.map((t) => outcomes.get(t.id) as RunOutcome));
         }
@@ -110,9 +142,13 @@ export class LocalPoolExecutor implements Executor {
         });
         child.on('exit', (code, signal) => {
           slot.exited = true;
+          if (stopped) return; // stopping: stopWorker clears the claim of slot.task
           const task = slot.task;
           slot.task = undefined;
           if (task) {
+            if (child.pid !== undefined) {
+              removeClaimOf(new ResultsStore(task.storeRoot).claimPath(task.experiment, task.id), child.pid);
+            }
             finish({
               task,
               ok: false,

@@ -164,7 +164,12 @@ export class ProgressReporter {
       this.bars.delete(o.task.id);
       this.updateOverall(Date.now());
     }
-    const what = o.ok ? `${o.mode} in ${fmtSeconds(o.seconds)}` : 'FAILED';
+    const what =
+      o.mode === 'busy'
+        ? 'claimed by another process'
+        : o.ok
+          ? `${o.mode} in ${fmtSeconds(o.seconds)}`
+          : 'FAILED';
     this.log(`done ${o.task.label} (${o.task.id}): ${what}`);
   }
 

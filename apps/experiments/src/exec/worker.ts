@@ -5,6 +5,7 @@
 import { describeBackend, initBackend } from '@gcvi/runtime';
 import { executeRun } from '../core/runner.js';
 import { EXPERIMENTS } from '../experiments/registry.js';
+import { releaseAllClaimsSync } from '../store/claim.js';
 import type { FromWorker, ToWorker } from './types.js';
 
 function send(msg: FromWorker): void {
@@ -13,6 +14,15 @@ function send(msg: FromWorker): void {
 
 async function main(): Promise<void> {
   if (!process.send) throw new Error('worker.js must be started by the pool (child_process.fork)');
+  // Stopped by the pool (SIGTERM), by a terminal's Ctrl-C to the process group (SIGINT), or
+  // orphaned (the parent died: the IPC channel closes): release the claims and stop.
+  const stop = (code: number) => {
+    releaseAllClaimsSync();
+    process.exit(code);
+  };
+  process.on('SIGTERM', () => stop(143));
+  process.on('SIGINT', () => stop(130));
+  process.on('disconnect', () => stop(1));
   let info: Awaited<ReturnType<typeof initBackend>>;
   try {
     info = await initBackend();

@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
 import type { FigureDef } from '../core/types.js';
+import { writeFileAtomic, writeJsonAtomic } from '../store/atomic.js';
 
 export interface RenderedFigure {
   readonly svg: string;

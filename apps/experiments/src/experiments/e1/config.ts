@@ -1,45 +1,10 @@
-import { z } from 'zod';
-import type { ProfileName } from '../../core/types.js';
+import type { PlanContext, ProfileName } from '../../core/types.js';
+import { type E1Config, type E1Settings, e1ConfigSchema } from './schema.js';
 
-/**
- * One E1 run: one width, the full network and its linearized twin trained one after the other on
- * the same data stream (the same `seed` → the same batches), evaluated on the same fixed test set
- * and tracked inputs (from `dataSeed`, shared by every width).
- */
-export const e1ConfigSchema = z
-  .object({
-    width: z.number().int().min(1).max(65536),
-    /** Training steps of each model. */
-    steps: z.number().int().min(1),
-    /** Fresh (θ, x) pairs per step. */
-    batchSize: z.number().int().min(1),
-    /** lr at step n = 1 / (1/lr0 + n/lrScale). */
-    lr0: z.number().positive(),
-    lrScale: z.number().positive(),
-    /** Noise sd of the simulator. */
-    sigma: z.number().positive(),
-    /** Added to the encoder output: η = f(x) + etaOffset (the paper's 1e-4). */
-    etaOffset: z.number().min(0),
-    /** Test NLL every this many steps, on `testSize` fixed pairs. */
-    evalEvery: z.number().int().min(1),
-    testSize: z.number().int().min(1),
-    /** Jacobian / NTK statistics every this many steps, on `trackSize` fixed inputs. */
-    trackEvery: z.number().int().min(1),
-    trackSize: z.number().int().min(1),
-    /** Bin width of the exact posterior grid. */
-    gridBinWidth: z.number().positive().max(0.1),
-    /** Seed of the run: initialization and the training data stream. */
-    seed: z.number().int().nonnegative(),
-    /** Seed of the fixed test set and tracked inputs (the same for every width). */
-    dataSeed: z.number().int().nonnegative(),
-    /** Steps between checkpoints. */
-    checkpointEvery: z.number().int().min(1),
-  })
-  .strict()
-  .refine((c) => c.evalEvery <= c.steps, { message: 'evalEvery must be ≤ steps', path: ['evalEvery'] })
-  .refine((c) => c.trackEvery <= c.steps, { message: 'trackEvery must be ≤ steps', path: ['trackEvery'] });
+export { type E1Config, e1ConfigSchema };
 
-export type E1Config = z.infer<typeof e1ConfigSchema>;
+/** The paper's objective (L_P); a config names another only when `--objective` asks for one. */
+export const DEFAULT_OBJECTIVE = 'forward-kl';
 
 /** DESIGN §2 E1, exactly. */
 export const PAPER: Omit<E1Config, 'width'> & { widths: number[] } = {
@@ -81,15 +46,33 @@ export const PROFILE_SETTINGS: Record<ProfileName, Partial<typeof PAPER>> = {
   paper: {},
 };
 
-export function e1Plan(profile: ProfileName): E1Config[] {
-  const { widths, ...rest } = { ...PAPER, ...PROFILE_SETTINGS[profile] };
-  return widths.map((width) => ({ ...rest, width }));
+/** What a plan context changes relative to PAPER: its profile, then a profile file's settings. */
+function changes(ctx: PlanContext | ProfileName): Partial<typeof PAPER> {
+  if (typeof ctx === 'string') return PROFILE_SETTINGS[ctx];
+  return { ...PROFILE_SETTINGS[ctx.profile], ...((ctx.settings ?? {}) as E1Settings) };
+}
+
+/** The runs of a profile (a profile name, or a plan context with profile-file settings and `--objective`). */
+export function e1Plan(ctx: PlanContext | ProfileName): E1Config[] {
+  const { widths, ...rest } = { ...PAPER, ...changes(ctx) };
+  const objective = typeof ctx === 'string' ? undefined : ctx.objective;
+  return widths.map((width) => ({
+    ...rest,
+    width,
+    ...(objective !== undefined && objective !== DEFAULT_OBJECTIVE ? { objective } : {}),
+  }));
 }
 
 /** Human-readable differences between a profile and the paper's configuration. */
-export function e1Deviations(profile: ProfileName): string[] {
-  const p = PROFILE_SETTINGS[profile];
+export function e1Deviations(ctx: PlanContext | ProfileName): string[] {
+  const p = changes(ctx);
   const out: string[] = [];
+  const objective = typeof ctx === 'string' ? undefined : ctx.objective;
+  if (objective !== undefined && objective !== DEFAULT_OBJECTIVE) {
+    out.push(
+      `Objective '${objective}' instead of the paper's L_P (forward-kl); the NTK-regime claims are the paper's claims about L_P.`,
+    );
+  }
   if (p.widths) {
     out.push(`Widths ${p.widths.join(', ')} instead of ${PAPER.widths.join(', ')}.`);
   }

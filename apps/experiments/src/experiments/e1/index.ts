@@ -1,13 +1,35 @@
 import type { ExperimentDefinition } from '../../core/types.js';
-import { type E1Run, e1Claims, e1Figures, summarizeE1 } from './analysis.js';
-import { type E1Config, e1ConfigSchema, e1Deviations, e1Plan } from './config.js';
-import { type E1RunSummary, runE1 } from './run.js';
+import { e1Claims } from './claims.js';
+import { e1Deviations, e1Plan } from './config.js';
+import { e1Figures } from './figures.js';
+import { runE1 } from './run.js';
+import {
+  type E1Config,
+  type E1RunResult,
+  type E1Summary,
+  e1ConfigSchema,
+  e1RunResultSchema,
+  e1SettingsSchema,
+} from './schema.js';
+import { type E1Run, summarizeE1 } from './summary.js';
 
-export { e1ConfigSchema, e1Plan, PAPER as E1_PAPER, PROFILE_SETTINGS as E1_PROFILES } from './config.js';
-export type { E1Config, E1Run, E1RunSummary };
+export { e1Claims } from './claims.js';
+export { e1Plan, PAPER as E1_PAPER, PROFILE_SETTINGS as E1_PROFILES } from './config.js';
+export { e1Figures, e1Rows } from './figures.js';
+export {
+  e1ConfigSchema,
+  e1MetricRowSchema,
+  e1RunResultSchema,
+  e1SettingsSchema,
+  e1SummarySchema,
+} from './schema.js';
+export { summarizeE1 } from './summary.js';
+export type { E1Config, E1Run, E1RunResult, E1Summary };
+/** The run result type (kept name). */
+export type E1RunSummary = E1RunResult;
 
 /** E1 "canonical" (section 5.1, Figure 1 and the appendix NTK figures). */
-export const e1: ExperimentDefinition<E1Config, E1RunSummary> = {
+export const e1: ExperimentDefinition<E1Config, E1RunResult> = {
   id: 'e1',
   title: 'Canonical example: NTK regime and the linearized network (Figure 1, appendix NTK figures)',
   paperRef: 'Section 5.1, Figure 1; appendix figures of Jacobian/NTK distances',
@@ -17,14 +39,19 @@ export const e1: ExperimentDefinition<E1Config, E1RunSummary> = {
     'The Jacobian and the NTK move less from initialization as the width grows.',
   ],
   configSchema: e1ConfigSchema,
+  resultSchema: e1RunResultSchema,
+  settingsSchema: e1SettingsSchema,
   plan: e1Plan,
   progressSteps: (c) => 2 * c.steps,
   // measured on wasm: a step costs about the same up to width ~1024, then grows with the width
   cost: (c) => 2 * c.steps * (1 + c.width / 2048),
-  label: (c) => `width ${c.width}`,
+  label: (c) => `width ${c.width}${c.objective ? ` ${c.objective}` : ''}`,
   run: runE1,
-  summarize: (runs) => summarizeE1(runs as E1Run[]),
-  figures: (runs, summary) => e1Figures(runs as E1Run[], summary.exactNll as number),
-  claims: (runs, summary) => e1Claims(runs as E1Run[], summary.exactNll as number),
+  summarize: (runs) => summarizeE1(runs),
+  figures: (runs) => {
+    const s = summarizeE1(runs);
+    return e1Figures(runs, s.exactNll);
+  },
+  claims: (runs) => e1Claims(runs, summarizeE1(runs).exactNll),
   deviations: e1Deviations,
 };

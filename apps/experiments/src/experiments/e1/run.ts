@@ -1,57 +1,40 @@
-import { existsSync } from 'node:fs';
 import { type CanonicalSimulator, canonicalSimulator } from '@gcvi/datasets';
-import { VonMises } from '@gcvi/distributions';
+import { Normal, VonMises } from '@gcvi/distributions';
 import { dense, linearize, type NamedTensors } from '@gcvi/encoders';
 import {
   adam,
   type EveryCallback,
   type FitCallbacks,
   fit as fitObjective,
-  forwardKl,
+  getObjective,
   inverseTimeLr,
   type Params,
   type Problem,
-  readCheckpoint,
 } from '@gcvi/objectives';
-import { createRng, type Rng } from '@gcvi/runtime';
+import { createRng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
+import { asRng } from '../../core/rng.js';
 import type { RunContext } from '../../core/types.js';
-import type { E1Config } from './config.js';
+import { DEFAULT_OBJECTIVE } from './config.js';
+import {
+  type E1Config,
+  type E1Model,
+  type E1NtkRow,
+  type E1RunResult,
+  type E1TestNllRow,
+  e1NtkRowSchema,
+  MODELS,
+} from './schema.js';
 import {
   createTracker,
   empiricalGramMinEigenvalue,
-  infiniteGramMinEigenvalue,
+  infiniteGramSpectrum,
   type TrackerHandle,
 } from './track.js';
 
-export const MODELS = ['full', 'linear'] as const;
-export type E1Model = (typeof MODELS)[number];
-
-/** What one E1 run returns (its `summary.json` result). */
-export interface E1RunSummary {
-  readonly width: number;
-  readonly steps: number;
-  /** Exact-posterior NLL on the run's test set (the same set for every width). */
-  readonly exactNll: number;
-  /** Test NLL at the last evaluation, per model. */
-  readonly finalTestNll: Record<E1Model, number>;
-  readonly skippedSteps: Record<E1Model, number>;
-  /** Last tracked ‖J_t − J_0‖_F (mean over tracked x), full network. */
-  readonly jacobianDistance: number;
-  /** Last tracked ‖K_t(x,x) − K_0(x,x)‖_F (mean over tracked x), full network. */
-  readonly ntkDistance: number;
-  /**
-   * Smallest eigenvalue of the empirical NTK Gram matrix ((N·2)², tracked inputs × outputs) at
-   * initialization. Singular when 2·width < 2·N: at φ0 only the last layer's 2·width parameters
-   * have a nonzero gradient.
-   */
-  readonly ntkMinEigenvalue: number;
-  /** The same at the end of training (all parameters contribute). */
-  readonly ntkMinEigenvalueFinal: number;
-  /** Smallest eigenvalue of the infinite-width NTK Gram (N × N) on the tracked inputs: last-layer part (the limit at φ0). */
-  readonly infiniteNtkMinEigenvalue: number;
-  readonly trainSeconds: Record<E1Model, number>;
-}
+export { type E1Model, MODELS };
+/** @deprecated name: the run result type lives in `schema.ts`. */
+export type E1RunSummary = E1RunResult;
 
 /**
  * The E1 problem with θ as `[n]` (VonMises has event shape []: `logProb` of `[n]` values for `[n]`
@@ -60,7 +43,7 @@ export interface E1RunSummary {
 function flatThetaProblem(sim: CanonicalSimulator): Problem {
   return {
     simulate(n, rng) {
-      const { theta, x } = sim.simulate(n, rng as Rng);
+      const { theta, x } = sim.sample(n, asRng(rng, 'e1 problem'));
       const flat = tf.reshape(theta, [n]);
       theta.dispose();
       return { theta: flat, x };
@@ -70,7 +53,7 @@ function flatThetaProblem(sim: CanonicalSimulator): Problem {
 
 /** The tracked inputs of a config (from `dataSeed` only; the same in every run of a profile). */
 export function e1TrackedInputs(config: E1Config): tf.Tensor {
-  const tracked = canonicalSimulator({ sigma: config.sigma }).simulate(
+  const tracked = canonicalSimulator({ sigma: config.sigma }).sample(
     config.trackSize,
     createRng(config.dataSeed).split('e1/tracked'),
   );
@@ -84,7 +67,7 @@ export function e1FixedData(config: E1Config) {
   const root = createRng(config.dataSeed);
   const test = sim.testSet(config.testSize, root.split('e1/test'));
   const exactNll = sim.exactNll(test.theta, test.x, { binWidth: config.gridBinWidth });
-  const tracked = sim.simulate(config.trackSize, root.split('e1/tracked'));
+  const tracked = sim.sample(config.trackSize, root.split('e1/tracked'));
   tracked.theta.dispose();
   const thetaTest = tf.reshape(test.theta, [config.testSize]);
   test.theta.dispose();
@@ -101,9 +84,38 @@ function variables(p: NamedTensors): Record<string, tf.Variable> {
   return out;
 }
 
-export async function runE1(config: E1Config, ctx: RunContext): Promise<E1RunSummary> {
+/**
+ * For objectives that need reparameterized samples (`rsample`), observed data and log p(θ, x):
+ * a Normal q on the angle (mean π + η1, sd exp(η2): at φ0, η ≈ 0, a broad q centred on the
+ * circle), the fixed observed set, and the simulator's log p(θ, x) (flat prior on the circle,
+ * wrapped-normal likelihood of the angle of x).
+ */
+function normalFamily(config: E1Config, sim: CanonicalSimulator) {
+  const observed = sim.sample(config.testSize, createRng(config.dataSeed).split('e1/observed'));
+  observed.theta.dispose();
+  const logJoint = (theta: tf.Tensor, x: tf.Tensor): tf.Tensor => sim.logJoint(theta, x);
+  // called inside fit's and the evaluation's tf.tidy, which dispose the intermediates
+  const q = (eta: tf.Tensor) => {
+    const [m, s] = tf.split(eta, 2, 1) as [tf.Tensor, tf.Tensor];
+    return new Normal(tf.add(tf.reshape(m, [-1]), Math.PI), tf.exp(tf.reshape(s, [-1])), {
+      validateArgs: false,
+    });
+  };
+  return { observed: observed.x, logJoint, q };
+}
+
+export async function runE1(config: E1Config, ctx: RunContext): Promise<E1RunResult> {
   const data = e1FixedData(config);
-  const problem = flatThetaProblem(data.sim);
+  const objectiveName = config.objective ?? DEFAULT_OBJECTIVE;
+  const objective = getObjective(objectiveName);
+  const reparam = objective.requires.includes('rsample');
+  const normal = reparam ? normalFamily(config, data.sim) : undefined;
+  const simProblem = flatThetaProblem(data.sim);
+  const problem: Problem = normal
+    ? { simulate: simProblem.simulate, observed: normal.observed, logJoint: normal.logJoint }
+    : simProblem;
+  const family = (eta: tf.Tensor) =>
+    normal ? normal.q(eta) : VonMises.fromNatural(eta, { validateArgs: false });
   const encoder = dense({ inputSize: 2, hiddenSizes: [config.width], outputSize: 2 });
   const root = createRng(config.seed);
   const params0 = encoder.init(root.split('init'));
@@ -111,23 +123,29 @@ export async function runE1(config: E1Config, ctx: RunContext): Promise<E1RunSum
   const store = ctx.store;
   const finalTestNll = {} as Record<E1Model, number>;
   const skippedSteps = {} as Record<E1Model, number>;
-  const trainSeconds = {} as Record<E1Model, number>;
   let tracker: TrackerHandle | undefined;
   const gramInit = empiricalGramMinEigenvalue(encoder, params0, data.xTracked);
   let gramFinal = Number.NaN;
+  let lastNtk: E1NtkRow | undefined;
   try {
     for (const [mi, model] of MODELS.entries()) {
       const apply = model === 'full' ? encoder.apply : lin.apply;
       const ckpt = store.file(`checkpoint-${model}.bin`);
-      // Metrics after the checkpoint we resume from (or all of this model's, if none) are redone.
-      const resumeStep = existsSync(ckpt) ? (await readCheckpoint(ckpt)).state.step : -1;
-      store.retainMetrics((r) => r.model !== model || r.step <= resumeStep);
+      // The store drops this model's metrics after the checkpoint we resume from (all of them on a fresh start).
+      const seg = store.segment({ model });
+      let resumeStep = -1;
       const evalNll = (params: Params): number =>
         tf.tidy(() => {
           const eta = tf.add(apply(params as NamedTensors, data.xTest), config.etaOffset);
-          const q = VonMises.fromNatural(eta, { validateArgs: false });
-          return -(tf.mean(q.logProb(data.thetaTest)).dataSync()[0] as number);
+          return -(tf.mean(family(eta).logProb(data.thetaTest)).dataSync()[0] as number);
         });
+      const testRow = (step: number, nll: number): E1TestNllRow => ({
+        kind: 'testNll',
+        model,
+        step,
+        nll,
+        exactNll: data.exactNll,
+      });
       const everies: EveryCallback[] = [
         {
           every: config.evalEvery,
@@ -135,18 +153,24 @@ export async function runE1(config: E1Config, ctx: RunContext): Promise<E1RunSum
           fn: (info) => {
             const nll = evalNll(info.params);
             finalTestNll[model] = nll;
-            store.appendMetrics([{ kind: 'testNll', model, step: info.step, nll, exactNll: data.exactNll }]);
+            seg.append([testRow(info.step, nll)]);
           },
         },
       ];
       if (model === 'full') {
-        tracker = createTracker(encoder, params0, data.xTracked, config.trackEvery, (row) =>
-          store.appendMetrics([{ kind: 'ntk', model, ...row }]),
-        );
+        tracker = createTracker(encoder, params0, data.xTracked, config.trackEvery, (row) => {
+          const r: E1NtkRow = { kind: 'ntk', model: 'full', ...row };
+          lastNtk = r;
+          seg.append([r]);
+        });
         everies.push(tracker.callback);
       }
       const callbacks: FitCallbacks = {
         every: everies,
+        onResume: (step) => {
+          resumeStep = step;
+          seg.resumeAt(step);
+        },
         progressEvery: 50,
         onProgress: (p) =>
           ctx.progress({
@@ -161,11 +185,8 @@ export async function runE1(config: E1Config, ctx: RunContext): Promise<E1RunSum
       try {
         const res = await fitObjective({
           params: vars,
-          variational: (params, x) =>
-            VonMises.fromNatural(tf.add(apply(params as NamedTensors, x), config.etaOffset), {
-              validateArgs: false,
-            }),
-          objective: forwardKl,
+          variational: (params, x) => family(tf.add(apply(params as NamedTensors, x), config.etaOffset)),
+          objective,
           problem,
           optimizer: adam({ lr: config.lr0 }),
           schedule: inverseTimeLr(config.lr0, config.lrScale),
@@ -181,31 +202,35 @@ export async function runE1(config: E1Config, ctx: RunContext): Promise<E1RunSum
           gramFinal = empiricalGramMinEigenvalue(encoder, res.params as NamedTensors, data.xTracked);
         finalTestNll[model] = evalNll(res.params);
         if (config.steps % config.evalEvery !== 0 && resumeStep < config.steps) {
-          store.appendMetrics([
-            { kind: 'testNll', model, step: config.steps, nll: finalTestNll[model], exactNll: data.exactNll },
-          ]);
+          seg.append([testRow(config.steps, finalTestNll[model])]);
         }
       } finally {
         for (const v of Object.values(vars)) v.dispose();
       }
-      trainSeconds[model] = (performance.now() - t0) / 1000;
+      ctx.timing(`train.${model}`, (performance.now() - t0) / 1000);
     }
-    const rows = store.readMetrics().filter((r) => r.kind === 'ntk');
-    const last = rows.reduce((a, r) => (a === undefined || r.step >= a.step ? r : a), rows[0]);
+    if (!lastNtk) {
+      // resumed after the full network had finished: its last tracker row is on disk
+      const rows = store.readMetrics().filter((r) => r.kind === 'ntk');
+      const last = rows.reduce((a, r) => (a === undefined || r.step >= a.step ? r : a), rows[0]);
+      if (last) lastNtk = e1NtkRowSchema.parse(last);
+    }
     return {
       width: config.width,
       steps: config.steps,
+      objective: objectiveName,
       exactNll: data.exactNll,
       finalTestNll,
       skippedSteps,
-      jacobianDistance: Number(last?.jacobianDistance ?? Number.NaN),
-      ntkDistance: Number(last?.ntkDistance ?? Number.NaN),
+      jacobianDistance: lastNtk?.jacobianDistance ?? Number.NaN,
+      ntkDistance: lastNtk?.ntkDistance ?? Number.NaN,
+      ntkEig1: lastNtk?.eig1 ?? Number.NaN,
       ntkMinEigenvalue: gramInit,
       ntkMinEigenvalueFinal: gramFinal,
-      infiniteNtkMinEigenvalue: infiniteGramMinEigenvalue(data.xTracked, 'lastLayer'),
-      trainSeconds,
+      infiniteNtk: infiniteGramSpectrum(data.xTracked),
     };
   } finally {
+    normal?.observed.dispose();
     tracker?.dispose();
     lin.dispose();
     for (const t of Object.values(params0)) t.dispose();

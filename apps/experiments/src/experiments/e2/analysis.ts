@@ -2,11 +2,12 @@
  * E2 across runs: summary numbers, Table 1, Figure 2 (KDE of the mode of q(S | X)) and the
  * paper's claims checked against them.
  */
-import type { LoadedRun } from '../../core/store.js';
+
 import type { CheckedClaim, FigureDef, SummaryTree, TableDef } from '../../core/types.js';
+import type { LoadedRun } from '../../store/store.js';
 import type { E2Config } from './config.js';
 import { PARAMETERIZATIONS } from './family.js';
-import { gaussianKde, linspace, mean, silvermanBandwidth } from './stats.js';
+import { gaussianKde, linspace, silvermanBandwidth } from './stats.js';
 import {
   CELLS,
   type E2Outcome,
@@ -66,7 +67,6 @@ export function summarizeE2(runs: readonly E2Run[]): SummaryTree {
         .failedSeeds.slice();
     }
   }
-  const msPerStep = ok.map((r) => r.msPerStep).filter(Number.isFinite);
   const tree = {
     replicates: Math.min(...rows.map((r) => r.n)),
     inOrder: byCell((r) => r.inOrderShare),
@@ -76,7 +76,6 @@ export function summarizeE2(runs: readonly E2Run[]): SummaryTree {
     l1Sd: byCell((r) => r.l1Sd),
     shiftMode,
     failedSeeds,
-    msPerStepMean: msPerStep.length ? mean(msPerStep) : null,
   };
   // Lists of numbers are plain JSON in summary.json; SummaryTree's type only names scalars and objects.
   return tree as unknown as SummaryTree;

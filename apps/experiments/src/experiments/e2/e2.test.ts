@@ -6,9 +6,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quickReproduce } from '../../../test/fixtures/quick-run.js';
 import { main } from '../../cli.js';
-import { ResultsStore } from '../../core/store.js';
 import { parseWithSchema } from '../../core/validate.js';
 import { toCsv } from '../../figures/render.js';
+import { ResultsStore } from '../../store/store.js';
 import type { E2Run } from './analysis.js';
 import { type E2Config, e2ConfigSchema, planE2, profileSettings } from './config.js';
 import { e2 } from './index.js';
@@ -20,6 +20,14 @@ import { trainE2 } from './train.js';
  * (`tables/table-1.{csv,md}`, shown in the report beside the paper's claims) and Figure 2 from tiny
  * runs, and the summary keys.
  */
+const planCtx = (profile: 'quick' | 'default' | 'paper') => ({
+  profile,
+  profileName: profile,
+  outDir: '',
+  generator: 'trained',
+  backend: 'auto' as const,
+});
+
 describe('reproduce --profile quick --only e2', () => {
   const run = quickReproduce('e2');
   const dir = run.dir;
@@ -186,7 +194,7 @@ describe('E2 runs', () => {
       width: 64,
       heads: 4,
     });
-    expect(e2.deviations('paper')).toHaveLength(1); // only the ELBO weighting note
+    expect(e2.deviations(planCtx('paper'))).toHaveLength(1); // only the ELBO weighting note
   });
 
   it('rejects a bad config naming the field', () => {
@@ -211,8 +219,11 @@ describe('E2 runs', () => {
       const outcome = await e2.run(config, {
         id: 'failing',
         store: handle,
+        results: store,
+        staleAfterMs: 30_000,
         progress: () => {},
         log: () => {},
+        timing: () => {},
       });
       expect(outcome).toMatchObject({ failed: true, seed: config.seed, objective: 'elbo' });
       expect((outcome as { error: string }).error).toMatch(/non-finite|finite/);

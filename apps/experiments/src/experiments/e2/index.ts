@@ -2,13 +2,13 @@ import { NumericalError } from '@gcvi/runtime';
 import type { ExperimentDefinition, RunContext, TableDef } from '../../core/types.js';
 import { type E2Run, e2Claims, e2Figures, e2Tables, summarizeE2 } from './analysis.js';
 import { deviationsE2, type E2Config, e2ConfigSchema, planE2 } from './config.js';
-import type { E2Outcome } from './table.js';
+import { type E2Outcome, e2MetricRowSchema, e2OutcomeSchema, e2RunResultSchema } from './schema.js';
 import { trainE2 } from './train.js';
 
 export { e2ConfigSchema, PAPER as E2_PAPER, PROFILE_SETTINGS as E2_PROFILES, planE2 } from './config.js';
 export { type E2Family, e2Family, type Parameterization } from './family.js';
 export type { E2Config, E2Outcome, E2Run, TableDef };
-export { e2Tables };
+export { e2MetricRowSchema, e2OutcomeSchema, e2RunResultSchema, e2Tables };
 
 /**
  * One run. A run that fails numerically (fit stops after too many non-finite steps) is recorded as
@@ -16,20 +16,21 @@ export { e2Tables };
  * Table 1 instead of being retried, and the other replicates are kept.
  */
 async function runE2(config: E2Config, ctx: RunContext): Promise<E2Outcome> {
-  // Metrics are written once, at the end; drop any left by an interrupted session.
-  ctx.store.resumeFromCheckpoint();
+  // Metrics are written once, at the end: the first append drops any left by an interrupted session.
+  const metrics = ctx.store.segment();
   try {
-    const { result, history } = await trainE2(config, {
-      checkpointPath: ctx.store.file('fit-checkpoint.json'),
+    const { result, history, msPerStep } = await trainE2(config, {
+      checkpointPath: ctx.store.file('fit-state.bin'),
       checkpointEvery: config.checkpointEvery,
       onProgress: (step, total, loss) => ctx.progress({ step, total, loss, phase: config.objective }),
     });
-    ctx.store.appendMetrics(
+    metrics.append(
       history.step.map((step, i) => {
         const loss = history.loss[i]!;
         return { kind: 'train', step, loss: Number.isFinite(loss) ? loss : null };
       }),
     );
+    if (Number.isFinite(msPerStep)) ctx.timing('msPerStep', msPerStep);
     return result;
   } catch (e) {
     if (!(e instanceof NumericalError)) throw e;
@@ -56,13 +57,14 @@ export const e2: ExperimentDefinition<E2Config, E2Outcome> & { tables(runs: read
       'The mode of q(S | X) piles up at the true shift under L_P and scatters under the ELBO.',
     ],
     configSchema: e2ConfigSchema,
-    plan: planE2,
+    resultSchema: e2OutcomeSchema,
+    plan: (ctx) => planE2(ctx.profile),
     cost: (c) => c.steps,
     label: (c) => `seed ${c.seed} ${c.objective} ${c.parameterization}`,
     run: runE2,
-    summarize: (runs) => summarizeE2(runs as E2Run[]),
-    figures: (runs) => e2Figures(runs as E2Run[]),
-    claims: (runs) => e2Claims(runs as E2Run[]),
-    deviations: deviationsE2,
-    tables: (runs) => e2Tables(runs as E2Run[]),
+    summarize: (runs) => summarizeE2(runs),
+    figures: (runs) => e2Figures(runs),
+    claims: (runs) => e2Claims(runs),
+    deviations: (ctx) => deviationsE2(ctx.profile),
+    tables: (runs) => e2Tables(runs),
   };

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -5,14 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { initBackend } from '@gcvi/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quickReproduce } from '../../../test/fixtures/quick-run.js';
-import {
-  angleDiffDeg,
-  distinctEndpoints,
-  e3,
-  e3Plan,
-  generatorSourceFromEnv,
-  resolveGenerator,
-} from './index.js';
+import { ResultsStore } from '../../store/store.js';
+import { generatorCacheName, generatorSource } from './generator.js';
+import { angleDiffDeg, distinctEndpoints, e3, e3Plan, resolveGenerator } from './index.js';
 
 const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), '../../../../../../shared/fixtures/G299.ckpt');
 
@@ -39,11 +35,18 @@ describe('e3 helpers', () => {
   });
 });
 
+const noLock = {
+  acquire: async () => {
+    throw new Error('a checkpoint needs no cache claim');
+  },
+};
+
 describe('generator source', () => {
-  it('GCVI_GENERATOR selects a checkpoint path (resolved) or the trained generator', () => {
-    expect(generatorSourceFromEnv({})).toBe('trained');
-    expect(generatorSourceFromEnv({ GCVI_GENERATOR: 'trained' })).toBe('trained');
-    expect(generatorSourceFromEnv({ GCVI_GENERATOR: '/x/G.ckpt' })).toBe('/x/G.ckpt');
+  it('--generator selects a checkpoint path (resolved) or the trained generator', () => {
+    expect(generatorSource(undefined)).toBe('trained');
+    expect(generatorSource('trained')).toBe('trained');
+    expect(generatorSource('/x/G.ckpt')).toBe('/x/G.ckpt');
+    expect(e3Plan('quick', '/x/G.ckpt')[0]!.generator.source).toBe('/x/G.ckpt');
   });
 
   it.skipIf(!existsSync(FIXTURE))(
@@ -51,19 +54,54 @@ describe('generator source', () => {
     async () => {
       await initBackend();
       const base = e3Plan('quick')[0]!.generator;
-      const g = await resolveGenerator({ ...base, source: FIXTURE }, '/nonexistent');
+      const g = await resolveGenerator({ ...base, source: FIXTURE }, '/nonexistent', noLock);
       expect(g.params['4.weight']!.shape).toEqual([784, 256]);
       expect(g.description).toContain('G299.ckpt');
       await expect(
-        resolveGenerator({ ...base, source: '/nonexistent/G.ckpt' }, '/nonexistent'),
+        resolveGenerator({ ...base, source: '/nonexistent/G.ckpt' }, '/nonexistent', noLock),
       ).rejects.toThrow(/\/nonexistent\/G\.ckpt: cannot read/);
     },
   );
 });
 
+const HOLD = fileURLToPath(new URL('../../../test/fixtures/hold-claim.mjs', import.meta.url));
+
+/**
+ * A process killed while it held the generator cache's claim (kill -9: no cleanup): the claim's
+ * heartbeat stops, and the next run takes it over after --stale-after instead of waiting.
+ */
+async function plantKilledGeneratorClaim(out: string): Promise<string> {
+  const cfg = e3Plan('quick')[0]!.generator;
+  const lock = new ResultsStore(join(out, 'quick')).cacheClaimPath(generatorCacheName(cfg));
+  const holder = spawn(process.execPath, [HOLD, lock, 'cache generator'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    holder.stdout?.on('data', (d: Buffer) =>
+      d.toString().includes('claimed') ? resolve() : reject(new Error(String(d))),
+    );
+  });
+  holder.kill('SIGKILL');
+  await new Promise((r) => holder.on('exit', r));
+  return `pid ${holder.pid}`;
+}
+
 /** Quick profile end to end in this process: Figures 3–6 from tiny runs, summary keys. */
 describe('reproduce --profile quick --only e3', () => {
-  const run = quickReproduce('e3', 600_000);
+  let killed = '';
+  const run = quickReproduce('e3', 600_000, {
+    args: ['--stale-after', '2s'],
+    before: async (out) => {
+      killed = await plantKilledGeneratorClaim(out);
+    },
+  });
+
+  it('takes over the generator claim a killed process left (once stale) and trains the generator once', () => {
+    expect(run.log).toMatch(
+      new RegExp(`took over the stale claim on cache generator-\\w+ held by .* ${killed}`),
+    );
+    expect(run.log.match(/training the generator/g)).toHaveLength(1);
+  });
 
   it('finishes every run and draws Figures 3–6', () => {
     expect(run.code, run.log).toBe(0);

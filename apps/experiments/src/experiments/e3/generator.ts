@@ -1,7 +1,8 @@
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   type GeneratorParams,
+  generatorCacheFile,
   generatorCacheKey,
   generatorFromStateDict,
   loadMnist,
@@ -31,9 +32,12 @@ export const generatorConfigSchema = z
 
 export type GeneratorConfig = z.infer<typeof generatorConfigSchema>;
 
-/** `--generator trained|<checkpoint path>` reaches the plans through this variable. */
-export function generatorSourceFromEnv(env: NodeJS.ProcessEnv = process.env): string {
-  const v = env.GCVI_GENERATOR?.trim();
+/**
+ * The value of `--generator`: `trained` (also when absent) or a checkpoint path, made absolute
+ * (it becomes part of every E3/E4 run's config through the plan context).
+ */
+export function generatorSource(value: string | undefined): string {
+  const v = value?.trim();
   if (!v || v === 'trained') return 'trained';
   return resolve(v);
 }
@@ -46,24 +50,47 @@ export function generatorCacheDir(runDir: string): string {
 
 export interface ResolvedGenerator {
   readonly params: GeneratorParams;
+  /** Where the weights come from; the same whichever process trained them (it goes into summaries). */
   readonly description: string;
-  /** Training time recorded when the weights were trained (0 for a checkpoint). */
+  /** Seconds spent training here (0 when the weights came from the cache or a checkpoint): a timing, not a result. */
   readonly trainSeconds: number;
-  readonly cached: boolean;
   readonly finalLoss: number;
 }
 
-async function sleep(ms: number): Promise<void> {
-  await new Promise((r) => setTimeout(r, ms));
+/** Something that holds the generator cache's claim until released (`ctx.results` + `ctx.staleAfterMs` in a run). */
+export interface CacheLock {
+  acquire(name: string): Promise<{ release(): Promise<void> }>;
 }
 
 /**
- * Load or train the generator. Training happens once per cache key: a lock file makes concurrent
- * runs (worker processes) wait for the first one instead of training the same weights twice.
+ * Load or train the generator. Training happens once per cache key: the trainer holds the cache's
+ * claim (the run store's lease, with a heartbeat), so concurrent runs wait for it instead of
+ * training the same weights twice, and a claim left by a killed process is taken over once its
+ * heartbeat is stale (with a log line), instead of blocking every later run.
  */
+/** Options of the trained generator, as `trainGenerator` gets them. */
+function trainingOptions(cfg: GeneratorConfig, cacheDir: string | undefined) {
+  return {
+    data: loadMnist({ split: 'train', limit: cfg.trainImages }),
+    latentDim: 64,
+    hidden: cfg.hidden,
+    steps: cfg.trainSteps,
+    batchSize: cfg.trainBatchSize,
+    learningRate: cfg.learningRate,
+    seed: cfg.seed,
+    ...(cacheDir !== undefined ? { cacheDir } : {}),
+  };
+}
+
+/** Name of the cache claim (and weights file stem) of a trained generator: `generator-<key>`. */
+export function generatorCacheName(cfg: GeneratorConfig): string {
+  return `generator-${generatorCacheKey(trainingOptions(cfg, undefined))}`;
+}
+
 export async function resolveGenerator(
   cfg: GeneratorConfig,
   cacheDir: string,
+  lock: CacheLock,
   log: (m: string) => void = () => {},
 ): Promise<ResolvedGenerator> {
   if (cfg.source !== 'trained') {
@@ -72,63 +99,38 @@ export async function resolveGenerator(
       params,
       description: `PyTorch checkpoint ${cfg.source}`,
       trainSeconds: 0,
-      cached: true,
       finalLoss: Number.NaN,
     };
   }
-  const data = loadMnist({ split: 'train', limit: cfg.trainImages });
-  const options = {
-    data,
-    latentDim: 64,
-    hidden: cfg.hidden,
-    steps: cfg.trainSteps,
-    batchSize: cfg.trainBatchSize,
-    learningRate: cfg.learningRate,
-    seed: cfg.seed,
-    cacheDir,
-  };
+  const options = trainingOptions(cfg, cacheDir);
   const key = generatorCacheKey(options);
-  const weights = join(cacheDir, `generator-${key}.json`);
-  const lock = join(cacheDir, `generator-${key}.lock`);
+  const weights = generatorCacheFile(cacheDir, options);
+  const description = `VAE decoder trained on ${cfg.trainImages} MNIST images (key ${key})`;
   mkdirSync(cacheDir, { recursive: true });
-  for (;;) {
-    if (existsSync(weights)) break;
-    let fd: number | undefined;
-    try {
-      fd = openSync(lock, 'wx');
-    } catch {
-      // Another process is training; a lock older than 2 hours is stale (that process died).
-      try {
-        if (Date.now() - statSync(lock).mtimeMs > 2 * 3600_000) rmSync(lock, { force: true });
-      } catch {}
-      await sleep(2000);
-      continue;
-    }
-    try {
+  const fresh = !existsSync(weights);
+  const claim = fresh ? await lock.acquire(`generator-${key}`) : undefined;
+  try {
+    const training = !existsSync(weights);
+    if (training)
       log(`training the generator (VAE, ${cfg.trainSteps} steps, batch ${cfg.trainBatchSize}, key ${key})`);
-      const g = trainGenerator({
-        ...options,
-        logEvery: Math.max(1, Math.floor(cfg.trainSteps / 10)),
-        onProgress: (s, l) => log(`generator step ${s}: −ELBO ${l.toFixed(1)} nats/image`),
-      });
-      return {
-        params: g.params,
-        description: `VAE decoder trained on ${cfg.trainImages} MNIST images (key ${key})`,
-        trainSeconds: g.trainMs / 1000,
-        cached: false,
-        finalLoss: g.finalLoss,
-      };
-    } finally {
-      closeSync(fd);
-      rmSync(lock, { force: true });
-    }
+    const t0 = performance.now();
+    const g = trainGenerator({
+      ...options,
+      ...(training
+        ? {
+            logEvery: Math.max(1, Math.floor(cfg.trainSteps / 10)),
+            onProgress: (s: number, l: number) =>
+              log(`generator step ${s}: −ELBO ${l.toFixed(1)} nats/image`),
+          }
+        : {}),
+    });
+    return {
+      params: g.params,
+      description,
+      trainSeconds: training ? (performance.now() - t0) / 1000 : 0,
+      finalLoss: g.finalLoss,
+    };
+  } finally {
+    await claim?.release();
   }
-  const g = trainGenerator(options);
-  return {
-    params: g.params,
-    description: `VAE decoder trained on ${cfg.trainImages} MNIST images (key ${key}, cached)`,
-    trainSeconds: g.trainMs / 1000,
-    cached: true,
-    finalLoss: g.finalLoss,
-  };
 }

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { E3_TRUE_ANGLE, type RotatedMnistModel, rotatedMnistModel, rotateFlat } from '@gcvi/datasets';
 import { Independent, Normal, VonMises } from '@gcvi/distributions';
 import { mnistAngleEncoder, mnistLatentEncoder, type NamedTensors } from '@gcvi/encoders';
@@ -10,36 +9,20 @@ import {
   iwbo,
   type Params,
   type Problem,
-  readCheckpoint,
 } from '@gcvi/objectives';
-import { createRng, type Rng } from '@gcvi/runtime';
+import { createRng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
+import { asRng } from '../../core/rng.js';
 import type { RunContext } from '../../core/types.js';
-import type { E3Config } from './config.js';
 import { generatorCacheDir, type ResolvedGenerator, resolveGenerator } from './generator.js';
+import type { E3Config, E3RunResult } from './schema.js';
 
 const TWO_PI = 2 * Math.PI;
 export const wrap2pi = (a: number) => ((a % TWO_PI) + TWO_PI) % TWO_PI;
 export const toDeg = (a: number) => (a * 180) / Math.PI;
 
-/** What one E3 run returns. */
-export interface E3RunSummary {
-  readonly method: E3Config['method'];
-  readonly initDeg: number;
-  /** Final estimate of the angle in degrees in [0, 360), offset-corrected for L_P. */
-  readonly finalAngleDeg: number;
-  readonly trueAngleDeg: number;
-  readonly steps: number;
-  readonly skippedSteps: number;
-  readonly trainSeconds: number;
-  readonly msPerStep: number;
-  readonly generator: string;
-  readonly generatorTrainSeconds: number;
-  /** First 100 observed images, 0..255 bytes in base64 (Figure 3); only in the L_P run from 0°. */
-  readonly observedGrid?: string;
-  /** 60 unrotated samples of the generator, same encoding (only in the L_P run from 0°). */
-  readonly generatorSamples?: string;
-}
+/** What one E3 run returns (the schema is `e3RunResultSchema`). */
+export type E3RunSummary = E3RunResult;
 
 /** The fixed observed set: the first `observedImages` of a set drawn at 260° from `dataSeed`. */
 export function observedSet(model: RotatedMnistModel, dataSeed: number) {
@@ -62,7 +45,7 @@ export function lpProblem(model: RotatedMnistModel, setImages: number, offset: n
       const thetas: number[] = [];
       const xs: tf.Tensor[] = [];
       for (let j = 0; j < n; j++) {
-        const s = model.simulate(rng as Rng, { nImages: setImages });
+        const s = model.simulate(asRng(rng, 'e3 problem'), { nImages: setImages });
         thetas.push(wrap2pi(s.theta + offset));
         xs.push(s.x);
         s.z.dispose();
@@ -86,8 +69,10 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
   const gen: ResolvedGenerator = await resolveGenerator(
     config.generator,
     generatorCacheDir(ctx.store.dir),
+    ctx.results.cacheLock(ctx.staleAfterMs, ctx.log),
     ctx.log,
   );
+  if (gen.trainSeconds > 0) ctx.timing('generatorTrain', gen.trainSeconds);
   const model = rotatedMnistModel({
     generator: gen.params,
     nImages: config.observedImages,
@@ -98,10 +83,15 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
   const offset = (config.initDeg * Math.PI) / 180;
   const store = ctx.store;
   const ckpt = store.file('checkpoint.bin');
-  const resumeStep = existsSync(ckpt) ? (await readCheckpoint(ckpt)).state.step : -1;
-  store.retainMetrics((r) => r.step <= resumeStep);
+  // The store drops the metrics after the step fit resumes from (`onResume`), all of them on a fresh start.
+  const metrics = store.segment();
+  let resumeStep = -1;
+  const onResume = (step: number) => {
+    resumeStep = step;
+    metrics.resumeAt(step);
+  };
   const record = (step: number, angleRad: number) =>
-    store.appendMetrics([{ kind: 'angle', step, angleDeg: toDeg(wrap2pi(angleRad)) }]);
+    metrics.append([{ kind: 'angle', step, angleDeg: toDeg(wrap2pi(angleRad)) }]);
   const progress = (p: { step: number; loss: number }) =>
     ctx.progress({ step: p.step, total: config.steps, loss: p.loss, phase: config.method });
   let finalAngle = Number.NaN;
@@ -134,6 +124,7 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
         every: [{ every: config.evalEvery, atStart: true, fn: (i) => record(i.step, estimate(i.params)) }],
         progressEvery: Math.max(1, Math.min(50, config.evalEvery)),
         onProgress: progress,
+        onResume,
       };
       try {
         const res = await fitModel({
@@ -191,6 +182,7 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
         ],
         progressEvery: Math.max(1, Math.min(50, config.evalEvery)),
         onProgress: progress,
+        onResume,
       };
       try {
         const res = await fitModel({
@@ -224,6 +216,8 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
     tf.dispose([obs.x, obs.z, ...Object.values(gen.params)]);
   }
   const trainSeconds = (performance.now() - t0) / 1000;
+  ctx.timing('train', trainSeconds);
+  ctx.timing('msPerStep', (1000 * trainSeconds) / Math.max(1, config.steps - Math.max(0, resumeStep)));
   return {
     method: config.method,
     initDeg: config.initDeg,
@@ -231,10 +225,7 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
     trueAngleDeg: toDeg(E3_TRUE_ANGLE),
     steps: config.steps,
     skippedSteps: skipped,
-    trainSeconds,
-    msPerStep: (1000 * trainSeconds) / Math.max(1, config.steps - Math.max(0, resumeStep)),
     generator: gen.description,
-    generatorTrainSeconds: gen.trainSeconds,
     ...(observedGrid ? { observedGrid } : {}),
     ...(generatorSamples ? { generatorSamples } : {}),
   };

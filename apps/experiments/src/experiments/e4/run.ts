@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { E3_TRUE_ANGLE, type RotatedMnistModel, rotatedMnistModel, rotateImages } from '@gcvi/datasets';
 import { Normal } from '@gcvi/distributions';
 import { mnistAngleEncoder, type NamedTensors } from '@gcvi/encoders';
@@ -10,38 +9,20 @@ import {
   forwardKl,
   type Params,
   type Problem,
-  readCheckpoint,
 } from '@gcvi/objectives';
-import { createRng, type Rng } from '@gcvi/runtime';
+import { createRng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
+import { asRng } from '../../core/rng.js';
 import type { RunContext } from '../../core/types.js';
 import { generatorCacheDir, resolveGenerator } from '../e3/generator.js';
 import { toDeg, wrap2pi } from '../e3/run.js';
-import type { E4Config } from './config.js';
-import {
-  type GaussianMetrics,
-  type GridPosterior,
-  gaussianMetrics,
-  gridPosterior,
-  mergeNodes,
-} from './posterior.js';
+import { type GridPosterior, gaussianMetrics, gridPosterior, mergeNodes } from './posterior.js';
+import type { E4Config, E4RunResult } from './schema.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
-export interface E4RunSummary {
-  readonly method: E4Config['method'];
-  readonly final: GaussianMetrics & { readonly angleDeg: number };
-  readonly logEvidence: number;
-  readonly posteriorModeDeg: number;
-  /** Posterior sd (radians) from the grid. */
-  readonly posteriorSd: number;
-  readonly trueAngleDeg: number;
-  readonly steps: number;
-  readonly skippedSteps: number;
-  readonly trainSeconds: number;
-  readonly msPerStep: number;
-  readonly generator: string;
-}
+/** What one E4 run returns (the schema is `e4RunResultSchema`). */
+export type E4RunSummary = E4RunResult;
 
 /** The known latents and the observed set (260°), from `dataSeed` only (shared by both runs). */
 export function e4Data(model: RotatedMnistModel, dataSeed: number) {
@@ -94,7 +75,13 @@ export function e4Posterior(
 }
 
 export async function runE4(config: E4Config, ctx: RunContext): Promise<E4RunSummary> {
-  const gen = await resolveGenerator(config.generator, generatorCacheDir(ctx.store.dir), ctx.log);
+  const gen = await resolveGenerator(
+    config.generator,
+    generatorCacheDir(ctx.store.dir),
+    ctx.results.cacheLock(ctx.staleAfterMs, ctx.log),
+    ctx.log,
+  );
+  if (gen.trainSeconds > 0) ctx.timing('generatorTrain', gen.trainSeconds);
   const model = rotatedMnistModel({
     generator: gen.params,
     nImages: config.nImages,
@@ -114,8 +101,9 @@ export async function runE4(config: E4Config, ctx: RunContext): Promise<E4RunSum
   const root = createRng(config.seed).split(`e4/${config.method}`);
   const store = ctx.store;
   const ckpt = store.file('checkpoint.bin');
-  const resumeStep = existsSync(ckpt) ? (await readCheckpoint(ckpt)).state.step : -1;
-  store.retainMetrics((r) => r.step <= resumeStep);
+  // The store drops the metrics after the step fit resumes from (`onResume`), all of them on a fresh start.
+  const metrics = store.segment();
+  let resumeStep = -1;
   const enc = mnistAngleEncoder();
   const p0 = enc.init(root.split('init'));
   const vars: Record<string, tf.Variable> = {};
@@ -131,11 +119,11 @@ export async function runE4(config: E4Config, ctx: RunContext): Promise<E4RunSum
         config.meanScale,
       ),
     );
-  const evaluate = (step: number, params: Params) => {
+  const evaluate = (step: number, params: Params, write = true) => {
     const mu = tf.tidy(() => qOf(params, xObs).dataSync()[0] as number);
     const m = gaussianMetrics(post, mu, config.qSd, E3_TRUE_ANGLE);
     const row = { kind: 'metrics', step, ...m, mu, angleDeg: toDeg(wrap2pi(mu)) };
-    store.appendMetrics([row]);
+    if (write) metrics.append([row]);
     return row;
   };
   const n = config.nImages;
@@ -146,12 +134,12 @@ export async function runE4(config: E4Config, ctx: RunContext): Promise<E4RunSum
             const thetas: number[] = [];
             const xs: tf.Tensor[] = [];
             for (let j = 0; j < b; j++) {
-              const th = 2 * Math.PI * (rng as Rng).uniform();
+              const th = 2 * Math.PI * asRng(rng, 'e4 problem').uniform();
               thetas.push(th);
               xs.push(
                 tf.tidy(() => {
                   const mean = rotateImages(data.images, th);
-                  return tf.add(mean, (rng as Rng).normalTensor([n, 28, 28], 0, config.noiseSd));
+                  return tf.add(mean, asRng(rng, 'e4 problem').normalTensor([n, 28, 28], 0, config.noiseSd));
                 }),
               );
             }
@@ -187,6 +175,10 @@ export async function runE4(config: E4Config, ctx: RunContext): Promise<E4RunSum
     progressEvery: Math.max(1, Math.min(50, config.evalEvery)),
     onProgress: (p) =>
       ctx.progress({ step: p.step, total: config.steps, loss: p.loss, phase: config.method }),
+    onResume: (step) => {
+      resumeStep = step;
+      metrics.resumeAt(step);
+    },
   };
   try {
     const res = await fitModel({
@@ -204,12 +196,18 @@ export async function runE4(config: E4Config, ctx: RunContext): Promise<E4RunSum
       resume: true,
     });
     skipped = res.skippedSteps;
-    if (!last || last.step !== config.steps) last = evaluate(config.steps, res.params);
+    // the final row: written unless this session (or the one it resumed) already wrote it
+    const written =
+      last?.step === config.steps ||
+      (res.resumedFrom === config.steps && config.steps % config.evalEvery === 0);
+    if (!last || last.step !== config.steps) last = evaluate(config.steps, res.params, !written);
   } finally {
     for (const v of Object.values(vars)) v.dispose();
     tf.dispose([xObs, data.images, data.x, ...Object.values(gen.params)]);
   }
   const trainSeconds = (performance.now() - t0) / 1000;
+  ctx.timing('train', trainSeconds);
+  ctx.timing('msPerStep', (1000 * trainSeconds) / Math.max(1, config.steps - Math.max(0, resumeStep)));
   const { forwardKl: fk, reverseKl, elbo: el, nll, angleDeg } = last;
   return {
     method: config.method,
@@ -220,8 +218,6 @@ export async function runE4(config: E4Config, ctx: RunContext): Promise<E4RunSum
     trueAngleDeg: toDeg(E3_TRUE_ANGLE),
     steps: config.steps,
     skippedSteps: skipped,
-    trainSeconds,
-    msPerStep: (1000 * trainSeconds) / Math.max(1, config.steps - Math.max(0, resumeStep)),
     generator: gen.description,
   };
 }

@@ -1,51 +1,35 @@
 import { basename, join } from 'node:path';
-import { writeFileAtomic } from '../core/atomic.js';
-import type { ExperimentResult } from '../core/reproduce.js';
 import { escapeHtml as esc, mdCell, tableHtml, tableMarkdown } from '../core/tables.js';
+import { writeFileAtomic } from '../store/atomic.js';
+import type { ExperimentResult, Invocation, ProfileSummary } from './types.js';
 
 export interface ReportInput {
   readonly profile: string;
-  readonly summary: Record<string, unknown>;
+  readonly summary: ProfileSummary;
+  readonly invocation: Invocation;
   readonly experiments: readonly ExperimentResult[];
-  readonly runs: ReadonlyArray<{
-    experiment: string;
-    id: string;
-    label: string;
-    seed?: number | string;
-    outcome: string;
-    dir: string;
-  }>;
 }
 
 const BADGE: Record<string, string> = { pass: 'PASS', fail: 'FAIL', 'n/a': 'n/a' };
 
 function metadata(input: ReportInput): Array<[string, string]> {
-  const s = input.summary as {
-    backend?: { description?: string };
-    versions?: Record<string, string>;
-    wallSeconds?: number;
-    startedAt?: string;
-    finishedAt?: string;
-    executor?: string;
-    runs?: { planned: number; skipped: number; executed: number; failed: unknown[] };
-  };
-  const v = s.versions ?? {};
+  const s = input.summary;
+  const inv = input.invocation;
+  const c = inv.counts;
   return [
     ['Profile', input.profile],
-    ['Backend', s.backend?.description ?? '?'],
-    ['Executor', s.executor ?? '?'],
-    ['Started', s.startedAt ?? '?'],
-    ['Finished', s.finishedAt ?? '?'],
-    ['Wall time (this invocation)', `${(s.wallSeconds ?? Number.NaN).toFixed(1)} s`],
+    ['Backend', s.backend.description],
+    ['Executor', inv.executor],
+    ['Started', inv.startedAt],
+    ['Finished', inv.finishedAt],
+    ['Wall time (this invocation)', `${inv.wallSeconds.toFixed(1)} s`],
     [
       'Runs',
-      s.runs
-        ? `${s.runs.planned} planned, ${s.runs.skipped} already finished, ${s.runs.executed} executed, ${s.runs.failed.length} failed`
-        : '?',
+      `${c.planned} planned, ${c.skipped} already finished, ${c.executed} executed, ${c.byOthers} finished by another process, ${c.failed} failed`,
     ],
     [
       'Versions',
-      Object.entries(v)
+      Object.entries(s.versions)
         .map(([k, x]) => `${k} ${x}`)
         .join(', '),
     ],
@@ -69,7 +53,7 @@ export function renderMarkdown(input: ReportInput): string {
     L.push(`## ${e.id.toUpperCase()}: ${e.title}`, '');
     if (!e.complete) {
       L.push(
-        `**Incomplete:** ${String(e.summary.incomplete)}. No figures, tables or claims for this experiment.`,
+        `**Incomplete:** ${String(e.incomplete)}. No figures, tables or claims for this experiment.`,
         '',
       );
     }
@@ -114,12 +98,12 @@ export function renderMarkdown(input: ReportInput): string {
   L.push(
     '## Runs',
     '',
-    '| Experiment | Run | Id | Seed | This invocation | Directory |',
-    '|---|---|---|---|---|---|',
+    '| Experiment | Run | Id | Seed | This invocation | Seconds (last session) | Directory |',
+    '|---|---|---|---|---|---|---|',
   );
-  for (const r of input.runs) {
+  for (const r of input.invocation.runs) {
     L.push(
-      `| ${r.experiment} | ${mdCell(r.label)} | \`${r.id}\` | ${r.seed ?? ''} | ${r.outcome} | \`${r.dir}\` |`,
+      `| ${r.experiment} | ${mdCell(r.label)} | \`${r.id}\` | ${r.seed ?? ''} | ${r.outcome} | ${r.wallSeconds === null ? '' : r.wallSeconds.toFixed(1)} | \`${r.dir}\` |`,
     );
   }
   L.push('');
@@ -150,7 +134,7 @@ export function renderHtml(input: ReportInput): string {
   const badge = (s: string) => `<span class="${s === 'n/a' ? 'na' : s}">${BADGE[s]}</span>`;
   for (const e of input.experiments) {
     H.push(`<h2>${esc(e.id.toUpperCase())}: ${esc(e.title)}</h2>`);
-    if (!e.complete) H.push(`<p><b>Incomplete:</b> ${esc(String(e.summary.incomplete))}.</p>`);
+    if (!e.complete) H.push(`<p><b>Incomplete:</b> ${esc(String(e.incomplete))}.</p>`);
     if (e.claims.length) {
       H.push(
         '<h3>Claims</h3><table><tr><th>Claim</th><th>Paper</th><th>Check</th><th>Measured</th><th>Result</th></tr>',
@@ -194,11 +178,11 @@ export function renderHtml(input: ReportInput): string {
     );
   }
   H.push(
-    '<h2>Runs</h2><table><tr><th>Experiment</th><th>Run</th><th>Id</th><th>Seed</th><th>This invocation</th><th>Directory</th></tr>',
+    '<h2>Runs</h2><table><tr><th>Experiment</th><th>Run</th><th>Id</th><th>Seed</th><th>This invocation</th><th>Seconds (last session)</th><th>Directory</th></tr>',
   );
-  for (const r of input.runs) {
+  for (const r of input.invocation.runs) {
     H.push(
-      `<tr><td>${esc(r.experiment)}</td><td>${esc(r.label)}</td><td><code>${esc(r.id)}</code></td><td>${esc(String(r.seed ?? ''))}</td><td>${esc(r.outcome)}</td><td><code>${esc(r.dir)}</code></td></tr>`,
+      `<tr><td>${esc(r.experiment)}</td><td>${esc(r.label)}</td><td><code>${esc(r.id)}</code></td><td>${esc(String(r.seed ?? ''))}</td><td>${esc(r.outcome)}</td><td>${r.wallSeconds === null ? '' : r.wallSeconds.toFixed(1)}</td><td><code>${esc(r.dir)}</code></td></tr>`,
     );
   }
   H.push('</table></body></html>', '');
