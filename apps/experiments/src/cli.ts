@@ -18,6 +18,12 @@ import { BACKENDS, type BackendRequest, ConfigError, GcviError } from '@gcvi/run
 import { Command, CommanderError, Option } from 'commander';
 import type { AnyExperiment, PlanContext } from './core/types.js';
 import { appRoot } from './core/versions.js';
+import {
+  addScaleOutCommands,
+  addScaleOutOptions,
+  type ScaleOutOpts,
+  scaleOutExecutor,
+} from './exec/commands.js';
 import type { ProgressMode } from './exec/progress.js';
 import { installSignalHandlers } from './exec/signals.js';
 import type { Executor } from './exec/types.js';
@@ -182,9 +188,18 @@ export async function main(argv: readonly string[], io?: Partial<CliIo>): Promis
     .exitOverride()
     .configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s) });
 
-  const go = async (only: string[] | undefined, o: CommonOpts) => {
+  const go = async (only: string[] | undefined, o: CommonOpts & ScaleOutOpts) => {
     const uninstall = io?.signals === false ? () => {} : installSignalHandlers((m) => stderr.write(`${m}\n`));
     try {
+      const scaled = await scaleOutExecutor(o, {
+        only,
+        env,
+        experiments,
+        stdout,
+        stderr,
+        generator: checkGenerator(o.generator),
+      });
+      if (scaled === 'emitted') return;
       const res = await reproduce({
         profile: resolveProfile(o.profile, env),
         only,
@@ -197,7 +212,7 @@ export async function main(argv: readonly string[], io?: Partial<CliIo>): Promis
         staleAfterMs: o.staleAfter,
         plugins: o.plugin,
         objective: o.objective,
-        executor: io?.executor,
+        executor: io?.executor ?? scaled,
         progress: o.progress,
         stdout,
       });
@@ -207,15 +222,26 @@ export async function main(argv: readonly string[], io?: Partial<CliIo>): Promis
     }
   };
 
-  addRunOptions(
-    program
-      .command('reproduce')
-      .description(
-        'run every (or --only some) experiment of a profile, then write figures, summary.json and the report',
-      ),
-  )
-    .addOption(new Option('--only <ids>', 'comma-separated experiment ids, e.g. e1,e2').argParser(parseOnly))
-    .action(async (o: CommonOpts & { only?: string[] }) => go(o.only, o));
+  addScaleOutOptions(
+    addRunOptions(
+      program
+        .command('reproduce')
+        .description(
+          'run every (or --only some) experiment of a profile, then write figures, summary.json and the report',
+        ),
+    ).addOption(
+      new Option('--only <ids>', 'comma-separated experiment ids, e.g. e1,e2').argParser(parseOnly),
+    ),
+  ).action(async (o: CommonOpts & ScaleOutOpts & { only?: string[] }) => go(o.only, o));
+  addScaleOutCommands(program, {
+    stdout,
+    stderr,
+    env,
+    experiments,
+    setCode: (c) => {
+      code = c;
+    },
+  });
 
   addRunOptions(
     program
