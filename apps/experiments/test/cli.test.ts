@@ -4,19 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main, resolveProfile } from '../src/cli.js';
 import { InlineExecutor } from '../src/index.js';
+import { capture } from './fixtures/capture.js';
 import { toyExperiment } from './fixtures/toy.js';
-
-function capture() {
-  let text = '';
-  const stream = {
-    write: (s: string) => {
-      text += s;
-      return true;
-    },
-    isTTY: false,
-  } as unknown as NodeJS.WriteStream;
-  return { stream, text: () => text };
-}
 
 const out = mkdtempSync(join(tmpdir(), 'gcvi-cli-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));

@@ -31,6 +31,7 @@ import {
   type RunTask,
   runId,
 } from '../src/index.js';
+import { capture } from './fixtures/capture.js';
 
 const APP = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(APP, 'dist', 'cli.js');
@@ -58,18 +59,6 @@ writeFileSync(
   }),
 );
 const ARGS = ['reproduce', '--profile', PROFILE, '--only', 'e1', '--backend', 'wasm', '--progress', 'lines'];
-
-function capture() {
-  let text = '';
-  const stream = {
-    write: (s: string) => {
-      text += s;
-      return true;
-    },
-    isTTY: false,
-  } as unknown as NodeJS.WriteStream;
-  return { stream, text: () => text };
-}
 
 /** The CLI in this process, no workers. */
 async function inProcess(out: string, extra: string[] = []) {

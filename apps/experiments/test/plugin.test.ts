@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
 import { e1RunResultSchema, e1SummarySchema } from '../src/experiments/e1/index.js';
+import { capture } from './fixtures/capture.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gcvi-plugin-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -31,16 +32,9 @@ writeFileSync(
 );
 
 async function cli(argv: string[]) {
-  let text = '';
-  const stream = {
-    write: (s: string) => {
-      text += s;
-      return true;
-    },
-    isTTY: false,
-  } as unknown as NodeJS.WriteStream;
-  const code = await main(argv, { stdout: stream, stderr: stream, signals: false });
-  return { code, log: text };
+  const o = capture();
+  const code = await main(argv, { stdout: o.stream, stderr: o.stream, signals: false });
+  return { code, log: o.text() };
 }
 
 const base = (out: string) => [

@@ -7,7 +7,7 @@ export async function main(): Promise<unknown> {
   const rng = createRng(0).split('data');
   // E1: θ ~ Uniform(0, 2π), x = (cos(θ + ε), sin(θ + ε)), ε ~ Normal(0, 0.5²).
   const sim = canonicalSimulator({ sigma: 0.5 });
-  const { theta, x } = sim.simulate(1000, rng); // theta [1000, 1], x [1000, 2]
+  const { theta, x } = sim.sample(1000, rng); // theta [1000, 1], x [1000, 2]
   // Exact posterior of the first observation on a grid of bin width ~1e-3 over (0, 2π).
   const x0 = tf.slice(x, [0, 0], [1, 2]);
   const grid = sim.exactPosteriorGrid(x0);

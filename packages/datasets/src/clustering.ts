@@ -9,7 +9,7 @@
  * (a set of scalar points, the shape a Set Transformer reads).
  */
 
-import type { Seed } from '@gcvi/runtime';
+import type { Rng, Seed } from '@gcvi/runtime';
 import {
   ConfigError,
   checkFinite,
@@ -19,14 +19,7 @@ import {
   ShapeError,
 } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
-
-/** What the simulator needs from a random stream (`@gcvi/runtime`'s `Rng` satisfies it). */
-export interface ClusteringRandom {
-  /** Uniform in [0, 1). */
-  uniform(): number;
-  /** Standard normal. */
-  normal(): number;
-}
+import type { Simulator } from './simulator.js';
 
 export interface ClusteringOptions {
   /** Points per data set (the paper: 1,000). */
@@ -51,12 +44,12 @@ export interface ClusteringConfig {
 }
 
 /** Joint draws as named tensors (leading dimension = number of data sets). */
-export interface ClusteringPairs {
+export type ClusteringPairs = {
   /** `[n, K + 1]`: Z_1..Z_K then S. */
   readonly theta: tf.Tensor2D;
   /** `[n, nPoints, 1]`: the observed points. */
   readonly x: tf.Tensor3D;
-}
+};
 
 /** Joint draws with the centres and the shift also as separate tensors. */
 export interface ClusteringDraw extends ClusteringPairs {
@@ -89,7 +82,8 @@ export interface ClusteringReplicate {
   readonly x: tf.Tensor3D;
 }
 
-export interface ClusteringSimulator {
+/** The E2 problem: a `Simulator` of `{ theta, x }` plus its log joint and observed replicates. */
+export interface ClusteringSimulator extends Simulator<ClusteringPairs> {
   readonly config: ClusteringConfig;
   /** Number of mixture components K. */
   readonly nComponents: number;
@@ -99,11 +93,16 @@ export interface ClusteringSimulator {
    * `n` joint draws (θ = (Z, S), X) from the prior and the model: exactly `{ theta, x }`, the shape
    * of `Problem.simulate` (a fit loop disposes both).
    */
-  simulate(n: number, rng: ClusteringRandom): ClusteringPairs;
-  /** As `simulate`, plus `Z: [n, K]` and `S: [n]` as separate tensors (the caller disposes all four). */
-  simulateNamed(n: number, rng: ClusteringRandom): ClusteringDraw;
+  sample(n: number, rng: Rng): ClusteringPairs;
+  /**
+   * @deprecated The same function as `sample` (kept while callers move to `sample`; it still
+   * accepts any stream with `uniform` and `normal`, such as the contract's `RandomStream`).
+   */
+  simulate(n: number, rng: Pick<Rng, 'uniform' | 'normal'>): ClusteringPairs;
+  /** As `sample`, plus `Z: [n, K]` and `S: [n]` as separate tensors (the caller disposes all four). */
+  simulateNamed(n: number, rng: Rng): ClusteringDraw;
   /** The same draws as float64 arrays (no tensors). */
-  simulateArrays(n: number, rng: ClusteringRandom, fixedShift?: number): ClusteringDrawArrays;
+  simulateArrays(n: number, rng: Rng, fixedShift?: number): ClusteringDrawArrays;
   /**
    * log p(θ, x) = log p(S) + Σ_k log p(Z_k | S) + Σ_i log (1/K) Σ_k N(X_i; Z_k, obsSd²).
    * `theta`: `[K', B, K+1]` (K' draws for each of B data sets) or `[B, K+1]`; `x`: `[B, nPoints, 1]`
@@ -146,7 +145,11 @@ export function clusteringSimulator(options: ClusteringOptions = {}): Clustering
   const N = config.nPoints;
   const { means, priorShiftSd, centreSd, obsSd } = config;
 
-  function simulateArrays(n: number, rng: ClusteringRandom, fixedShift?: number): ClusteringDrawArrays {
+  function simulateArrays(
+    n: number,
+    rng: Pick<Rng, 'uniform' | 'normal'>,
+    fixedShift?: number,
+  ): ClusteringDrawArrays {
     checkPositiveInt('n', n);
     if (fixedShift !== undefined) checkFinite('S', fixedShift);
     const theta = new Float64Array(n * D);
@@ -181,11 +184,11 @@ export function clusteringSimulator(options: ClusteringOptions = {}): Clustering
     };
   }
 
-  function simulateNamed(n: number, rng: ClusteringRandom): ClusteringDraw {
+  function simulateNamed(n: number, rng: Rng): ClusteringDraw {
     return toTensors(simulateArrays(n, rng), n);
   }
 
-  function simulate(n: number, rng: ClusteringRandom): ClusteringPairs {
+  function sample(n: number, rng: Pick<Rng, 'uniform' | 'normal'>): ClusteringPairs {
     const a = simulateArrays(n, rng);
     return {
       theta: tf.tensor2d(Float32Array.from(a.theta), [n, D], 'float32'),
@@ -242,7 +245,8 @@ export function clusteringSimulator(options: ClusteringOptions = {}): Clustering
     config,
     nComponents: K,
     thetaSize: D,
-    simulate,
+    sample,
+    simulate: sample,
     simulateNamed,
     simulateArrays,
     logJoint,

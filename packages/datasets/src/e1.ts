@@ -1,5 +1,6 @@
-import { checkPositive, checkPositiveInt, NumericalError, ShapeError } from '@gcvi/runtime';
+import { checkPositive, checkPositiveInt, NumericalError, type Rng, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
+import type { Simulator } from './simulator.js';
 
 /**
  * E1, the "canonical" experiment of the paper (section 5.1): an angle observed through a noisy
@@ -19,12 +20,6 @@ const TWO_PI = 2 * Math.PI;
 const LOG_SQRT_TWO_PI = 0.5 * Math.log(TWO_PI);
 /** Gaussian tails beyond this many σ are below float64 resolution relative to the peak. */
 const REACH = 12;
-
-/** The part of a random stream the simulator uses (`@gcvi/runtime`'s `Rng` satisfies it). */
-export interface TensorRandomSource {
-  uniformTensor(shape: number[], low?: number, high?: number): tf.Tensor;
-  normalTensor(shape: number[], mean?: number, std?: number): tf.Tensor;
-}
 
 export interface CanonicalSimulatorOptions {
   /** Noise standard deviation σ of the angle (default 0.5, the paper's value). */
@@ -50,10 +45,10 @@ export interface PosteriorGrid {
 }
 
 /** Pairs (θ, x) as tensors: `theta` `[n, 1]`, `x` `[n, 2]`. */
-export interface CanonicalPairs {
+export type CanonicalPairs = {
   readonly theta: tf.Tensor;
   readonly x: tf.Tensor;
-}
+};
 
 /** A fixed test set and the exact-posterior NLL on it (the red line of Figure 1). */
 export interface CanonicalTestSet extends CanonicalPairs {
@@ -69,12 +64,14 @@ export type AngleInput = tf.Tensor | ArrayLike<number>;
  */
 export type ObservationInput = tf.Tensor | ArrayLike<number> | ReadonlyArray<readonly [number, number]>;
 
-/** The E1 problem: a simulator plus its exact posterior. Satisfies `Problem` of `@gcvi/objective-contract`. */
-export interface CanonicalSimulator {
+/** The E1 problem: a `Simulator` of `{ theta, x }` plus its exact posterior. */
+export interface CanonicalSimulator extends Simulator<CanonicalPairs> {
   readonly name: 'canonical';
   readonly sigma: number;
   /** `n` joint draws: `theta` `[n, 1]` in [0, 2π), `x` `[n, 2]` on the unit circle (float32). */
-  simulate(n: number, rng: TensorRandomSource): CanonicalPairs;
+  sample(n: number, rng: Rng): CanonicalPairs;
+  /** @deprecated The same function as `sample` (kept while callers move to `sample`). */
+  simulate(n: number, rng: Rng): CanonicalPairs;
   /**
    * log p(θ, x) = log Uniform(θ; 0, 2π) + log WrappedNormal(φ − θ; 0, σ²), differentiable in θ.
    * The prior is read as uniform on the circle (θ taken mod 2π) and the likelihood as a density of
@@ -89,7 +86,7 @@ export interface CanonicalSimulator {
   /** Mean of −log p(θ_i | x_i) over the pairs (float64). */
   exactNll(theta: AngleInput, x: ObservationInput, options?: PosteriorGridOptions): number;
   /** A test set of `n` pairs with its exact NLL. */
-  testSet(n: number, rng: TensorRandomSource): CanonicalTestSet;
+  testSet(n: number, rng: Rng): CanonicalTestSet;
 }
 
 /** Wrap an angle difference into (−π, π]. */
@@ -225,7 +222,7 @@ export function canonicalSimulator(options: CanonicalSimulatorOptions = {}): Can
   const inv2s2 = 1 / (2 * sigma * sigma);
   const nTerms = wrapTerms(sigma);
 
-  function simulate(n: number, rng: TensorRandomSource): CanonicalPairs {
+  function sample(n: number, rng: Rng): CanonicalPairs {
     checkPositiveInt('n', n);
     return tf.tidy(() => {
       const theta = rng.uniformTensor([n, 1], 0, TWO_PI);
@@ -306,15 +303,16 @@ export function canonicalSimulator(options: CanonicalSimulatorOptions = {}): Can
     return s / lp.length;
   }
 
-  function testSet(n: number, rng: TensorRandomSource): CanonicalTestSet {
-    const pairs = simulate(n, rng);
+  function testSet(n: number, rng: Rng): CanonicalTestSet {
+    const pairs = sample(n, rng);
     return { ...pairs, exactNll: exactNll(pairs.theta, pairs.x) };
   }
 
   return {
     name: 'canonical',
     sigma,
-    simulate,
+    sample,
+    simulate: sample,
     logJoint,
     exactPosteriorGrid,
     exactLogPosterior,
@@ -330,7 +328,7 @@ export function canonicalSimulator(options: CanonicalSimulatorOptions = {}): Can
  */
 export function canonicalTestSet(
   n: number,
-  rng: TensorRandomSource,
+  rng: Rng,
   options: CanonicalSimulatorOptions = {},
 ): CanonicalTestSet {
   return canonicalSimulator(options).testSet(n, rng);

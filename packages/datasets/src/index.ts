@@ -11,7 +11,6 @@ export {
   type ClusteringDrawArrays,
   type ClusteringOptions,
   type ClusteringPairs,
-  type ClusteringRandom,
   type ClusteringReplicate,
   type ClusteringSimulator,
   clusteringSimulator,
@@ -28,8 +27,17 @@ export {
   type ObservationInput,
   type PosteriorGrid,
   type PosteriorGridOptions,
-  type TensorRandomSource,
   wrapAngle,
 } from './e1.js';
 // Rotated MNIST (E3/E4): MNIST IDX loader, rotation, generator (training, PyTorch import), model.
 export * from './mnist/index.js';
+// The one simulator contract: sample(n, rng) → named tensors.
+export {
+  checkDraws,
+  type Draws,
+  type MakeSimulatorOptions,
+  makeSimulator,
+  type NamedDraws,
+  type Simulator,
+  type SingleDraw,
+} from './simulator.js';

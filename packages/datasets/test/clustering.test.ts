@@ -28,10 +28,11 @@ function refLogJoint(
 }
 
 describe('clusteringSimulator', () => {
-  it('simulate returns named tensors with the documented shapes; theta = (Z, S)', () => {
+  it('sample returns named tensors with the documented shapes; theta = (Z, S)', () => {
     const sim = clusteringSimulator({ nPoints: 7 });
-    const p = sim.simulate(3, createRng(1));
+    const p = sim.sample(3, createRng(1));
     expect(Object.keys(p).sort()).toEqual(['theta', 'x']);
+    expect(sim.simulate).toBe(sim.sample); // the deprecated name is the same function
     const d = sim.simulateNamed(3, createRng(1));
     expect(Array.from(p.theta.dataSync())).toEqual(Array.from(d.theta.dataSync()));
     expect(Array.from(p.x.dataSync())).toEqual(Array.from(d.x.dataSync()));

@@ -34,12 +34,13 @@ function wrappedNormalEntropy(sigma: number): number {
   return s;
 }
 
-describe('canonicalSimulator.simulate', () => {
+describe('canonicalSimulator.sample', () => {
   it('returns θ in [0, 2π) [n, 1] and x on the unit circle [n, 2], reproducibly', () => {
     const sim = canonicalSimulator();
     expect(sim.sigma).toBe(0.5);
-    const a = sim.simulate(500, createRng(1));
-    const b = sim.simulate(500, createRng(1));
+    expect(sim.simulate).toBe(sim.sample); // the deprecated name is the same function
+    const a = sim.sample(500, createRng(1));
+    const b = sim.sample(500, createRng(1));
     expect(a.theta.shape).toEqual([500, 1]);
     expect(a.x.shape).toEqual([500, 2]);
     const th = a.theta.dataSync();
@@ -57,8 +58,8 @@ describe('canonicalSimulator.simulate', () => {
     const sim = canonicalSimulator();
     const rng = createRng(2);
     const before = tf.memory().numTensors;
-    const a = sim.simulate(10, rng);
-    const b = sim.simulate(10, rng);
+    const a = sim.sample(10, rng);
+    const b = sim.sample(10, rng);
     expect(tf.memory().numTensors - before).toBe(4);
     expect(Array.from(a.theta.dataSync())).not.toEqual(Array.from(b.theta.dataSync()));
     tf.dispose([a.theta, a.x, b.theta, b.x]);
@@ -67,7 +68,7 @@ describe('canonicalSimulator.simulate', () => {
   it('θ is uniform and the angle noise wrap(φ − θ) has mean 0 and variance σ² (4 standard errors)', () => {
     const n = 20_000;
     const sigma = 0.5;
-    const { theta, x } = canonicalSimulator({ sigma }).simulate(n, createRng(3));
+    const { theta, x } = canonicalSimulator({ sigma }).sample(n, createRng(3));
     const th = theta.dataSync();
     const xs = x.dataSync();
     let m = 0;
@@ -154,7 +155,7 @@ describe('exact posterior', () => {
     expect(entropy).toBeCloseTo(0.726, 3);
     const n = 20_000;
     const sim = canonicalSimulator({ sigma });
-    const { theta, x } = sim.simulate(n, createRng(4));
+    const { theta, x } = sim.sample(n, createRng(4));
     const lp = sim.exactLogPosterior(theta, x);
     const nll = sim.exactNll(theta, x);
     let m = 0;
@@ -232,7 +233,7 @@ describe('bad input', () => {
     expect(() => canonicalSimulator({ sigma: 0 })).toThrow(NumericalError);
     expect(() => canonicalSimulator({ sigma: Number.NaN })).toThrow(/sigma/);
     const sim = canonicalSimulator();
-    expect(() => sim.simulate(2.5, createRng(1))).toThrow(/n: must be a positive integer/);
+    expect(() => sim.sample(2.5, createRng(1))).toThrow(/n: must be a positive integer/);
     expect(() => sim.exactPosteriorGrid([0, 0])).toThrow(/x: observation 0 is \(0, 0\)/);
     expect(() => sim.exactPosteriorGrid([1, 0, 1])).toThrow(ShapeError);
     expect(() => sim.exactPosteriorGrid([1, 0], { binWidth: 0.3 })).toThrow(/binWidth: must be at most σ\/2/);

@@ -2,20 +2,20 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inflateSync } from 'node:zlib';
 import { createRng, initBackend } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  encodePngGray,
   generateImages,
   generatorApply,
+  generatorCacheFile,
   generatorCacheKey,
   generatorFromStateDict,
   imageGrid,
   loadGenerator,
   loadMnist,
   loadTorchCheckpoint,
+  saveGenerator,
   trainGenerator,
 } from '../src/mnist/index.js';
 
@@ -30,7 +30,7 @@ describe('generator training, cache and images', () => {
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   const data = loadMnist({ split: 'train', limit: 512 });
-  const cfg = { data, latentDim: 8, hidden: 32, steps: 60, batchSize: 32, learningRate: 3e-3, seed: 3 };
+  const cfg = { data, hidden: 32, steps: 60, batchSize: 32, learningRate: 3e-3, seed: 3 };
 
   it('VAE training lowers the negative ELBO; weights are cached and reused by key', () => {
     const losses: number[] = [];
@@ -62,13 +62,28 @@ describe('generator training, cache and images', () => {
   it('bad options and corrupt cache files give clear errors', () => {
     expect(() => trainGenerator({ ...cfg, steps: 0 })).toThrow(/steps/);
     expect(() => trainGenerator({ ...cfg, batchSize: 10_000 })).toThrow(/batchSize/);
-    const bad = join(tmp, `generator-${generatorCacheKey({ ...cfg, seed: 99 })}.json`);
-    writeFileSync(bad, '{"format": "gcvi-generator", "version": 1, "params": {}}');
-    expect(() => trainGenerator({ ...cfg, seed: 99, cacheDir: tmp })).toThrow(
-      /generator-.*\.json: parameter '0\.weight'/,
+    expect(() => trainGenerator({ ...cfg, latentDim: 8 })).toThrow(/latentDim: must be 64/);
+    const bad = generatorCacheFile(tmp, { ...cfg, seed: 99 });
+    expect(bad).toBe(join(tmp, `generator-${generatorCacheKey({ ...cfg, seed: 99 })}.tensors`));
+    writeFileSync(bad, '{not a tensor file');
+    expect(() => trainGenerator({ ...cfg, seed: 99, cacheDir: tmp })).toThrow(/generator-.*\.tensors: /);
+    expect(() => loadGenerator(bad)).toThrow(/generator-.*\.tensors: /);
+  });
+
+  it('weights round-trip through the tensor file format; NaN weights and wrong kinds are refused', () => {
+    const g = trainGenerator({ ...cfg, steps: 2 });
+    const file = join(tmp, 'roundtrip.tensors');
+    saveGenerator(file, g.params, { key: g.key, finalLoss: g.finalLoss, trainMs: 5 });
+    const back = loadGenerator(file);
+    expect([back.key, back.finalLoss, back.trainMs]).toEqual([g.key, g.finalLoss, 5]);
+    for (const k of Object.keys(g.params)) {
+      expect(Array.from(back.params[k]!.dataSync())).toEqual(Array.from(g.params[k]!.dataSync()));
+    }
+    const nan = { ...g.params, '2.bias': tf.fill([32], Number.NaN) };
+    expect(() => saveGenerator(file, nan, { key: 'k', finalLoss: 0, trainMs: 0 })).toThrow(
+      /'2\.bias'.*must be finite/,
     );
-    writeFileSync(bad, '{not json');
-    expect(() => loadGenerator(bad)).toThrow(/cannot read generator weights/);
+    tf.dispose([...Object.values(g.params), ...Object.values(back.params), nan['2.bias']]);
   });
 
   it.skipIf(!existsSync(FIXTURE))(
@@ -89,28 +104,18 @@ describe('generator training, cache and images', () => {
     },
   );
 
-  it('image grid and PNG encoding round-trip', () => {
+  it('image grid of given or generated images', () => {
     const imgs = tf.tidy(() => tf.reshape(tf.range(0, 4 * 784), [4, 28, 28]).div(4 * 784));
     const grid = imageGrid({ images: imgs }, 2, 2, 1);
     expect([grid.width, grid.height]).toEqual([59, 59]);
     expect(grid.pixels[0]).toBe(1); // padding
     expect(grid.pixels[1 * 59 + 1]).toBeCloseTo(0, 6); // first pixel of image 0
     expect(grid.pixels[1 * 59 + 30]).toBeCloseTo(784 / (4 * 784), 6); // first pixel of image 1
-    const png = encodePngGray(grid.width, grid.height, grid.pixels);
-    expect(Array.from(png.subarray(0, 8))).toEqual([137, 80, 78, 71, 13, 10, 26, 10]);
-    const dv = new DataView(png.buffer, png.byteOffset);
-    expect([dv.getUint32(16), dv.getUint32(20)]).toEqual([59, 59]);
-    const idatLen = dv.getUint32(33);
-    const raw = inflateSync(png.subarray(41, 41 + idatLen));
-    expect(raw.length).toBe(60 * 59);
-    expect(raw[1]).toBe(255);
-    expect(raw[60 + 2]).toBe(0);
-    const sampled = imageGrid(
-      { params: trainGenerator({ ...cfg, steps: 2 }).params, rng: createRng(1) },
-      3,
-      4,
-    );
+    expect(grid.pixels[(1 + 29) * 59 + 1]).toBeCloseTo((2 * 784) / (4 * 784), 6); // first pixel of image 2
+    const g = trainGenerator({ ...cfg, steps: 2 });
+    const sampled = imageGrid({ params: g.params, rng: createRng(1) }, 3, 4);
     expect(sampled.pixels.length).toBe(sampled.width * sampled.height);
-    tf.dispose(imgs);
+    expect(() => imageGrid({ images: imgs }, 3, 2)).toThrow(/images: expected shape \[>=6, 28, 28\]/);
+    tf.dispose([imgs, ...Object.values(g.params)]);
   });
 });

@@ -10,11 +10,11 @@ import {
   rotateImages,
 } from '../src/mnist/index.js';
 
-/** A small random generator with the E3 parameter names (latent 4, hidden 16). */
+/** A small random generator with the E3 parameter names (latent 64, hidden 16). */
 function smallGenerator(seed: number): GeneratorParams {
   const r = createRng(seed);
   return {
-    '0.weight': r.normalTensor([16, 4], 0, 0.7),
+    '0.weight': r.normalTensor([16, 64], 0, 0.7 / 4),
     '0.bias': r.normalTensor([16], 0, 0.1),
     '2.weight': r.normalTensor([16, 16], 0, 0.4),
     '2.bias': r.normalTensor([16], 0, 0.1),
@@ -45,7 +45,7 @@ describe('rotatedMnistModel', () => {
     const model = rotatedMnistModel({ generator: g, nImages: 5, noiseSd: 0.05 });
     const set = model.observedSet(createRng(7));
     expect(set.theta).toBeCloseTo((260 * Math.PI) / 180, 12);
-    expect(set.z.shape).toEqual([5, 4]);
+    expect(set.z.shape).toEqual([5, 64]);
     expect(set.x.shape).toEqual([5, 28, 28]);
     const z = set.z.arraySync();
     const x = set.x.dataSync();
@@ -132,7 +132,7 @@ describe('rotatedMnistModel', () => {
     const m = rotatedMnistModel({ generator: g, nImages: 2 });
     const z = tf.zeros([2, 5]);
     expect(() => m.logLikelihood(tf.scalar(0), z, tf.zeros([2, 28, 28]))).toThrow(
-      /z: expected shape \[n, 4\]/,
+      /z: expected shape \[n, 64\]/,
     );
   });
 });

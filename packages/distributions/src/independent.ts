@@ -60,6 +60,15 @@ export class Independent implements Distribution {
     return this.base.mode();
   }
 
+  /**
+   * Elementwise variance of the base, `[...batchShape, ...eventShape]` (the reinterpreted dimensions
+   * are independent, so their covariance is diagonal).
+   */
+  variance(): tf.Tensor {
+    if (!this.base.variance) throw notDefined('variance', 'this base distribution');
+    return this.base.variance();
+  }
+
   entropy(): tf.Tensor {
     const base = this.base;
     if (!base.entropy) throw notDefined('entropy', 'this base distribution');

@@ -30,6 +30,7 @@ export {
   normalLogPartition,
   normalMeanToNatural,
   normalNaturalToMean,
+  softClampEta2,
 } from './normal.js';
 export type { Distribution, DistributionOptions, ExponentialFamily, SampleStream } from './types.js';
 export { Uniform } from './uniform.js';

@@ -5,10 +5,49 @@ import { checkSampleCount, LOG_2PI, type Param, stopGradient, toTensor } from '.
 
 export interface NormalFromNaturalOptions extends DistributionOptions {
   /**
-   * Clamp η2 into `[lo, hi]` (both < 0) before converting, as the paper does with
-   * `[−1000, −0.1]`. Without it, η2 ≥ 0 is an error (when `validateArgs`).
+   * Keep η2 inside `[lo, hi]` (both < 0), as the paper does with `[−1000, −0.1]`, by a smooth clamp
+   * that keeps a gradient everywhere (see `clampWidth`). Without it, η2 ≥ 0 is an error (when
+   * `validateArgs`).
    */
   clampEta2?: readonly [number, number];
+  /**
+   * Width w of the clamp's rounded corners (default 1, in units of η2). With u = softplus:
+   * y = hi − w·u((hi − η2)/w), then η2' = lo + (hi − lo)·u((y − lo)/w)/u((hi − lo)/w), so lo < η2' < hi
+   * exactly, η2' = η2 up to w·e^{−d/w} at a distance d from the bounds, and dη2'/dη2 > 0 everywhere
+   * (≈ 0.48 at η2 = 0 for the default: a zero-initialized last layer trains). `0` gives the hard clamp
+   * of the reference code, whose gradient is zero outside `[lo, hi]`.
+   */
+  clampWidth?: number;
+}
+
+/**
+ * The smooth clamp of `NormalFromNaturalOptions.clampWidth` (a hard clip when `width` is 0), as
+ * tfjs ops: strictly inside (lo, hi), increasing, identity up to w·e^{−d/w} away from the bounds.
+ */
+export function softClampEta2(eta2: tf.Tensor, lo: number, hi: number, width = 1): tf.Tensor {
+  if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi && hi < 0)) {
+    throw new NumericalError('clampEta2', `must be [lo, hi] with lo < hi < 0, got [${lo}, ${hi}]`);
+  }
+  if (!(Number.isFinite(width) && width >= 0)) {
+    throw new NumericalError('clampWidth', `must be a finite number >= 0, got ${width}`);
+  }
+  if (width === 0) return tf.clipByValue(eta2, lo, hi);
+  // Both corners written as (hard clip) ± w·softplus(−|distance|/w), which equals the formula above
+  // but never forms lo + (y − lo): the result keeps float32 precision at |η2| ≪ |lo|.
+  const c = (hi - lo) / (width * softplusNumber((hi - lo) / width)); // 1 − c ≤ e^{−(hi − lo)/w}
+  return tf.tidy(() => {
+    // −|d| as min(−d, d): at d = 0 tfjs gives the gradient to −d, matching the branch the hard
+    // min/max below pick there (so the derivative is the smooth one, ½ at a bound).
+    const corner = (d: tf.Tensor) => tf.mul(width, tf.softplus(tf.div(tf.minimum(tf.neg(d), d), width)));
+    const y = tf.sub(tf.minimum(eta2, hi), corner(tf.sub(hi, eta2)));
+    const m = tf.maximum(y, lo);
+    return tf.add(tf.sub(m, tf.mul(1 - c, tf.sub(m, lo))), tf.mul(c, corner(tf.sub(y, lo))));
+  });
+}
+
+/** log(1 + eˣ) in float64 without overflow. */
+function softplusNumber(x: number): number {
+  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
 }
 
 /**
@@ -33,7 +72,8 @@ export class Normal implements Distribution, ExponentialFamily {
 
   /**
    * From natural parameters η1 = μ/σ², η2 = −1/(2σ²) (differentiable in both). η2 must be < 0:
-   * pass `clampEta2` to clamp it, otherwise η2 ≥ 0 throws a `NumericalError` naming `eta2`.
+   * pass `clampEta2` to keep it in `[lo, hi]` by a smooth clamp with a gradient everywhere
+   * (`softClampEta2`), otherwise η2 ≥ 0 throws a `NumericalError` naming `eta2`.
    */
   static fromNatural(eta1: Param, eta2: Param, opts: NormalFromNaturalOptions = {}): Normal {
     const validate = opts.validateArgs ?? true;
@@ -43,10 +83,7 @@ export class Normal implements Distribution, ExponentialFamily {
     broadcastShapes(e2.shape, e1.shape, ['eta2', 'eta1']);
     if (opts.clampEta2) {
       const [lo, hi] = opts.clampEta2;
-      if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo <= hi && hi < 0)) {
-        throw new NumericalError('clampEta2', `must be [lo, hi] with lo <= hi < 0, got [${lo}, ${hi}]`);
-      }
-      e2 = tf.clipByValue(e2, lo, hi);
+      e2 = softClampEta2(e2, lo, hi, opts.clampWidth ?? 1);
       owned.push(e2);
     } else if (validate) {
       const d = e2.dataSync();

@@ -37,6 +37,8 @@ export interface Distribution {
   rsample?(n: number, rng: SampleStream): Tensor;
   mean?(): Tensor;
   mode?(): Tensor;
+  /** Elementwise variance, shape `[...batchShape, ...eventShape]` (where it has a closed form). */
+  variance?(): Tensor;
   entropy?(): Tensor;
   /** Free the tensors the distribution created (not the ones passed in). */
   dispose(): void;

@@ -1,4 +1,10 @@
-import { Normal, normalLogPartition, normalMeanToNatural, normalNaturalToMean } from '@gcvi/distributions';
+import {
+  Normal,
+  normalLogPartition,
+  normalMeanToNatural,
+  normalNaturalToMean,
+  softClampEta2,
+} from '@gcvi/distributions';
 import { createRng, initBackend, NumericalError, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +13,12 @@ import { expectClose, fd, integrate1d, meanSe } from './helpers.js';
 const LOG_2PI = Math.log(2 * Math.PI);
 /** Float64 reference log-density. */
 const ref = (x: number, mu: number, sd: number) => -0.5 * ((x - mu) / sd) ** 2 - Math.log(sd) - 0.5 * LOG_2PI;
+/** Float64 reference of the smooth η2 clamp (corner width 1). */
+const softplus = (v: number) => (v > 0 ? v + Math.log1p(Math.exp(-v)) : Math.log1p(Math.exp(v)));
+function refSoftClamp(v: number, lo: number, hi: number): number {
+  const y = hi - softplus(hi - v);
+  return lo + ((hi - lo) * softplus(y - lo)) / softplus(hi - lo);
+}
 
 describe('Normal', () => {
   beforeAll(async () => {
@@ -85,23 +97,85 @@ describe('Normal', () => {
   it('fromNatural: η2 ≥ 0 is a NumericalError naming eta2 unless clampEta2 is given', () => {
     expect(() => Normal.fromNatural(1, 0)).toThrow(NumericalError);
     expect(() => Normal.fromNatural(1, tf.tensor1d([-1, 0.5]))).toThrow(/eta2/);
-    const d = Normal.fromNatural(tf.tensor1d([1, 1, 1]), tf.tensor1d([0.5, -5000, -2]), {
-      clampEta2: [-1000, -0.1],
-    });
+    // clampWidth: 0 is the reference code's hard clamp: gradient zero where clamped (as torch.clamp)
+    const hard = { clampEta2: [-1000, -0.1] as const, clampWidth: 0 };
+    const d = Normal.fromNatural(tf.tensor1d([1, 1, 1]), tf.tensor1d([0.5, -5000, -2]), hard);
     const s = d.scale.dataSync();
     expectClose(s[0]!, Math.sqrt(1 / 0.2), 1e-5);
     expectClose(s[1]!, Math.sqrt(1 / 2000), 1e-7);
     expectClose(s[2]!, 0.5, 1e-6);
-    // gradient through the clamp is zero where clamped (as torch.clamp)
     const g = tf
-      .grad((e2: tf.Tensor) =>
-        tf.sum(Normal.fromNatural(tf.ones([3]), e2, { clampEta2: [-1000, -0.1] }).logProb(tf.zeros([3]))),
-      )(tf.tensor1d([0.5, -5000, -2]))
+      .grad((e2: tf.Tensor) => tf.sum(Normal.fromNatural(tf.ones([3]), e2, hard).logProb(tf.zeros([3]))))(
+        tf.tensor1d([0.5, -5000, -2]),
+      )
       .dataSync();
     expect(g[0]).toBe(0);
     expect(g[1]).toBe(0);
     expect(g[2]).not.toBe(0);
     expect(() => Normal.fromNatural(1, 1, { clampEta2: [-1, 1] })).toThrow(/clampEta2/);
+  });
+
+  it('clampEta2 (default smooth): inside (lo, hi), identity away from the bounds, gradient > 0 everywhere', () => {
+    const [lo, hi] = [-1000, -0.1];
+    const xs = [-3000, -1200, -1010, -1000, -995, -900, -100, -8, -2, -0.5, -0.1, 0, 0.5, 1, 5, 30];
+    const x = tf.tensor1d(xs);
+    const got = softClampEta2(x, lo, hi).dataSync();
+    const grad = tf
+      .grad((v: tf.Tensor) => tf.sum(softClampEta2(v, lo, hi)))(x)
+      .dataSync();
+    xs.forEach((v, i) => {
+      const want = refSoftClamp(v, lo, hi);
+      // inside [lo, hi); strictly above lo until e^{−(lo − η2)} underflows
+      expect(want >= lo && want < hi && (v < -1020 || want > lo)).toBe(true);
+      expectClose(got[i]!, want, 2e-7 * Math.abs(want) + 1e-6, `value at ${v}`);
+      const dw = (refSoftClamp(v + 1e-4, lo, hi) - refSoftClamp(v - 1e-4, lo, hi)) / 2e-4;
+      expectClose(grad[i]!, dw, 1e-3 * dw + 1e-9, `gradient at ${v}`);
+      if (v > -1020) expect(grad[i]!).toBeGreaterThan(0);
+      if (v >= -990 && v <= -8) expectClose(got[i]!, v, 1e-3, `identity at ${v}`);
+    });
+    expect(grad[11]).toBeGreaterThan(0.4); // η2 = 0: a zero-initialized last layer gets half a gradient
+    tf.dispose(x);
+  });
+
+  it('natural parameterization from a zero-initialized last layer: the variance moves (hard clamp: frozen)', () => {
+    const rng = createRng(11);
+    const x = rng.normalTensor([64, 3]);
+    const theta = tf.mul(rng.normalTensor([64]), 0.5);
+    const run = (clampWidth?: number) => {
+      const w = tf.variable(tf.zeros([3, 2]));
+      const opt = tf.train.adam(1e-2);
+      const variance = () =>
+        tf.tidy(() => {
+          const [e1, e2] = tf.unstack(tf.matMul(x, w), 1) as [tf.Tensor, tf.Tensor];
+          return Normal.fromNatural(e1, e2, { clampEta2: [-1000, -0.1], clampWidth })
+            .variance()
+            .dataSync();
+        });
+      const before = variance();
+      for (let step = 0; step < 5; step++) {
+        opt.minimize(() =>
+          tf.tidy(() => {
+            const [e1, e2] = tf.unstack(tf.matMul(x, w), 1) as [tf.Tensor, tf.Tensor];
+            const q = Normal.fromNatural(e1, e2, {
+              clampEta2: [-1000, -0.1],
+              clampWidth,
+              validateArgs: false,
+            });
+            return tf.neg(tf.mean(q.logProb(theta))) as tf.Scalar;
+          }),
+        );
+      }
+      const after = variance();
+      let moved = 0;
+      for (let i = 0; i < before.length; i++)
+        moved = Math.max(moved, Math.abs(after[i]! - before[i]!) / before[i]!);
+      w.dispose();
+      opt.dispose();
+      return moved;
+    };
+    expect(run()).toBeGreaterThan(1e-2);
+    expect(run(0)).toBe(0);
+    tf.dispose([x, theta]);
   });
 
   it('exponential family: T, η, A, E[T]; ∇A = E[T]; natural ↔ mean round-trip', () => {

@@ -282,6 +282,29 @@ describe('Independent', () => {
     expect(Array.from(d.mean().dataSync())).toEqual([0, 1]);
   });
 
+  it('variance: the base variance per component ([...batch, ...event]); mean; no closed form → clear error', () => {
+    const d = new Independent(new Normal(tf.tensor2d([[0, 1, -2]]), tf.tensor2d([[1, 0.5, 3]])), 1);
+    expect(d.variance().shape).toEqual([1, 3]);
+    expect(Array.from(d.variance().dataSync())).toEqual([1, 0.25, 9]);
+    expect(Array.from(d.mean().dataSync())).toEqual([0, 1, -2]);
+    // sample variance of the draws within 4 standard errors (var of s² ≈ 2σ⁴/n)
+    const n = 20000;
+    const s = d.sample(n, createRng(4)).dataSync();
+    [1, 0.25, 9].forEach((v, j) => {
+      let m = 0;
+      let m2 = 0;
+      for (let i = 0; i < n; i++) {
+        const x = s[3 * i + j]!;
+        m += x / n;
+        m2 += (x * x) / n;
+      }
+      expect(Math.abs(m2 - m * m - v)).toBeLessThan(4 * Math.sqrt((2 * v * v) / n));
+    });
+    expect(() => new Independent(new VonMises(tf.zeros([2]), 1), 1).variance()).toThrow(
+      /variance is not defined/,
+    );
+  });
+
   it('reinterpretedBatchNdims out of range names the field', () => {
     expect(() => new Independent(new Normal(tf.zeros([2]), 1), 2)).toThrow(/reinterpretedBatchNdims/);
     expect(() => new Independent(new Normal(0, 1), -1)).toThrow(ConfigError);

@@ -9,6 +9,12 @@ export interface DenseOptions {
   readonly hiddenSizes: readonly number[];
   readonly outputSize: number;
   readonly activation?: 'relu';
+  /**
+   * Add a bias to every layer (default false: the paper's E1 network has none, so f(0) = 0 and
+   * f(c·x) = c·f(x)). Pre-activations become scale_l · (h W_l) + b_l; hidden biases ~ N(0, 1) at
+   * init (as the weights), the last layer's bias is zero (f ≡ 0 at init, as without biases).
+   */
+  readonly bias?: boolean;
 }
 
 export interface DenseSpec extends EncoderSpec {
@@ -17,6 +23,8 @@ export interface DenseSpec extends EncoderSpec {
   readonly hiddenSizes: readonly number[];
   readonly outputSize: number;
   readonly activation: 'relu';
+  /** Present (and true) only for networks with biases, so specs without biases are unchanged. */
+  readonly bias?: true;
 }
 
 export interface DenseEncoder extends Encoder {
@@ -32,7 +40,8 @@ function checkSize(field: string, v: unknown): number {
 }
 
 /**
- * Fully connected network in the NTK parameterization of DESIGN §2 E1: no biases; weights
+ * Fully connected network in the NTK parameterization of DESIGN §2 E1: no biases (unless
+ * `bias: true`); weights
  * `w0 … wL` stored `[fanIn, fanOut]`; every weight ~ N(0, 1) at init except the last layer, which
  * is zero; layer l ≥ 1 divides its pre-activation by √fanIn (the first layer does not). With one
  * hidden layer of width W: f(x) = relu(x w0) w1 / √W. Input `[B, inputSize]` (or any
@@ -47,21 +56,31 @@ export function dense(options: DenseOptions): DenseEncoder {
   }
   const hiddenSizes = options.hiddenSizes.map((h, i) => checkSize(`hiddenSizes[${i}]`, h));
   const activation = options.activation ?? 'relu';
+  if (options.bias !== undefined && typeof options.bias !== 'boolean') {
+    throw new ConfigError('bias', `must be true or false, got ${String(options.bias)}`);
+  }
+  const bias = options.bias === true;
   if (activation !== 'relu') {
     throw new ConfigError('activation', `unsupported activation '${String(activation)}'; use 'relu'`);
   }
   const sizes = [inputSize, ...hiddenSizes, outputSize];
   const nLayers = sizes.length - 1;
   const paramSpecs: ParamSpec[] = [];
-  for (let l = 0; l < nLayers; l++) paramSpecs.push({ name: `w${l}`, shape: [sizes[l]!, sizes[l + 1]!] });
-  const names = paramSpecs.map((s) => s.name);
+  for (let l = 0; l < nLayers; l++) {
+    paramSpecs.push({ name: `w${l}`, shape: [sizes[l]!, sizes[l + 1]!] });
+    if (bias) paramSpecs.push({ name: `b${l}`, shape: [sizes[l + 1]!] });
+  }
+  const names = sizes.slice(1).map((_, l) => `w${l}`);
+  const biasNames = sizes.slice(1).map((_, l) => `b${l}`);
   // Pre-activation scale of each layer: 1 for the first, 1/√fanIn after.
   const scales = sizes.slice(0, nLayers).map((fanIn, l) => (l === 0 ? 1 : 1 / Math.sqrt(fanIn)));
-  const spec: DenseSpec = { kind: 'dense', inputSize, hiddenSizes, outputSize, activation };
+  const spec: DenseSpec = bias
+    ? { kind: 'dense', inputSize, hiddenSizes, outputSize, activation, bias: true }
+    : { kind: 'dense', inputSize, hiddenSizes, outputSize, activation };
   // One hidden layer with few inputs and outputs (E1: 2 → W → 2): one fused kernel of
   // @gcvi/kernels for relu(x w0) w1 / √W and one for its gradient, instead of ~10 tfjs ops each
   // (kernels also registers the gradient of that gradient, so `apply` can be differentiated twice).
-  const fusable = nLayers === 2 && inputSize <= FUSED_MAX_IO && outputSize <= FUSED_MAX_IO;
+  const fusable = !bias && nLayers === 2 && inputSize <= FUSED_MAX_IO && outputSize <= FUSED_MAX_IO;
   const useFused = (x: tf.Tensor, w0: tf.Tensor | undefined, w1: tf.Tensor | undefined): boolean =>
     fusable && x.dtype === 'float32' && w0?.dtype === 'float32' && w1?.dtype === 'float32';
 
@@ -83,7 +102,9 @@ export function dense(options: DenseOptions): DenseEncoder {
       const out: NamedTensors = {};
       for (let l = 0; l < nLayers; l++) {
         const shape = [sizes[l]!, sizes[l + 1]!];
-        out[names[l]!] = l === nLayers - 1 ? tf.zeros(shape) : rng.normalTensor(shape);
+        const last = l === nLayers - 1;
+        out[names[l]!] = last ? tf.zeros(shape) : rng.normalTensor(shape);
+        if (bias) out[biasNames[l]!] = last ? tf.zeros([sizes[l + 1]!]) : rng.normalTensor([sizes[l + 1]!]);
       }
       return out;
     },
@@ -96,6 +117,7 @@ export function dense(options: DenseOptions): DenseEncoder {
         for (let l = 0; l < nLayers; l++) {
           let pre = tf.matMul(h as tf.Tensor2D, params[names[l]!] as tf.Tensor2D) as tf.Tensor;
           if (scales[l] !== 1) pre = tf.mul(pre, scales[l]!);
+          if (bias) pre = tf.add(pre, params[biasNames[l]!] as tf.Tensor);
           h = l < nLayers - 1 ? tf.relu(pre) : pre;
         }
         return restore(x, h);
@@ -122,6 +144,13 @@ export function dense(options: DenseOptions): DenseEncoder {
         if (scales[l] !== 1) {
           pre = tf.mul(pre, scales[l]!);
           dpre = tf.mul(dpre, scales[l]!);
+        }
+        if (bias) {
+          const db = tangent[biasNames[l]!];
+          if (db === undefined)
+            throw new ConfigError(`tangent.${biasNames[l]}`, 'missing tangent for this parameter');
+          pre = tf.add(pre, params0[biasNames[l]!] as tf.Tensor);
+          dpre = tf.add(dpre, db);
         }
         if (l < nLayers - 1) {
           h = tf.relu(pre);

@@ -25,6 +25,7 @@ export {
   type LinearizedEncoder,
   type LinearizedSpec,
   linearize,
+  type SpecTensor,
 } from './linearize.js';
 export {
   type GeneratorSpec,
@@ -35,7 +36,7 @@ export {
   mnistAngleEncoder,
   mnistLatentEncoder,
 } from './mnist.js';
-export { checkParams, numParams } from './params.js';
+export { checkParams, initVariables, numParams, toVariables } from './params.js';
 export {
   type IsabOptions,
   type IsabSpec,

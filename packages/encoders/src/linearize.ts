@@ -85,9 +85,62 @@ export function jvp(
   return out;
 }
 
+/** A float32 tensor inside a JSON spec: shape and the little-endian bytes in base64 (exact). */
+export interface SpecTensor {
+  readonly dtype: 'float32';
+  readonly shape: readonly number[];
+  readonly base64: string;
+}
+
 export interface LinearizedSpec extends EncoderSpec {
   readonly kind: 'linearized';
   readonly base: EncoderSpec;
+  /** The JVP method the twin was built with. */
+  readonly method: JvpMethod;
+  /** The expansion point φ0, bit for bit, so `encoderFromSpec(spec)` rebuilds the same twin. */
+  readonly params0: Readonly<Record<string, SpecTensor>>;
+}
+
+/** Encode a float32 tensor for a JSON spec (bit-exact). */
+export function specTensor(t: tf.Tensor): SpecTensor {
+  if (t.dtype !== 'float32') throw new ConfigError('params0', `must be float32, got ${t.dtype}`);
+  const values = t.dataSync() as Float32Array;
+  const bytes = new Uint8Array(values.length * 4);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < values.length; i++) view.setFloat32(4 * i, values[i] as number, true);
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    bin += String.fromCharCode(...bytes.subarray(i, Math.min(i + 0x8000, bytes.length)));
+  }
+  return { dtype: 'float32', shape: [...t.shape], base64: btoa(bin) };
+}
+
+/** Decode a `SpecTensor` (errors name `field`). */
+export function fromSpecTensor(field: string, st: SpecTensor): tf.Tensor {
+  if (st === null || typeof st !== 'object' || st.dtype !== 'float32' || !Array.isArray(st.shape)) {
+    throw new ConfigError(field, 'expected { dtype: "float32", shape: number[], base64: string }');
+  }
+  if (!st.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new ConfigError(`${field}.shape`, `must be non-negative integers, got [${st.shape.join(', ')}]`);
+  }
+  let bin: string;
+  try {
+    bin = atob(st.base64);
+  } catch {
+    throw new ConfigError(`${field}.base64`, 'is not valid base64');
+  }
+  const n = st.shape.reduce((a, b) => a * b, 1);
+  if (bin.length !== 4 * n) {
+    throw new ConfigError(
+      `${field}.base64`,
+      `holds ${bin.length} bytes, shape [${st.shape.join(', ')}] needs ${4 * n}`,
+    );
+  }
+  const view = new DataView(new ArrayBuffer(bin.length));
+  for (let i = 0; i < bin.length; i++) view.setUint8(i, bin.charCodeAt(i));
+  const values = new Float32Array(n);
+  for (let i = 0; i < n; i++) values[i] = view.getFloat32(4 * i, true);
+  return tf.tensor(values, [...st.shape], 'float32');
 }
 
 export interface LinearizedEncoder extends Encoder {
@@ -130,8 +183,11 @@ export function linearize(
   const p0: NamedTensors = {};
   for (const n of names) p0[n] = tf.keep(tf.clone(params0[n] as tf.Tensor));
 
+  const specParams0: Record<string, SpecTensor> = {};
+  for (const n of names) specParams0[n] = specTensor(p0[n] as tf.Tensor);
+
   const lin: LinearizedEncoder = {
-    spec: { kind: 'linearized', base: encoder.spec },
+    spec: { kind: 'linearized', base: encoder.spec, method, params0: specParams0 },
     paramSpecs: encoder.paramSpecs,
     outputSize: encoder.outputSize,
     base: encoder,

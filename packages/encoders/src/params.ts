@@ -1,4 +1,5 @@
-import { ConfigError, ShapeError } from '@gcvi/runtime';
+import { ConfigError, type Rng, ShapeError } from '@gcvi/runtime';
+import * as tf from '@tensorflow/tfjs-core';
 import type { NamedTensors, ParamSpec } from './types.js';
 
 /** Number of scalars in a parameter list. */
@@ -40,4 +41,36 @@ export function checkParams(argument: string, params: NamedTensors, specs: reado
       );
     }
   }
+}
+
+/**
+ * Turn parameters (e.g. from `encoder.init(rng)`) into trainable `tf.Variable`s with the same
+ * names, as `fit` and tfjs optimizers want them. The variables share the tensors' data, so the
+ * given tensors can be disposed afterwards (pass `disposeInputs: true` to do it here). Free the
+ * variables with `tf.dispose(Object.values(vars))`.
+ */
+export function toVariables(
+  params: NamedTensors,
+  options: { trainable?: boolean; namePrefix?: string; disposeInputs?: boolean } = {},
+): Record<string, tf.Variable> {
+  if (params === null || typeof params !== 'object') {
+    throw new ConfigError('params', 'must be an object of named tensors');
+  }
+  const out: Record<string, tf.Variable> = {};
+  for (const [name, t] of Object.entries(params)) {
+    if (!(t instanceof tf.Tensor)) throw new ConfigError(`params.${name}`, 'must be a tf.Tensor');
+    const varName = options.namePrefix === undefined ? undefined : `${options.namePrefix}${name}`;
+    out[name] = tf.variable(t, options.trainable ?? true, varName);
+  }
+  if (options.disposeInputs) tf.dispose(Object.values(params));
+  return out;
+}
+
+/** `toVariables(encoder.init(rng))`, disposing the init tensors: fresh trainable parameters. */
+export function initVariables(
+  encoder: { init(rng: Rng): NamedTensors },
+  rng: Rng,
+  options: { trainable?: boolean; namePrefix?: string } = {},
+): Record<string, tf.Variable> {
+  return toVariables(encoder.init(rng), { ...options, disposeInputs: true });
 }

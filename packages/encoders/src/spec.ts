@@ -1,6 +1,7 @@
 import { ConfigError } from '@gcvi/runtime';
+import * as tf from '@tensorflow/tfjs-core';
 import { dense } from './dense.js';
-import { linearize } from './linearize.js';
+import { fromSpecTensor, linearize, type SpecTensor } from './linearize.js';
 import { generatorMlp, mnistAngleEncoder, mnistLatentEncoder } from './mnist.js';
 import { isab, mab, pma, sab, setTransformer } from './set-transformer.js';
 import type { Encoder, EncoderSpec, NamedTensors } from './types.js';
@@ -15,6 +16,7 @@ const BUILDERS: Record<string, (spec: AnySpec, options: { params0?: NamedTensors
       hiddenSizes: s.hiddenSizes,
       outputSize: s.outputSize,
       activation: s.activation,
+      bias: s.bias,
     }),
   'set-transformer': (s) =>
     setTransformer({
@@ -23,6 +25,7 @@ const BUILDERS: Record<string, (spec: AnySpec, options: { params0?: NamedTensors
       heads: s.heads,
       seeds: s.seeds,
       outputSize: s.outputSize,
+      fusedAttention: s.fusedAttention,
     }),
   mab: (s) =>
     mab({ dimQ: s.dimQ, dimK: s.dimK, dimV: s.dimV, heads: s.heads, prefix: s.prefix, fused: s.fused }),
@@ -34,13 +37,23 @@ const BUILDERS: Record<string, (spec: AnySpec, options: { params0?: NamedTensors
   'mnist-latent': () => mnistLatentEncoder(),
   'generator-mlp': () => generatorMlp(),
   linearized: (s, o) => {
-    if (o.params0 === undefined) {
+    const base = encoderFromSpec(s.base);
+    if (o.params0 !== undefined) return linearize(base, o.params0, { method: s.method });
+    if (s.params0 === undefined || s.params0 === null || typeof s.params0 !== 'object') {
       throw new ConfigError(
-        'params0',
-        'a linearized encoder needs its expansion point: encoderFromSpec(spec, { params0 })',
+        'spec.params0',
+        'a linearized encoder needs its expansion point: in the spec, or encoderFromSpec(spec, { params0 })',
       );
     }
-    return linearize(encoderFromSpec(s.base), o.params0);
+    const p0: NamedTensors = {};
+    try {
+      for (const [name, st] of Object.entries(s.params0 as Record<string, SpecTensor>)) {
+        p0[name] = fromSpecTensor(`spec.params0.${name}`, st);
+      }
+      return linearize(base, p0, { method: s.method }); // copies φ0
+    } finally {
+      tf.dispose(Object.values(p0));
+    }
   },
 };
 
@@ -48,8 +61,9 @@ const BUILDERS: Record<string, (spec: AnySpec, options: { params0?: NamedTensors
 export const ENCODER_KINDS: readonly string[] = Object.keys(BUILDERS);
 
 /**
- * Rebuild an encoder from its JSON `spec` (as found in `encoder.spec` or a parameter file).
- * A `linearized` spec also needs `options.params0`, the expansion point.
+ * Rebuild an encoder from its JSON `spec` (as found in `encoder.spec` or a parameter file); the
+ * rebuilt encoder computes the same outputs bit for bit. A `linearized` spec carries its JVP method
+ * and expansion point φ0; `options.params0` overrides φ0 (and serves specs written without it).
  */
 export function encoderFromSpec(spec: EncoderSpec, options: { params0?: NamedTensors } = {}): Encoder {
   if (spec === null || typeof spec !== 'object' || typeof spec.kind !== 'string') {

@@ -344,3 +344,108 @@ describe('one hidden layer through the fused kernel of @gcvi/kernels', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+/** Float64 forward pass with biases: pre_l = scale_l (h W_l) + b_l, scale_0 = 1, scale_l = 1/√fanIn. */
+function biasedRef(
+  x: tf.Tensor,
+  p: Record<string, Float64Array | Float32Array>,
+  sizes: number[],
+): Float64Array {
+  const batch = x.shape[0]!;
+  let h = Float64Array.from(x.dataSync());
+  for (let l = 0; l + 1 < sizes.length; l++) {
+    const [fi, fo] = [sizes[l]!, sizes[l + 1]!];
+    const w = p[`w${l}`]!;
+    const b = p[`b${l}`]!;
+    const s = l === 0 ? 1 : 1 / Math.sqrt(fi);
+    const out = new Float64Array(batch * fo);
+    for (let r = 0; r < batch; r++) {
+      for (let j = 0; j < fo; j++) {
+        let acc = 0;
+        for (let i = 0; i < fi; i++) acc += h[r * fi + i]! * w[i * fo + j]!;
+        const pre = s * acc + b[j]!;
+        out[r * fo + j] = l + 2 < sizes.length ? Math.max(pre, 0) : pre;
+      }
+    }
+    h = out;
+  }
+  return h;
+}
+
+describe('dense with biases (bias: true)', () => {
+  const sizes = [2, 16, 8, 2];
+  const make = () => dense({ inputSize: 2, hiddenSizes: [16, 8], outputSize: 2, bias: true });
+
+  it('has w_l, b_l per layer, spec.bias; without the option spec and parameters are unchanged', () => {
+    const enc = make();
+    expect(enc.paramSpecs.map((s) => s.name)).toEqual(['w0', 'b0', 'w1', 'b1', 'w2', 'b2']);
+    expect(enc.paramSpecs[1]!.shape).toEqual([16]);
+    expect(enc.spec.bias).toBe(true);
+    const plain = dense({ inputSize: 2, hiddenSizes: [16, 8], outputSize: 2 });
+    expect(plain.spec).toEqual({
+      kind: 'dense',
+      inputSize: 2,
+      hiddenSizes: [16, 8],
+      outputSize: 2,
+      activation: 'relu',
+    });
+    expect(plain.paramSpecs.map((s) => s.name)).toEqual(['w0', 'w1', 'w2']);
+    // the weights are drawn exactly as without biases when bias is off (E1 unchanged)
+    const a = plain.init(createRng(3));
+    const b = dense({ inputSize: 2, hiddenSizes: [16, 8], outputSize: 2, bias: false }).init(createRng(3));
+    for (const n of ['w0', 'w1', 'w2'])
+      expect(Array.from(a[n]!.dataSync())).toEqual(Array.from(b[n]!.dataSync()));
+    expect(() =>
+      dense({ inputSize: 2, hiddenSizes: [4], outputSize: 2, bias: 'yes' as unknown as boolean }),
+    ).toThrow(/bias/);
+  });
+
+  it('init: hidden biases N(0, 1), last layer (weights and bias) zero, so f ≡ 0; f(0) ≠ 0 once trained', () => {
+    const enc = make();
+    const p = enc.init(createRng(4));
+    expect(maxAbs(p.b2!.dataSync())).toBe(0);
+    expect(maxAbs(p.w2!.dataSync())).toBe(0);
+    const b0 = p.b0!.dataSync();
+    expect(maxAbs(b0)).toBeGreaterThan(0);
+    const x = createRng(5).normalTensor([4, 2]);
+    expect(maxAbs(enc.apply(p, x).dataSync())).toBe(0);
+    const q = randomParams(enc, 6);
+    expect(maxAbs(enc.apply(q, tf.zeros([1, 2])).dataSync())).toBeGreaterThan(0);
+  });
+
+  it('forward matches the float64 reference; closed-form JVP matches double-VJP and finite differences', () => {
+    const enc = make();
+    const p0 = randomParams(enc, 7);
+    const v = randomParams(enc, 8);
+    const x = createRng(9).normalTensor([6, 2]);
+    const arr = (ps: NamedTensors) =>
+      Object.fromEntries(Object.entries(ps).map(([k, t]) => [k, t.dataSync() as Float32Array]));
+    const want = biasedRef(x, arr(p0), sizes);
+    expect(maxAbsDiff(enc.apply(p0, x).dataSync(), want)).toBeLessThan(1e-5 * Math.max(1, maxAbs(want)));
+    const h = 1e-5;
+    const shifted = (sign: number) =>
+      Object.fromEntries(
+        Object.keys(p0).map((k) => {
+          const a = p0[k]!.dataSync();
+          const d = v[k]!.dataSync();
+          return [k, Float64Array.from(a, (val, i) => val + sign * h * d[i]!)];
+        }),
+      );
+    const fp = biasedRef(x, shifted(1), sizes);
+    const fm = biasedRef(x, shifted(-1), sizes);
+    const fd = fp.map((val, i) => (val - fm[i]!) / (2 * h));
+    const closed = jvp(enc, p0, x, v);
+    const dvjp = jvp(enc, p0, x, v, { method: 'double-vjp' });
+    const scale = Math.max(1, maxAbs(fd));
+    expect(maxAbsDiff(closed.dataSync(), fd)).toBeLessThan(2e-5 * scale);
+    expect(maxAbsDiff(dvjp.dataSync(), fd)).toBeLessThan(2e-5 * scale);
+    // the bias tangent alone moves the output (the last bias directly: J_b2 = I)
+    const onlyB2 = Object.fromEntries(
+      Object.entries(v).map(([k, t]) => [k, k === 'b2' ? t : tf.zerosLike(t)]),
+    );
+    const jb = jvp(enc, p0, x, onlyB2).arraySync() as number[][];
+    const b2 = Array.from(v.b2!.dataSync());
+    for (const row of jb)
+      for (let j = 0; j < row.length; j++) expect(Math.abs(row[j]! - b2[j]!)).toBeLessThan(1e-6);
+  });
+});

@@ -29,6 +29,11 @@ function isDense(encoder: Encoder): encoder is DenseEncoder {
   return encoder?.spec?.kind === 'dense';
 }
 
+/** The closed form below covers dense encoders without biases only. */
+function hasClosedForm(encoder: Encoder): encoder is DenseEncoder {
+  return isDense(encoder) && encoder.spec.bias !== true;
+}
+
 /**
  * Per-example Jacobians of `encoder` with respect to its flat parameter vector (the order of
  * `encoder.paramSpecs`, each tensor row-major, as `flatten` in `@gcvi/encoders`):
@@ -45,7 +50,8 @@ export function jacobian(
   options: JacobianOptions = {},
 ): tf.Tensor3D {
   const method = options.method ?? 'autodiff';
-  if (method === 'dense' || (method === 'auto' && isDense(encoder))) return jacobianDense(encoder, params, x);
+  if (method === 'dense' || (method === 'auto' && hasClosedForm(encoder)))
+    return jacobianDense(encoder, params, x);
   if (method !== 'autodiff' && method !== 'auto') {
     throw new ConfigError('method', `must be 'auto', 'autodiff' or 'dense', got '${String(method)}'`);
   }
@@ -99,6 +105,12 @@ export function jacobianDense(encoder: Encoder, params: NamedTensors, x: tf.Tens
     throw new ConfigError(
       'encoder',
       `jacobianDense needs a dense encoder, got kind '${String(encoder?.spec?.kind)}'`,
+    );
+  }
+  if (encoder.spec.bias === true) {
+    throw new ConfigError(
+      'encoder',
+      "jacobianDense covers dense encoders without biases; use method 'autodiff' (or 'auto') for bias: true",
     );
   }
   checkParams('params', params, encoder.paramSpecs);

@@ -131,6 +131,44 @@ describe('jacobian (autodiff) and jacobianDense (closed form)', () => {
     tf.dispose([jl, j0, x, ...Object.values(params0), ...Object.values(moved)]);
   });
 
+  it("a dense encoder with biases takes the autodiff path under 'auto' (float64 finite differences); 'dense' refuses it", () => {
+    const enc = dense({ inputSize: 2, hiddenSizes: [5], outputSize: 2, bias: true });
+    const params = randomParams(enc, 8);
+    const x = tf.tensor2d(xs);
+    const j = jacobian(enc, params, x, { method: 'auto' });
+    const p = enc.paramSpecs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+    expect(j.shape).toEqual([xs.length, 2, p]);
+    // Float64 forward written here: pre_l = s_l (h W_l) + b_l, relu between layers; parameter order w0, b0, w1, b1.
+    const flat = flat64(params, enc);
+    const fwd = (v: Float64Array, xv: number[]): number[] => {
+      const w0 = (i: number, k: number) => v[i * 5 + k]!;
+      const b0 = (k: number) => v[10 + k]!;
+      const w1 = (k: number, o: number) => v[15 + k * 2 + o]!;
+      const b1 = (o: number) => v[25 + o]!;
+      const h = [0, 1, 2, 3, 4].map((k) => Math.max(0, xv[0]! * w0(0, k) + xv[1]! * w0(1, k) + b0(k)));
+      return [0, 1].map((o) => h.reduce((acc, hk, k) => acc + hk * w1(k, o), 0) / Math.sqrt(5) + b1(o));
+    };
+    expect(p).toBe(27);
+    const jd = j.dataSync();
+    for (let b = 0; b < xs.length; b++) {
+      for (let q = 0; q < p; q++) {
+        const plus = Float64Array.from(flat);
+        const minus = Float64Array.from(flat);
+        plus[q]! += 1e-6;
+        minus[q]! -= 1e-6;
+        const fp = fwd(plus, xs[b]!);
+        const fm = fwd(minus, xs[b]!);
+        for (let o = 0; o < 2; o++) {
+          expect(Math.abs(jd[(b * 2 + o) * p + q]! - (fp[o]! - fm[o]!) / 2e-6)).toBeLessThan(1e-4);
+        }
+      }
+    }
+    expect(() => jacobianDense(enc, params, x)).toThrow(
+      /encoder: jacobianDense covers dense encoders without biases/,
+    );
+    tf.dispose([j, x, ...Object.values(params)]);
+  });
+
   it('handles a non-dense encoder with rank-3 inputs (tanh layer with bias) against finite differences', () => {
     // f(x) = tanh(vec(x) A + c), x [B, 2, 2], A [4, 3], c [3]: written here, not from @gcvi/encoders.
     const enc: Encoder = {

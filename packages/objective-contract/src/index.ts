@@ -14,7 +14,12 @@ import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
 /** Version of this contract; the registry refuses objectives written for another major version. */
 export const OBJECTIVE_CONTRACT_VERSION = 1 as const;
 
-/** A seeded random stream. `@gcvi/runtime`'s `Rng` satisfies it; plugins need not import it. */
+/**
+ * A seeded random stream: the structural view of `@gcvi/runtime`'s `Rng`, the one stream type of
+ * gcvi (the trainer hands plugins an `Rng`). It is spelled out here so that a plugin can type its
+ * streams without depending on the runtime; everything that takes a stream without importing the
+ * runtime uses this interface, and `Rng` is checked to satisfy it.
+ */
 export interface RandomStream {
   /** Uniform in [0, 1). */
   uniform(): number;

@@ -1,6 +1,6 @@
 /**
  * @gcvi/objective-renyi — an example third-party objective plugin for gcvi: the variational Rényi
- * bound. It depends only on `@gcvi/objective-contract` and `@tensorflow/tfjs-core`; load it with
+ * bound. It depends only on `@gcvi/objective-contract`, `@gcvi/objective-utils` and `@tensorflow/tfjs-core`; load it with
  * `loadObjectivePlugins(['@gcvi/objective-renyi'])` from `@gcvi/objectives`.
  */
 import type { ObjectivePluginModule } from '@gcvi/objective-contract';

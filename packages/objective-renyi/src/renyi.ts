@@ -1,5 +1,13 @@
-import type { Objective, Problem, Requirement } from '@gcvi/objective-contract';
+import type { Objective } from '@gcvi/objective-contract';
 import { OBJECTIVE_CONTRACT_VERSION } from '@gcvi/objective-contract';
+import {
+  finiteOption,
+  observedMinibatch,
+  optionsObject,
+  positiveIntOption,
+  rejectUnknown,
+  reparameterizedLogWeights,
+} from '@gcvi/objective-utils';
 import * as tf from '@tensorflow/tfjs-core';
 
 export interface RenyiOptions {
@@ -82,30 +90,6 @@ export function renyiBound(w: tf.Tensor, alpha: number, axis = 0): tf.Tensor {
   });
 }
 
-function bad(field: string, message: string): Error {
-  return new Error(`${NAME}.options.${field}: ${message}`);
-}
-
-function need(problem: Problem, what: Requirement & ('observed' | 'logJoint')): void {
-  const ok = what === 'observed' ? problem.observed !== undefined : typeof problem.logJoint === 'function';
-  if (!ok) throw new Error(`problem.${what}: objective '${NAME}' requires the problem to provide '${what}'`);
-}
-
-/** Minibatch of `size` distinct rows of `data` (partial Fisher–Yates); all of it when size ≥ rows. */
-function minibatch(data: tf.Tensor, size: number, uniform: () => number): tf.Tensor {
-  const n = data.shape[0] ?? 0;
-  if (size >= n) return tf.clone(data);
-  const idx = new Int32Array(n);
-  for (let i = 0; i < n; i++) idx[i] = i;
-  for (let i = 0; i < size; i++) {
-    const j = i + Math.floor(uniform() * (n - i));
-    const t = idx[i] as number;
-    idx[i] = idx[j] as number;
-    idx[j] = t;
-  }
-  return tf.tidy(() => tf.gather(data, tf.tensor1d(idx.subarray(0, size), 'int32')));
-}
-
 /**
  * The variational Rényi (VR) bound of Li & Turner (2016), "Rényi Divergence Variational
  * Inference": for each observation x of a minibatch, K reparameterized draws z_k ~ q(· | x),
@@ -120,46 +104,19 @@ export const renyi: Objective<RenyiOptions> = {
     'negative variational Rényi bound of order alpha (alpha = 1: ELBO, alpha = 0: IWBO), K samples',
   defaults: { alpha: 0.5, K: 10 },
   parseOptions(raw) {
-    if (raw === undefined || raw === null) return { alpha: 0.5, K: 10 };
-    if (typeof raw !== 'object' || Array.isArray(raw)) {
-      throw new Error(
-        `${NAME}.options: must be an object, got ${Array.isArray(raw) ? 'an array' : typeof raw}`,
-      );
-    }
-    const o = raw as Record<string, unknown>;
-    for (const k of Object.keys(o)) {
-      if (!['alpha', 'K', 'batchSize'].includes(k))
-        throw bad(k, 'unknown option; known: alpha, K, batchSize');
-    }
-    const alpha = o.alpha ?? 0.5;
-    if (typeof alpha !== 'number' || !Number.isFinite(alpha)) {
-      throw bad('alpha', `must be a finite number, got ${JSON.stringify(alpha)}`);
-    }
-    const K = o.K ?? 10;
-    if (typeof K !== 'number' || !Number.isInteger(K) || K <= 0) {
-      throw bad('K', `must be a positive integer, got ${JSON.stringify(K)}`);
-    }
-    if (o.batchSize === undefined) return { alpha, K };
-    const b = o.batchSize;
-    if (typeof b !== 'number' || !Number.isInteger(b) || b <= 0) {
-      throw bad('batchSize', `must be a positive integer, got ${JSON.stringify(b)}`);
-    }
-    return { alpha, K, batchSize: b };
+    const o = optionsObject(NAME, raw);
+    rejectUnknown(NAME, o, ['alpha', 'K', 'batchSize']);
+    const alpha = finiteOption(NAME, 'alpha', o.alpha ?? 0.5);
+    const K = positiveIntOption(NAME, 'K', o.K ?? 10);
+    return o.batchSize === undefined
+      ? { alpha, K }
+      : { alpha, K, batchSize: positiveIntOption(NAME, 'batchSize', o.batchSize) };
   },
-  sampleBatch({ problem, rng, options, batchSize }) {
-    need(problem, 'observed');
-    need(problem, 'logJoint');
-    return { x: minibatch(problem.observed!, options.batchSize ?? batchSize, () => rng.uniform()) };
-  },
-  loss({ batch, q, problem, options, rng }) {
+  sampleBatch: (ctx) => observedMinibatch(NAME, ctx),
+  loss(ctx) {
     return tf.tidy((): tf.Scalar => {
-      const x = batch.x as tf.Tensor;
-      const qx = q(x);
-      if (typeof qx.rsample !== 'function') {
-        throw new Error(`variational: objective '${NAME}' needs a reparameterizable q (rsample)`);
-      }
-      const z = qx.rsample(options.K, rng);
-      const w = tf.sub(problem.logJoint!(z, x), qx.logProb(z)); // [K, B]
+      const w = reparameterizedLogWeights(NAME, ctx, ctx.options.K); // [K, B]
+      const { options } = ctx;
       return tf.neg(tf.mean<tf.Scalar>(renyiBound(w, options.alpha, 0)));
     });
   },

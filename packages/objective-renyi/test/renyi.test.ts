@@ -70,8 +70,9 @@ describe('plugin loading', () => {
   });
 });
 
-runObjectiveConformance(renyi, { objectiveOptions: { alpha: 0.5, K: 4 } });
-runObjectiveConformance(renyi, { objectiveOptions: { alpha: 2, K: 4 } });
+const test = { describe, it, beforeAll };
+runObjectiveConformance(renyi, { test, objectiveOptions: { alpha: 0.5, K: 4 } });
+runObjectiveConformance(renyi, { test, objectiveOptions: { alpha: 2, K: 4 } });
 
 describe('limits in α', () => {
   it('α = 1 is the ELBO exactly (same samples)', () => {

@@ -18,10 +18,10 @@ export type {
   VariationalDistribution,
 } from '@gcvi/objective-contract';
 export { OBJECTIVE_CONTRACT_VERSION } from '@gcvi/objective-contract';
+export { logMeanExp, minibatch, stopGradient } from '@gcvi/objective-utils';
 export { type ElboOptions, type ElboWeighting, elbo } from './builtins/elbo.js';
 export { type ForwardKlOptions, forwardKl } from './builtins/forward-kl.js';
 export { type IwboOptions, iwbo } from './builtins/iwbo.js';
-export { logMeanExp, minibatch, stopGradient } from './builtins/shared.js';
 export {
   type CheckpointData,
   type CheckpointState,

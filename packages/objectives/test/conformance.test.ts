@@ -1,7 +1,9 @@
 import { runObjectiveConformance } from '@gcvi/objectives/test';
+import { beforeAll, describe, it } from 'vitest';
 import { elbo, forwardKl, iwbo } from '../src/index.js';
 
-runObjectiveConformance(forwardKl);
-runObjectiveConformance(elbo);
-runObjectiveConformance(elbo, { objectiveOptions: { K: 4, weighting: 'softmax' } });
-runObjectiveConformance(iwbo, { objectiveOptions: { K: 4 } });
+const test = { describe, it, beforeAll };
+runObjectiveConformance(forwardKl, { test });
+runObjectiveConformance(elbo, { test });
+runObjectiveConformance(elbo, { test, objectiveOptions: { K: 4, weighting: 'softmax' } });
+runObjectiveConformance(iwbo, { test, objectiveOptions: { K: 4 } });

@@ -1,20 +1,28 @@
 export {
   checkGeneratorParams,
-  encodePngGray,
+  checkLoadedGenerator,
+  GENERATOR_LATENT_DIM,
   GENERATOR_PARAM_NAMES,
   type GeneratorParams,
   generateImages,
   generatorApply,
-  generatorCacheKey,
   generatorFromStateDict,
   generatorParamShapes,
-  imageGrid,
+} from './generator.js';
+export {
+  GENERATOR_FILE_KIND,
+  type GeneratorFileMeta,
   loadGenerator,
   saveGenerator,
+} from './generator-file.js';
+export {
+  generatorCacheFile,
+  generatorCacheKey,
   type TrainedGenerator,
   type TrainGeneratorOptions,
   trainGenerator,
-} from './generator.js';
+} from './generator-train.js';
+export { imageGrid } from './grid.js';
 export {
   IDX_IMAGES_MAGIC,
   IDX_LABELS_MAGIC,
@@ -33,7 +41,10 @@ export {
   type RotatedMnistModel,
   type RotatedMnistModelOptions,
   type RotatedMnistSet,
+  type RotatedMnistSets,
+  type RotatedSets,
   rotatedMnistModel,
+  rotatedSetsSimulator,
 } from './model.js';
 export { rotateFlat, rotateFlatMany, rotateImageReference, rotateImages } from './rotate.js';
 export { loadTorchCheckpoint, parseTorchCheckpoint, type TorchStateDict, type TorchTensor } from './torch.js';

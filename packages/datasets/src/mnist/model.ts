@@ -1,7 +1,8 @@
-import { ConfigError, type Rng, ShapeError } from '@gcvi/runtime';
+import { ConfigError, checkPositive, checkPositiveInt, type Rng, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
+import type { Simulator } from '../simulator.js';
 import { checkGeneratorParams, type GeneratorParams, generateImages } from './generator.js';
-import { rotateFlat, rotateFlatMany } from './rotate.js';
+import { rotateFlat, rotateFlatMany, rotateImages } from './rotate.js';
 
 /**
  * The rotated-MNIST model of E3/E4: one shared angle θ ~ Uniform(0, 2π) per set, latents
@@ -23,19 +24,35 @@ export interface RotatedMnistSet {
   readonly x: tf.Tensor3D;
 }
 
+/** `n` simulated sets as named tensors (the model's `sample`). */
+export type RotatedMnistSets = {
+  /** `[n]`: the angle of each set (radians, in [0, 2π)). */
+  readonly theta: tf.Tensor1D;
+  /** `[n, nImages, latentDim]`. */
+  readonly z: tf.Tensor3D;
+  /** `[n, nImages, 28, 28]`. */
+  readonly x: tf.Tensor4D;
+};
+
 /** The angle of the fixed observed set: 260° counterclockwise. */
 export const E3_TRUE_ANGLE = (260 * Math.PI) / 180;
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
-export interface RotatedMnistModel {
+/**
+ * The E3 model. As a `Simulator`, `sample(n, rng)` draws `n` sets of `nImages` images, each set
+ * exactly as `simulate(rng)` would (same stream order), stacked.
+ */
+export interface RotatedMnistModel extends Simulator<RotatedMnistSets> {
   readonly nImages: number;
   readonly noiseSd: number;
   readonly latentDim: number;
   readonly generator: GeneratorParams;
   /** Unrotated images of latents: `[n, 28, 28]`. */
   images(z: tf.Tensor): tf.Tensor3D;
-  /** Draw θ, z and x (`nImages` unless given). `theta` fixes the angle instead of drawing it. */
+  /** `n` sets of `nImages` images: `theta` `[n]`, `z` `[n, nImages, d]`, `x` `[n, nImages, 28, 28]`. */
+  sample(n: number, rng: Rng): RotatedMnistSets;
+  /** One set: draw θ, z and x (`nImages` unless given). `theta` fixes the angle instead of drawing it. */
   simulate(rng: Rng, options?: { nImages?: number; theta?: number }): RotatedMnistSet;
   /** The fixed observed set: θ = 260°, z and noise from `rng`. */
   observedSet(rng: Rng): RotatedMnistSet;
@@ -102,12 +119,32 @@ export function rotatedMnistModel(options: RotatedMnistModelOptions): RotatedMni
       return tf.add(tf.mul(-0.5, tf.sum(tf.square(r), [1, 2])), n * 784 * logNormConst) as tf.Tensor1D;
     });
   };
+  const sample = (n: number, rng: Rng): RotatedMnistSets => {
+    checkPositiveInt('n', n);
+    const thetas: number[] = [];
+    const sets: RotatedMnistSet[] = [];
+    try {
+      for (let j = 0; j < n; j++) {
+        const s = simulate(rng);
+        sets.push(s);
+        thetas.push(s.theta);
+      }
+      return {
+        theta: tf.tensor1d(thetas, 'float32'),
+        z: tf.stack(sets.map((s) => s.z)) as tf.Tensor3D,
+        x: tf.stack(sets.map((s) => s.x)) as tf.Tensor4D,
+      };
+    } finally {
+      for (const s of sets) tf.dispose([s.z, s.x]);
+    }
+  };
   return {
     nImages,
     noiseSd,
     latentDim,
     generator,
     images,
+    sample,
     simulate,
     observedSet: (rng) => simulate(rng, { theta: E3_TRUE_ANGLE }),
     logLikelihood,
@@ -118,5 +155,43 @@ export function rotatedMnistModel(options: RotatedMnistModelOptions): RotatedMni
         const prior = tf.mul(-0.5, tf.add(tf.sum(tf.square(z)), z.size * LOG_2PI));
         return tf.add(tf.add(ll, prior), -LOG_2PI) as tf.Scalar;
       }),
+  };
+}
+
+/** Draws of the known-latent simulator (E4): `theta` `[n]`, `x` `[n, nImages, 28, 28]`. */
+export type RotatedSets = {
+  readonly theta: tf.Tensor1D;
+  readonly x: tf.Tensor4D;
+};
+
+/**
+ * E4's simulator: the unrotated images are known (`[nImages, 28, 28]`); each of the `n` sets draws
+ * θ ~ Uniform(0, 2π) and x = rotate(images, θ) + Normal(0, noiseSd²) per pixel.
+ */
+export function rotatedSetsSimulator(
+  images: tf.Tensor,
+  options: { readonly noiseSd?: number } = {},
+): Simulator<RotatedSets> {
+  if (images.rank !== 3 || images.shape[1] !== 28 || images.shape[2] !== 28) {
+    throw new ShapeError('images', '[nImages, 28, 28]', images.shape);
+  }
+  const noiseSd = checkPositive('noiseSd', options.noiseSd ?? 0.01);
+  const m = images.shape[0] as number;
+  return {
+    sample(n, rng) {
+      checkPositiveInt('n', n);
+      const thetas: number[] = [];
+      const xs: tf.Tensor[] = [];
+      try {
+        for (let j = 0; j < n; j++) {
+          const th = 2 * Math.PI * rng.uniform();
+          thetas.push(th);
+          xs.push(tf.tidy(() => tf.add(rotateImages(images, th), rng.normalTensor([m, 28, 28], 0, noiseSd))));
+        }
+        return { theta: tf.tensor1d(thetas, 'float32'), x: tf.stack(xs) as tf.Tensor4D };
+      } finally {
+        tf.dispose(xs);
+      }
+    },
   };
 }

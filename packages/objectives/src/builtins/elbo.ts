@@ -1,16 +1,15 @@
 import type { Objective } from '@gcvi/objective-contract';
 import { OBJECTIVE_CONTRACT_VERSION } from '@gcvi/objective-contract';
-import { ConfigError } from '@gcvi/runtime';
-import * as tf from '@tensorflow/tfjs-core';
 import {
-  checkSameShape,
-  minibatch,
-  need,
+  observedMinibatch,
   optionsObject,
   positiveIntOption,
   rejectUnknown,
+  reparameterizedLogWeights,
   stopGradient,
-} from './shared.js';
+} from '@gcvi/objective-utils';
+import { ConfigError } from '@gcvi/runtime';
+import * as tf from '@tensorflow/tfjs-core';
 
 export type ElboWeighting = 'mean' | 'softmax';
 
@@ -61,23 +60,11 @@ export const elbo: Objective<ElboOptions> = {
       ? out
       : { ...out, batchSize: positiveIntOption(NAME, 'batchSize', o.batchSize) };
   },
-  sampleBatch({ problem, rng, options, batchSize }) {
-    need(NAME, problem, 'observed');
-    need(NAME, problem, 'logJoint');
-    return { x: minibatch(problem.observed!, options.batchSize ?? batchSize, rng) };
-  },
-  loss({ batch, q, problem, options, rng }) {
+  sampleBatch: (ctx) => observedMinibatch(NAME, ctx),
+  loss(ctx) {
+    const { options } = ctx;
     return tf.tidy((): tf.Scalar => {
-      const x = batch.x as tf.Tensor;
-      const qx = q(x);
-      if (typeof qx.rsample !== 'function') {
-        throw new ConfigError('variational', `objective '${NAME}' needs a reparameterizable q (rsample)`);
-      }
-      const z = qx.rsample(options.K, rng);
-      const lq = qx.logProb(z);
-      const lj = problem.logJoint!(z, x);
-      checkSameShape(lj, lq);
-      const w = tf.sub(lj, lq); // [K, B]
+      const w = reparameterizedLogWeights(NAME, ctx, options.K); // [K, B]
       if (options.weighting === 'mean') return tf.neg(tf.mean<tf.Scalar>(w));
       const weights = stopGradient(tf.softmax(tf.transpose(w))); // [B, K], softmax over k
       return tf.neg(tf.mean<tf.Scalar>(tf.sum(tf.mul(weights, tf.transpose(w)), 1)));

@@ -1,8 +1,14 @@
 import type { Objective } from '@gcvi/objective-contract';
 import { OBJECTIVE_CONTRACT_VERSION } from '@gcvi/objective-contract';
+import {
+  checkOnePerDraw,
+  need,
+  optionsObject,
+  positiveIntOption,
+  rejectUnknown,
+} from '@gcvi/objective-utils';
 import { ConfigError, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
-import { checkOnePerDraw, need, optionsObject, positiveIntOption, rejectUnknown } from './shared.js';
 
 export interface ForwardKlOptions {
   /** Simulated pairs per step; default: the `batchSize` given to `fit`. */

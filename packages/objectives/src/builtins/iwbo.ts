@@ -1,16 +1,15 @@
 import type { Objective } from '@gcvi/objective-contract';
 import { OBJECTIVE_CONTRACT_VERSION } from '@gcvi/objective-contract';
-import * as tf from '@tensorflow/tfjs-core';
 import {
-  checkSameShape,
+  importanceLogWeights,
   logMeanExp,
-  minibatch,
-  need,
+  observedMinibatch,
   optionsObject,
   positiveIntOption,
   rejectUnknown,
   stopGradient,
-} from './shared.js';
+} from '@gcvi/objective-utils';
+import * as tf from '@tensorflow/tfjs-core';
 
 export interface IwboOptions {
   /** Importance particles per observation (default 10). */
@@ -44,28 +43,17 @@ export const iwbo: Objective<IwboOptions> = {
       ? { K }
       : { K, batchSize: positiveIntOption(NAME, 'batchSize', o.batchSize) };
   },
-  sampleBatch({ problem, rng, options, batchSize }) {
-    need(NAME, problem, 'observed');
-    need(NAME, problem, 'logJoint');
-    return { x: minibatch(problem.observed!, options.batchSize ?? batchSize, rng) };
-  },
+  sampleBatch: (ctx) => observedMinibatch(NAME, ctx),
   loss({ batch, q, problem, options, rng }) {
     return tf.tidy((): tf.Scalar => {
       const x = batch.x as tf.Tensor;
       const qx = q(x);
       if (typeof qx.rsample === 'function') {
-        const z = qx.rsample(options.K, rng);
-        const lq = qx.logProb(z);
-        const lj = problem.logJoint!(z, x);
-        checkSameShape(lj, lq);
-        const w = tf.sub(lj, lq); // [K, B]
+        const { w } = importanceLogWeights(problem, qx, qx.rsample(options.K, rng), x); // [K, B]
         return tf.neg(tf.mean<tf.Scalar>(logMeanExp(w, 0)));
       }
       const z = stopGradient(qx.sample(options.K, rng)); // plain draws carry no pathwise gradient
-      const lq = qx.logProb(z);
-      const lj = problem.logJoint!(z, x);
-      checkSameShape(lj, lq);
-      const w = tf.sub(lj, lq);
+      const { w, logQ: lq } = importanceLogWeights(problem, qx, z, x);
       const lme = logMeanExp(w, 0); // [B]
       const s = tf.sum(lq, 0); // [B]
       const surrogate = tf.add(lme, tf.mul(stopGradient(lme), tf.sub(s, stopGradient(s))));

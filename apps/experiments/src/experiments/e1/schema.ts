@@ -5,6 +5,7 @@
  * is cast between run, analysis and report.
  */
 import { z } from 'zod';
+import { real } from '../../core/schema-types.js';
 
 /**
  * One E1 run: one width, the full network and its linearized twin trained one after the other on
@@ -56,13 +57,6 @@ export type E1Config = z.infer<typeof e1ConfigSchema>;
 export const MODELS = ['full', 'linear'] as const;
 export type E1Model = (typeof MODELS)[number];
 const perModel = z.object({ full: z.number(), linear: z.number() }).strict();
-/** A number that may be NaN or ±∞ in memory; JSON stores those as null. */
-const real = z
-  .custom<number | null>(
-    (v) => v === null || typeof v === 'number',
-    'expected a number (null stands for NaN)',
-  )
-  .transform((v) => (v === null ? Number.NaN : v));
 
 /** Metric rows of an E1 run (`metrics.jsonl`). */
 export const e1TestNllRowSchema = z

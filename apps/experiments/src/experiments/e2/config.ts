@@ -1,36 +1,8 @@
-import { z } from 'zod';
 import type { ProfileName } from '../../core/types.js';
 import { PARAMETERIZATIONS } from './family.js';
-import { OBJECTIVES } from './train.js';
+import { type E2Config, e2ConfigSchema, OBJECTIVES } from './schema.js';
 
-/** One E2 run: one replicate seed, one objective, one parameterization. */
-export const e2ConfigSchema = z
-  .object({
-    /** Replicate seed: observed data (S fixed, Z and X drawn once) and the initialization. */
-    seed: z.number().int().nonnegative(),
-    objective: z.enum(OBJECTIVES),
-    parameterization: z.enum(PARAMETERIZATIONS),
-    /** Points per data set. */
-    nPoints: z.number().int().min(1),
-    steps: z.number().int().min(1),
-    /** Adam lr0 and the period of the step-divide schedule (lr0 / c, c = 2, 4, 6, …). */
-    lr: z.number().positive(),
-    lrEvery: z.number().int().min(1),
-    /** Reparameterized samples of the ELBO (self-normalized weighting of the reference). */
-    K: z.number().int().min(1),
-    width: z.number().int().min(1),
-    heads: z.number().int().min(1),
-    /** The fixed true shift S of the observed data. */
-    trueShift: z.number(),
-    /** Steps between checkpoints. */
-    checkpointEvery: z.number().int().min(1),
-    /** Attention through the fused kernel of `@gcvi/kernels` (speed only; same model). */
-    fusedAttention: z.boolean(),
-  })
-  .strict()
-  .refine((c) => c.width % c.heads === 0, { message: 'heads must divide width', path: ['heads'] });
-
-export type E2Config = z.infer<typeof e2ConfigSchema>;
+export { type E2Config, e2ConfigSchema };
 
 /** DESIGN §2 E2, exactly (one run per seed × objective × parameterization). */
 export const PAPER = {

@@ -2,13 +2,13 @@ import { NumericalError } from '@gcvi/runtime';
 import type { ExperimentDefinition, RunContext, TableDef } from '../../core/types.js';
 import { type E2Run, e2Claims, e2Figures, e2Tables, summarizeE2 } from './analysis.js';
 import { deviationsE2, type E2Config, e2ConfigSchema, planE2 } from './config.js';
-import type { E2Outcome } from './table.js';
+import { type E2Outcome, e2MetricRowSchema, e2OutcomeSchema, e2RunResultSchema } from './schema.js';
 import { trainE2 } from './train.js';
 
 export { e2ConfigSchema, PAPER as E2_PAPER, PROFILE_SETTINGS as E2_PROFILES, planE2 } from './config.js';
 export { type E2Family, e2Family, type Parameterization } from './family.js';
 export type { E2Config, E2Outcome, E2Run, TableDef };
-export { e2Tables };
+export { e2MetricRowSchema, e2OutcomeSchema, e2RunResultSchema, e2Tables };
 
 /**
  * One run. A run that fails numerically (fit stops after too many non-finite steps) is recorded as
@@ -57,13 +57,14 @@ export const e2: ExperimentDefinition<E2Config, E2Outcome> & { tables(runs: read
       'The mode of q(S | X) piles up at the true shift under L_P and scatters under the ELBO.',
     ],
     configSchema: e2ConfigSchema,
+    resultSchema: e2OutcomeSchema,
     plan: (ctx) => planE2(ctx.profile),
     cost: (c) => c.steps,
     label: (c) => `seed ${c.seed} ${c.objective} ${c.parameterization}`,
     run: runE2,
-    summarize: (runs) => summarizeE2(runs as E2Run[]),
-    figures: (runs) => e2Figures(runs as E2Run[]),
-    claims: (runs) => e2Claims(runs as E2Run[]),
+    summarize: (runs) => summarizeE2(runs),
+    figures: (runs) => e2Figures(runs),
+    claims: (runs) => e2Claims(runs),
     deviations: (ctx) => deviationsE2(ctx.profile),
-    tables: (runs) => e2Tables(runs as E2Run[]),
+    tables: (runs) => e2Tables(runs),
   };

@@ -3,8 +3,8 @@
  */
 import type { TableDef } from '../../core/types.js';
 import type { Parameterization } from './family.js';
+import type { E2FailedRun, E2Objective, E2Outcome, E2RunResult } from './schema.js';
 import { mean, sd, wilsonInterval } from './stats.js';
-import type { E2Objective, E2RunResult } from './train.js';
 
 /** `forward-kl` → `forwardKl` (summary keys are camelCase). */
 export function objectiveKey(o: E2Objective): 'forwardKl' | 'elbo' {
@@ -34,16 +34,7 @@ export interface Table1Row {
   readonly failedSeeds: readonly number[];
 }
 
-/** A run's result, or the record of a run that failed numerically. */
-export type E2Outcome = E2RunResult | E2FailedRun;
-
-export interface E2FailedRun {
-  readonly failed: true;
-  readonly seed: number;
-  readonly objective: E2Objective;
-  readonly parameterization: Parameterization;
-  readonly error: string;
-}
+export type { E2FailedRun, E2Outcome };
 
 export function isFailed(r: E2Outcome): r is E2FailedRun {
   return (r as E2FailedRun).failed === true;

@@ -7,56 +7,12 @@ import type { NamedTensors } from '@gcvi/encoders';
 import { adam, fit as fitObjective, type Params, stepDivideLr } from '@gcvi/objectives';
 import { createRng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
-import { e2Family, type Parameterization } from './family.js';
+import { e2Family } from './family.js';
+import type { E2Config, E2RunResult } from './schema.js';
 import { isIncreasing, l1Distance, matchesTrueCentres } from './stats.js';
 
-export const OBJECTIVES = ['forward-kl', 'elbo'] as const;
-export type E2Objective = (typeof OBJECTIVES)[number];
-
-/** Everything one run depends on. */
-export interface E2RunConfig {
-  /** Replicate seed: the observed data (S fixed, Z and X drawn once) and the initialization. */
-  readonly seed: number;
-  readonly objective: E2Objective;
-  readonly parameterization: Parameterization;
-  /** Points per data set (paper 1,000). */
-  readonly nPoints: number;
-  /** Optimizer steps (paper 50,000). */
-  readonly steps: number;
-  /** Adam learning rate lr0 (paper 1e-3) and the step-divide period (paper 500). */
-  readonly lr: number;
-  readonly lrEvery: number;
-  /** Reparameterized samples of the ELBO (paper 100). */
-  readonly K: number;
-  /** Set Transformer width and heads (paper 64, 4). */
-  readonly width: number;
-  readonly heads: number;
-  /** The fixed shift of the observed data (paper 100). */
-  readonly trueShift: number;
-  /** Attention through the fused kernel of `@gcvi/kernels` (same numbers up to float rounding). */
-  readonly fusedAttention?: boolean;
-}
-
-export interface E2RunResult {
-  readonly seed: number;
-  readonly objective: E2Objective;
-  readonly parameterization: Parameterization;
-  readonly trueZ: number[];
-  readonly trueShift: number;
-  /** Mode of q(Z | X) at the observed X. */
-  readonly modeZ: number[];
-  /** Mode of q(S | X). */
-  readonly modeS: number;
-  readonly sdZ: number[];
-  readonly sdS: number;
-  readonly inOrder: boolean;
-  readonly matched: boolean;
-  readonly l1: number;
-  /** Mean loss over the last 10% of steps. */
-  readonly finalLoss: number;
-  readonly stepsDone: number;
-  readonly skippedSteps: number;
-}
+export { type E2Objective, OBJECTIVES } from './schema.js';
+export type { E2RunResult };
 
 export interface TrainHooks {
   /** Checkpoint file (fit's format); resumed when it exists. */
@@ -69,7 +25,7 @@ export interface TrainHooks {
 
 /** Train one run and evaluate it at the observed data. Disposes everything it creates. */
 export async function trainE2(
-  config: E2RunConfig,
+  config: E2Config,
   hooks: TrainHooks = {},
 ): Promise<{
   result: E2RunResult;

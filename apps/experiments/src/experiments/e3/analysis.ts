@@ -2,6 +2,7 @@ import type { CheckedClaim, FigureDef, SummaryTree } from '../../core/types.js';
 import type { LoadedRun } from '../../store/store.js';
 import type { E3Config, E3Method } from './config.js';
 import type { E3RunSummary } from './run.js';
+import { e3MetricRowSchema } from './schema.js';
 
 export type E3Run = LoadedRun<E3Config, E3RunSummary>;
 
@@ -50,12 +51,13 @@ export function distinctEndpoints(anglesDeg: readonly number[], tolDeg = 10): nu
 function angleRows(runs: readonly E3Run[], m: E3Method, maxStep = Number.POSITIVE_INFINITY) {
   return byInit(runs, m).flatMap((r) =>
     r.metrics
-      .filter((row) => row.kind === 'angle' && row.step <= maxStep)
+      .map((row) => e3MetricRowSchema.parse(row))
+      .filter((row) => row.step <= maxStep)
       .map((row) => ({
         init: `${r.config.initDeg}°`,
         initDeg: r.config.initDeg,
         step: row.step,
-        angleDeg: Number(row.angleDeg),
+        angleDeg: row.angleDeg,
       })),
   );
 }

@@ -1,47 +1,8 @@
-import { z } from 'zod';
 import type { ProfileName } from '../../core/types.js';
-import { generatorConfigSchema } from './generator.js';
 
-export const E3_METHODS = ['forwardKl', 'iwbo'] as const;
-export type E3Method = (typeof E3_METHODS)[number];
+import { E3_METHODS, type E3Config, type E3Method, e3ConfigSchema } from './schema.js';
 
-/**
- * One E3 run: one method from one initialization. `forwardKl` (L_P) trains the set-averaged angle
- * encoder on simulated sets with the target angle shifted by `initDeg` (the "initialization" is
- * that offset; the estimate is corrected by it). `iwbo` fits θ as a model parameter started at
- * `initDeg`, with a per-image Gaussian encoder for z and K importance particles.
- */
-export const e3ConfigSchema = z
-  .object({
-    method: z.enum(E3_METHODS),
-    initDeg: z.number().min(0).lt(360),
-    generator: generatorConfigSchema,
-    /** Images of the fixed observed set (true angle 260°). */
-    observedImages: z.number().int().min(1),
-    /** Images per simulated set (L_P). */
-    setImages: z.number().int().min(1),
-    /** L_P: simulated sets (each at its own random angle) per step. */
-    setsPerStep: z.number().int().min(1),
-    noiseSd: z.number().positive(),
-    steps: z.number().int().min(1),
-    lr: z.number().positive(),
-    /** IWBO: importance particles per image and images per minibatch. */
-    particles: z.number().int().min(1),
-    minibatch: z.number().int().min(1),
-    /** Record the angle estimate every this many steps. */
-    evalEvery: z.number().int().min(1),
-    seed: z.number().int().nonnegative(),
-    /** Seed of the fixed observed set (shared by every run). */
-    dataSeed: z.number().int().nonnegative(),
-    checkpointEvery: z.number().int().min(1),
-  })
-  .strict()
-  .refine((c) => c.minibatch <= c.observedImages, {
-    message: 'minibatch must be ≤ observedImages',
-    path: ['minibatch'],
-  });
-
-export type E3Config = z.infer<typeof e3ConfigSchema>;
+export { E3_METHODS, type E3Config, type E3Method, e3ConfigSchema };
 
 export const INITS_DEG = Array.from({ length: 12 }, (_, k) => 30 * k);
 

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -5,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { initBackend } from '@gcvi/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quickReproduce } from '../../../test/fixtures/quick-run.js';
-import { generatorSource } from './generator.js';
+import { ResultsStore } from '../../store/store.js';
+import { generatorCacheName, generatorSource } from './generator.js';
 import { angleDiffDeg, distinctEndpoints, e3, e3Plan, resolveGenerator } from './index.js';
 
 const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), '../../../../../../shared/fixtures/G299.ckpt');
@@ -62,9 +64,44 @@ describe('generator source', () => {
   );
 });
 
+const HOLD = fileURLToPath(new URL('../../../test/fixtures/hold-claim.mjs', import.meta.url));
+
+/**
+ * A process killed while it held the generator cache's claim (kill -9: no cleanup): the claim's
+ * heartbeat stops, and the next run takes it over after --stale-after instead of waiting.
+ */
+async function plantKilledGeneratorClaim(out: string): Promise<string> {
+  const cfg = e3Plan('quick')[0]!.generator;
+  const lock = new ResultsStore(join(out, 'quick')).cacheClaimPath(generatorCacheName(cfg));
+  const holder = spawn(process.execPath, [HOLD, lock, 'cache generator'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    holder.stdout?.on('data', (d: Buffer) =>
+      d.toString().includes('claimed') ? resolve() : reject(new Error(String(d))),
+    );
+  });
+  holder.kill('SIGKILL');
+  await new Promise((r) => holder.on('exit', r));
+  return `pid ${holder.pid}`;
+}
+
 /** Quick profile end to end in this process: Figures 3–6 from tiny runs, summary keys. */
 describe('reproduce --profile quick --only e3', () => {
-  const run = quickReproduce('e3', 600_000);
+  let killed = '';
+  const run = quickReproduce('e3', 600_000, {
+    args: ['--stale-after', '2s'],
+    before: async (out) => {
+      killed = await plantKilledGeneratorClaim(out);
+    },
+  });
+
+  it('takes over the generator claim a killed process left (once stale) and trains the generator once', () => {
+    expect(run.log).toMatch(
+      new RegExp(`took over the stale claim on cache generator-\\w+ held by .* ${killed}`),
+    );
+    expect(run.log.match(/training the generator/g)).toHaveLength(1);
+  });
 
   it('finishes every run and draws Figures 3–6', () => {
     expect(run.code, run.log).toBe(0);

@@ -67,6 +67,25 @@ export interface CacheLock {
  * training the same weights twice, and a claim left by a killed process is taken over once its
  * heartbeat is stale (with a log line), instead of blocking every later run.
  */
+/** Options of the trained generator, as `trainGenerator` gets them. */
+function trainingOptions(cfg: GeneratorConfig, cacheDir: string | undefined) {
+  return {
+    data: loadMnist({ split: 'train', limit: cfg.trainImages }),
+    latentDim: 64,
+    hidden: cfg.hidden,
+    steps: cfg.trainSteps,
+    batchSize: cfg.trainBatchSize,
+    learningRate: cfg.learningRate,
+    seed: cfg.seed,
+    ...(cacheDir !== undefined ? { cacheDir } : {}),
+  };
+}
+
+/** Name of the cache claim (and weights file stem) of a trained generator: `generator-<key>`. */
+export function generatorCacheName(cfg: GeneratorConfig): string {
+  return `generator-${generatorCacheKey(trainingOptions(cfg, undefined))}`;
+}
+
 export async function resolveGenerator(
   cfg: GeneratorConfig,
   cacheDir: string,
@@ -82,17 +101,7 @@ export async function resolveGenerator(
       finalLoss: Number.NaN,
     };
   }
-  const data = loadMnist({ split: 'train', limit: cfg.trainImages });
-  const options = {
-    data,
-    latentDim: 64,
-    hidden: cfg.hidden,
-    steps: cfg.trainSteps,
-    batchSize: cfg.trainBatchSize,
-    learningRate: cfg.learningRate,
-    seed: cfg.seed,
-    cacheDir,
-  };
+  const options = trainingOptions(cfg, cacheDir);
   const key = generatorCacheKey(options);
   const weights = join(cacheDir, `generator-${key}.json`);
   const description = `VAE decoder trained on ${cfg.trainImages} MNIST images (key ${key})`;

@@ -2,11 +2,13 @@ import type { ExperimentDefinition } from '../../core/types.js';
 import { type E3Run, e3Claims, e3Figures, summarizeE3 } from './analysis.js';
 import { type E3Config, e3ConfigSchema, e3Deviations, e3Plan } from './config.js';
 import { type E3RunSummary, runE3 } from './run.js';
+import { e3MetricRowSchema, e3RunResultSchema } from './schema.js';
 
 export { angleDiffDeg, distinctEndpoints } from './analysis.js';
 export { e3ConfigSchema, e3Plan, PAPER as E3_PAPER, PROFILE_SETTINGS as E3_PROFILES } from './config.js';
 export { resolveGenerator } from './generator.js';
 export type { E3Config, E3Run, E3RunSummary };
+export { e3MetricRowSchema, e3RunResultSchema };
 
 /** E3 "rotated MNIST" (section 5.3, Figures 3–6). */
 export const e3: ExperimentDefinition<E3Config, E3RunSummary> = {
@@ -18,6 +20,7 @@ export const e3: ExperimentDefinition<E3Config, E3RunSummary> = {
     'IWBO with the angle as a fitted model parameter gets stuck in local optima that depend on the initial angle.',
   ],
   configSchema: e3ConfigSchema,
+  resultSchema: e3RunResultSchema,
   plan: (ctx) => e3Plan(ctx.profile, ctx.generator),
   progressSteps: (c) => c.steps,
   cost: (c) =>
@@ -26,8 +29,8 @@ export const e3: ExperimentDefinition<E3Config, E3RunSummary> = {
       : c.steps * c.particles * c.minibatch,
   label: (c) => `${c.method === 'forwardKl' ? 'L_P offset' : 'IWBO init'} ${c.initDeg}°`,
   run: runE3,
-  summarize: (runs) => summarizeE3(runs as E3Run[]),
-  figures: (runs) => e3Figures(runs as E3Run[]),
-  claims: (runs) => e3Claims(runs as E3Run[]),
+  summarize: (runs) => summarizeE3(runs),
+  figures: (runs) => e3Figures(runs),
+  claims: (runs) => e3Claims(runs),
   deviations: (ctx) => e3Deviations(ctx.profile),
 };

@@ -13,28 +13,15 @@ import {
 import { createRng, type Rng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunContext } from '../../core/types.js';
-import type { E3Config } from './config.js';
 import { generatorCacheDir, type ResolvedGenerator, resolveGenerator } from './generator.js';
+import type { E3Config, E3RunResult } from './schema.js';
 
 const TWO_PI = 2 * Math.PI;
 export const wrap2pi = (a: number) => ((a % TWO_PI) + TWO_PI) % TWO_PI;
 export const toDeg = (a: number) => (a * 180) / Math.PI;
 
-/** What one E3 run returns. */
-export interface E3RunSummary {
-  readonly method: E3Config['method'];
-  readonly initDeg: number;
-  /** Final estimate of the angle in degrees in [0, 360), offset-corrected for L_P. */
-  readonly finalAngleDeg: number;
-  readonly trueAngleDeg: number;
-  readonly steps: number;
-  readonly skippedSteps: number;
-  readonly generator: string;
-  /** First 100 observed images, 0..255 bytes in base64 (Figure 3); only in the L_P run from 0°. */
-  readonly observedGrid?: string;
-  /** 60 unrotated samples of the generator, same encoding (only in the L_P run from 0°). */
-  readonly generatorSamples?: string;
-}
+/** What one E3 run returns (the schema is `e3RunResultSchema`). */
+export type E3RunSummary = E3RunResult;
 
 /** The fixed observed set: the first `observedImages` of a set drawn at 260° from `dataSeed`. */
 export function observedSet(model: RotatedMnistModel, dataSeed: number) {

@@ -2,6 +2,7 @@ import type { CheckedClaim, FigureDef, SummaryTree } from '../../core/types.js';
 import type { LoadedRun } from '../../store/store.js';
 import type { E4Config, E4Method } from './config.js';
 import type { E4RunSummary } from './run.js';
+import { e4MetricRowSchema } from './schema.js';
 
 export type E4Run = LoadedRun<E4Config, E4RunSummary>;
 
@@ -29,13 +30,13 @@ export function summarizeE4(runs: readonly E4Run[]): SummaryTree {
 export function e4Figures(runs: readonly E4Run[]): FigureDef[] {
   const rows = runs.flatMap((r) =>
     r.metrics
-      .filter((m) => m.kind === 'metrics')
+      .map((m) => e4MetricRowSchema.parse(m))
       .flatMap((m) =>
         METRICS.map((k) => ({
           method: LABEL[r.config.method],
           step: m.step,
           metric: k,
-          value: Number(m[k]),
+          value: m[k],
         })),
       ),
   );

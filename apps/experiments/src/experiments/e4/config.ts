@@ -1,44 +1,10 @@
-import { z } from 'zod';
 import type { ProfileName } from '../../core/types.js';
 import { PAPER as E3_PAPER } from '../e3/config.js';
-import { generatorConfigSchema } from '../e3/generator.js';
 import { E3_PROFILES } from '../e3/index.js';
 
-export const E4_METHODS = ['forwardKl', 'elbo'] as const;
-export type E4Method = (typeof E4_METHODS)[number];
+import { E4_METHODS, type E4Config, type E4Method, e4ConfigSchema } from './schema.js';
 
-/**
- * One E4 run: the rotated-MNIST toy with N images whose latents z are known; q(θ | x) is Normal
- * with mean `meanScale`·η1 and fixed sd `qSd`, η from the set-averaged angle encoder. `forwardKl`
- * (L_P) trains on one simulated set per step (the known z, a fresh angle and noise); `elbo` fits
- * the observed set with K reparameterized draws.
- */
-export const e4ConfigSchema = z
-  .object({
-    method: z.enum(E4_METHODS),
-    generator: generatorConfigSchema,
-    nImages: z.number().int().min(1),
-    noiseSd: z.number().positive(),
-    qSd: z.number().positive(),
-    meanScale: z.number().positive(),
-    steps: z.number().int().min(1),
-    lr: z.number().positive(),
-    /** ELBO: reparameterized draws per step. */
-    particles: z.number().int().min(1),
-    /** Metrics every this many steps. */
-    evalEvery: z.number().int().min(1),
-    /** Exact posterior grid: coarse spacing over the circle, then a fine window around its peak. */
-    gridCoarseDeg: z.number().positive().max(10),
-    gridFineHalfWidthDeg: z.number().positive(),
-    gridFinePoints: z.number().int().min(3),
-    seed: z.number().int().nonnegative(),
-    /** Seed of the known latents and the observed set (shared by both runs). */
-    dataSeed: z.number().int().nonnegative(),
-    checkpointEvery: z.number().int().min(1),
-  })
-  .strict();
-
-export type E4Config = z.infer<typeof e4ConfigSchema>;
+export { E4_METHODS, type E4Config, type E4Method, e4ConfigSchema };
 
 type Shared = Omit<E4Config, 'method' | 'generator'> & { generator: Omit<E4Config['generator'], 'source'> };
 

@@ -2,10 +2,12 @@ import type { ExperimentDefinition } from '../../core/types.js';
 import { type E4Run, e4Claims, e4Figures, summarizeE4 } from './analysis.js';
 import { type E4Config, e4ConfigSchema, e4Deviations, e4Plan } from './config.js';
 import { type E4RunSummary, runE4 } from './run.js';
+import { e4MetricRowSchema, e4RunResultSchema } from './schema.js';
 
 export { e4ConfigSchema, e4Plan, PAPER as E4_PAPER, PROFILE_SETTINGS as E4_PROFILES } from './config.js';
 export { gaussianMetrics, gridPosterior, mergeNodes } from './posterior.js';
 export type { E4Config, E4Run, E4RunSummary };
+export { e4MetricRowSchema, e4RunResultSchema };
 
 /** E4 "rotated MNIST, toy" (Figure 7). */
 export const e4: ExperimentDefinition<E4Config, E4RunSummary> = {
@@ -16,13 +18,14 @@ export const e4: ExperimentDefinition<E4Config, E4RunSummary> = {
     'With the latents known, L_P drives the forward KL and the NLL of the true angle down and finds the true angle; the ELBO does not.',
   ],
   configSchema: e4ConfigSchema,
+  resultSchema: e4RunResultSchema,
   plan: (ctx) => e4Plan(ctx.profile, ctx.generator),
   progressSteps: (c) => c.steps,
   cost: (c) => c.steps * (c.method === 'elbo' ? c.nImages + c.particles * 2 : c.nImages * 2),
   label: (c) => (c.method === 'forwardKl' ? 'L_P' : `ELBO (K = ${c.particles})`),
   run: runE4,
-  summarize: (runs) => summarizeE4(runs as E4Run[]),
-  figures: (runs) => e4Figures(runs as E4Run[]),
-  claims: (runs) => e4Claims(runs as E4Run[]),
+  summarize: (runs) => summarizeE4(runs),
+  figures: (runs) => e4Figures(runs),
+  claims: (runs) => e4Claims(runs),
   deviations: (ctx) => e4Deviations(ctx.profile),
 };

@@ -15,7 +15,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { RunContext } from '../../core/types.js';
 import { generatorCacheDir, resolveGenerator } from '../e3/generator.js';
 import { toDeg, wrap2pi } from '../e3/run.js';
-import type { E4Config } from './config.js';
 import {
   type GaussianMetrics,
   type GridPosterior,
@@ -23,21 +22,12 @@ import {
   gridPosterior,
   mergeNodes,
 } from './posterior.js';
+import type { E4Config, E4RunResult } from './schema.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
-export interface E4RunSummary {
-  readonly method: E4Config['method'];
-  readonly final: GaussianMetrics & { readonly angleDeg: number };
-  readonly logEvidence: number;
-  readonly posteriorModeDeg: number;
-  /** Posterior sd (radians) from the grid. */
-  readonly posteriorSd: number;
-  readonly trueAngleDeg: number;
-  readonly steps: number;
-  readonly skippedSteps: number;
-  readonly generator: string;
-}
+/** What one E4 run returns (the schema is `e4RunResultSchema`). */
+export type E4RunSummary = E4RunResult;
 
 /** The known latents and the observed set (260°), from `dataSeed` only (shared by both runs). */
 export function e4Data(model: RotatedMnistModel, dataSeed: number) {

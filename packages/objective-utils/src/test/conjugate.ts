@@ -1,4 +1,3 @@
-import { Normal } from '@gcvi/distributions';
 import type {
   AnyObjective,
   Problem,
@@ -6,11 +5,8 @@ import type {
   Requirement,
   VariationalDistribution,
 } from '@gcvi/objective-contract';
-import { createRng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
-import { fit, type Params } from '../fit.js';
-import { adam } from '../optimizers.js';
-import { stepDivideLr } from '../schedules.js';
+import type { ConformanceHarness } from './harness.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
@@ -52,12 +48,15 @@ export function conjugateProblem(
   return problem;
 }
 
+/** The four parameters of the linear encoder. */
+export type LinearEncoderParams = Record<'a' | 'b' | 'c' | 'd', tf.Variable>;
+
 /**
  * The linear encoder of the conformance problem: q(θ | x) = Normal(a·x + b, exp(c·x + d)), with
  * the exact posterior at a = 1/2, b = 0, c = 0, d = ½ log ½. Returns fresh variables at a fixed,
  * deliberately wrong start (a = −0.3, b = 0.4, c = 0.2, d = 0.5).
  */
-export function linearEncoderParams(): Record<'a' | 'b' | 'c' | 'd', tf.Variable> {
+export function linearEncoderParams(): LinearEncoderParams {
   // Inside tidy, so the initial-value scalars are freed (variables survive a tidy).
   return tf.tidy(() => {
     const v = (x: number) => tf.variable(tf.scalar(x), true);
@@ -65,12 +64,16 @@ export function linearEncoderParams(): Record<'a' | 'b' | 'c' | 'd', tf.Variable
   });
 }
 
-/** q(θ | x) for x of shape [B, 1] (the `variational` argument of `fit`). */
-export function linearNormalQ(p: Params, x: tf.Tensor): VariationalDistribution {
-  const xr = tf.reshape(x, [-1]);
-  const loc = tf.add(tf.mul(p.a!, xr), p.b!);
-  const scale = tf.exp(tf.add(tf.mul(p.c!, xr), p.d!));
-  return new Normal(loc, scale, { validateArgs: false });
+/** q(θ | x) of the linear encoder for x of shape [B, 1], built on the host's Normal. */
+export function makeLinearNormalQ(
+  normal: ConformanceHarness['normal'],
+): (p: Readonly<Record<string, tf.Tensor>>, x: tf.Tensor) => VariationalDistribution {
+  return (p, x) => {
+    const xr = tf.reshape(x, [-1]);
+    const loc = tf.add(tf.mul(p.a as tf.Tensor, xr), p.b as tf.Tensor);
+    const scale = tf.exp(tf.add(tf.mul(p.c as tf.Tensor, xr), p.d as tf.Tensor));
+    return normal(loc, scale);
+  };
 }
 
 export interface ConjugateFitOptions {
@@ -98,28 +101,31 @@ export interface ConjugateFit {
   readonly seconds: number;
 }
 
-/** Fit the linear encoder to the conjugate problem with `objective` and report the fitted posterior. */
+/**
+ * Fit the linear encoder to the conjugate problem with `objective` through the host's trainer
+ * (`harness.fit`) and report the fitted posterior.
+ */
 export async function fitConjugate(
   objective: AnyObjective,
+  harness: ConformanceHarness & Required<Pick<ConformanceHarness, 'fit'>>,
   options: ConjugateFitOptions = {},
 ): Promise<ConjugateFit> {
   const steps = options.steps ?? 800;
-  const root = createRng(options.seed ?? 1);
+  const root = harness.createRng(options.seed ?? 1);
   const problem = conjugateProblem(objective.requires, root.split('data'), options.nObserved ?? 512);
   const params = linearEncoderParams();
   const t0 = performance.now();
   try {
-    // biome-ignore lint/suspicious/noFocusedTests: `fit` is the training loop, not a focused test
-    const r = await fit({
+    const r = await harness.fit({
       params,
-      variational: linearNormalQ,
+      variational: makeLinearNormalQ(harness.normal),
       objective,
       objectiveOptions: options.objectiveOptions,
       problem,
-      optimizer: adam(),
-      schedule: stepDivideLr(options.lr ?? 0.05, Math.max(1, Math.floor(steps / 8))),
       steps,
       batchSize: options.batchSize ?? 256,
+      lr: options.lr ?? 0.05,
+      lrEvery: Math.max(1, Math.floor(steps / 8)),
       rng: root.split('train'),
     });
     const [a, b, c, d] = (['a', 'b', 'c', 'd'] as const).map((k) => params[k].dataSync()[0] as number);

@@ -1,53 +1,6 @@
-import type { Problem, RandomStream, Requirement } from '@gcvi/objective-contract';
-import { ConfigError, ShapeError } from '@gcvi/runtime';
+import type { RandomStream } from '@gcvi/objective-contract';
 import * as tf from '@tensorflow/tfjs-core';
-
-/** Reject what is not a plain object (or undefined, which means "all defaults"). */
-export function optionsObject(name: string, raw: unknown): Record<string, unknown> {
-  if (raw === undefined || raw === null) return {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ConfigError(
-      `${name}.options`,
-      `must be an object, got ${Array.isArray(raw) ? 'an array' : typeof raw}`,
-    );
-  }
-  return raw as Record<string, unknown>;
-}
-
-/** Unknown keys are errors: a misspelt option must not be silently ignored. */
-export function rejectUnknown(name: string, raw: Record<string, unknown>, known: readonly string[]): void {
-  for (const k of Object.keys(raw)) {
-    if (!known.includes(k)) {
-      throw new ConfigError(`${name}.options.${k}`, `unknown option; known: ${known.join(', ') || '(none)'}`);
-    }
-  }
-}
-
-export function positiveIntOption(name: string, key: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
-    throw new ConfigError(`${name}.options.${key}`, `must be a positive integer, got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
-/** The problem must provide what the objective's `requires` lists. */
-export function need(objective: string, problem: Problem, what: Requirement): void {
-  const ok =
-    what === 'simulator'
-      ? typeof problem.simulate === 'function'
-      : what === 'observed'
-        ? problem.observed !== undefined
-        : what === 'logJoint'
-          ? typeof problem.logJoint === 'function'
-          : true;
-  if (!ok) {
-    const field = what === 'simulator' ? 'simulate' : what;
-    throw new ConfigError(
-      `problem.${field}`,
-      `objective '${objective}' requires the problem to provide '${field}'`,
-    );
-  }
-}
+import { configError, shapeError } from './errors.js';
 
 /**
  * A minibatch of `size` rows of `observed`, drawn without replacement (partial Fisher–Yates with
@@ -56,7 +9,9 @@ export function need(objective: string, problem: Problem, what: Requirement): vo
  */
 export function minibatch(observed: tf.Tensor, size: number, rng: RandomStream): tf.Tensor {
   const n = observed.shape[0] ?? 0;
-  if (n === 0) throw new ConfigError('problem.observed', 'must have at least one row');
+  if (n === 0) throw configError('problem.observed', 'must have at least one row');
+  if (!Number.isInteger(size) || size <= 0)
+    throw configError('batchSize', `must be a positive integer, got ${size}`);
   if (size >= n) return tf.clone(observed);
   const idx = new Int32Array(n);
   for (let i = 0; i < n; i++) idx[i] = i;
@@ -96,7 +51,7 @@ export function checkOnePerDraw(
 ): void {
   if (lp.rank === 1 && lp.shape[0] === n) return;
   const want = [...(q.batchShape ?? []), ...(q.eventShape ?? [])];
-  throw new ShapeError(
+  throw shapeError(
     'theta',
     `[${want.join(', ')}] (q(x) has batch shape [${(q.batchShape ?? []).join(', ')}] and event shape [${(q.eventShape ?? []).join(', ')}]; q(x).logProb(theta) must have shape [${n}], one value per draw, but has [${lp.shape.join(', ')}] after broadcasting)`,
     theta.shape,
@@ -109,7 +64,7 @@ export function checkOnePerDraw(
  */
 export function checkSameShape(logJoint: tf.Tensor, logQ: tf.Tensor): void {
   if (logJoint.rank === logQ.rank && logJoint.shape.every((d, i) => d === logQ.shape[i])) return;
-  throw new ShapeError(
+  throw shapeError(
     'problem.logJoint(z, x)',
     `[${logQ.shape.join(', ')}], the shape of q(x).logProb(z) (one value per draw z; no broadcasting)`,
     logJoint.shape,

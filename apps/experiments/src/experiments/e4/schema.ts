@@ -1,0 +1,83 @@
+/**
+ * E4's data, one schema per thing written and read back: a run's config, its metric rows and its
+ * result (`summary.json`), used by the run to write and by the store (on load) and the analysis to
+ * read back.
+ */
+import { z } from 'zod';
+import { real } from '../../core/schema-types.js';
+import { generatorConfigSchema } from '../e3/generator.js';
+
+export const E4_METHODS = ['forwardKl', 'elbo'] as const;
+export type E4Method = (typeof E4_METHODS)[number];
+
+/**
+ * One E4 run: the rotated-MNIST toy with N images whose latents z are known; q(θ | x) is Normal
+ * with mean `meanScale`·η1 and fixed sd `qSd`, η from the set-averaged angle encoder. `forwardKl`
+ * (L_P) trains on one simulated set per step (the known z, a fresh angle and noise); `elbo` fits
+ * the observed set with K reparameterized draws.
+ */
+export const e4ConfigSchema = z
+  .object({
+    method: z.enum(E4_METHODS),
+    generator: generatorConfigSchema,
+    nImages: z.number().int().min(1),
+    noiseSd: z.number().positive(),
+    qSd: z.number().positive(),
+    meanScale: z.number().positive(),
+    steps: z.number().int().min(1),
+    lr: z.number().positive(),
+    /** ELBO: reparameterized draws per step. */
+    particles: z.number().int().min(1),
+    /** Metrics every this many steps. */
+    evalEvery: z.number().int().min(1),
+    /** Exact posterior grid: coarse spacing over the circle, then a fine window around its peak. */
+    gridCoarseDeg: z.number().positive().max(10),
+    gridFineHalfWidthDeg: z.number().positive(),
+    gridFinePoints: z.number().int().min(3),
+    seed: z.number().int().nonnegative(),
+    /** Seed of the known latents and the observed set (shared by both runs). */
+    dataSeed: z.number().int().nonnegative(),
+    checkpointEvery: z.number().int().min(1),
+  })
+  .strict();
+
+export type E4Config = z.infer<typeof e4ConfigSchema>;
+
+const gaussianMetrics = {
+  /** KL(p ‖ q) with q = Normal(mu, sd) on the real line and θ in [0, 2π). */
+  forwardKl: real,
+  /** KL(q ‖ p) = log p(x) − ELBO(q). */
+  reverseKl: real,
+  elbo: real,
+  /** −log q(θ_true). */
+  nll: real,
+};
+
+/** Metric rows: the Gaussian metrics, the mean and the mode every `evalEvery` steps. */
+export const e4MetricRowSchema = z
+  .object({
+    kind: z.literal('metrics'),
+    step: z.number().int(),
+    ...gaussianMetrics,
+    mu: real,
+    angleDeg: real,
+  })
+  .strict();
+export type E4MetricRow = z.infer<typeof e4MetricRowSchema>;
+
+/** What one E4 run returns. */
+export const e4RunResultSchema = z
+  .object({
+    method: z.enum(E4_METHODS),
+    final: z.object({ ...gaussianMetrics, angleDeg: real }).strict(),
+    logEvidence: z.number(),
+    posteriorModeDeg: z.number(),
+    /** Posterior sd (radians) from the grid. */
+    posteriorSd: z.number(),
+    trueAngleDeg: z.number(),
+    steps: z.number().int(),
+    skippedSteps: z.number().int(),
+    generator: z.string(),
+  })
+  .strict();
+export type E4RunResult = z.infer<typeof e4RunResultSchema>;
