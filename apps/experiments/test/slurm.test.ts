@@ -76,7 +76,7 @@ describe('slurm job array (emitted, tasks run with SLURM_ARRAY_TASK_ID set here)
     expect(script).toContain('#SBATCH --array=0-1');
     expect(script).toMatch(/run-task --tasks \S*tasks\.json --index "\$SLURM_ARRAY_TASK_ID"/);
     // before any task ran, the analysis reports the missing runs and fails
-    const early = await cli(['reproduce', ...RUN, '--out', out, '--analyse-only']);
+    const early = await cli(['reproduce', ...RUN, '--out', out, '--analyse-only', '--progress', 'lines']);
     expect(early.code).toBe(1);
     expect(early.log).toMatch(/run FAILED: e1 width \d+ id \w+/);
     // what Slurm would do: one process per array index, here two at once
