@@ -24,6 +24,7 @@ import {
   type ScaleOutOpts,
   scaleOutExecutor,
 } from './exec/commands.js';
+import { estimateCost, formatCost } from './exec/cost.js';
 import type { ProgressMode } from './exec/progress.js';
 import { installSignalHandlers } from './exec/signals.js';
 import type { Executor } from './exec/types.js';
@@ -36,6 +37,7 @@ import {
   selectExperiments,
 } from './pipeline/plan.js';
 import { reproduce } from './pipeline/reproduce.js';
+import type { PlannedRun } from './pipeline/types.js';
 import { MIN_STALE_AFTER_MS } from './store/claim.js';
 import { ResultsStore } from './store/store.js';
 
@@ -264,6 +266,7 @@ export async function main(argv: readonly string[], io?: Partial<CliIo>): Promis
       const profile = resolveProfileValue(resolveProfile(o.profile, env));
       const dir = join(resolve(o.out ?? defaultOutDir()), profile.name);
       const store = new ResultsStore(dir);
+      const all: PlannedRun[] = [];
       for (const exp of experiments) {
         stdout.write(`${exp.id}  ${exp.title}  (${exp.paperRef})\n`);
         const ctx: PlanContext = planContext(exp, profile, {
@@ -273,11 +276,13 @@ export async function main(argv: readonly string[], io?: Partial<CliIo>): Promis
           ...(o.objective !== undefined ? { objective: o.objective } : {}),
         });
         for (const p of planRuns([exp], new Map([[exp, ctx]]), store)) {
+          all.push(p);
           const claim = p.status === 'done' ? undefined : store.claimOf(exp.id, p.task.id, 30_000);
           const state = claim ? (claim.stale ? 'stale claim' : 'claimed') : p.status;
           stdout.write(`    ${p.task.id}  ${state.padEnd(11)}  ${p.task.label}\n`);
         }
       }
+      stdout.write(formatCost(estimateCost(all)));
     });
 
   try {

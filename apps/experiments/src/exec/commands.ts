@@ -2,7 +2,7 @@
  * The CLI's scale-out parts, kept out of `cli.ts`: `reproduce --executor bullmq|slurm`,
  * `reproduce --analyse-only`, and the `worker`, `status` and `run-task` commands.
  */
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { ConfigError } from '@gcvi/runtime';
 import { type Command, Option } from 'commander';
 import type { AnyExperiment, PlanContext } from '../core/types.js';
@@ -11,6 +11,7 @@ import { planContext, planRuns, resolveProfile, selectExperiments } from '../pip
 import { DEFAULT_STALE_AFTER_MS } from '../store/claim.js';
 import { ResultsStore } from '../store/store.js';
 import { BullMQExecutor, DEFAULT_QUEUE, formatQueueStatus, queueStatus, startQueueWorker } from './bullmq.js';
+import { calibrateStepCosts, stepCostsModule } from './cost.js';
 import { installSignalHandlers, onStop } from './signals.js';
 import { AnalyseOnlyExecutor, emitSlurmArray, runTaskFromFile } from './slurm.js';
 import type { Executor } from './types.js';
@@ -247,6 +248,24 @@ export function addScaleOutCommands(program: Command, io: ScaleOutIo): void {
         uninstall();
       },
     );
+
+  program
+    .command('calibrate')
+    .description(
+      'measure seconds per cost unit of each experiment from a finished results folder; prints src/exec/step-costs.ts',
+    )
+    .requiredOption('--results <dir>', 'a profile results folder, e.g. results/quick')
+    .requiredOption('--machine <text>', 'what the machine is (cores, CPU)')
+    .option('--backend <name>', 'backend the runs used', 'wasm')
+    .action((o: { results: string; machine: string; backend: string }) => {
+      const table = calibrateStepCosts(resolve(o.results), io.experiments, {
+        measuredAt: new Date().toISOString().slice(0, 10),
+        machine: o.machine,
+        backend: o.backend,
+        source: `run-meta.json wall times of ${basename(resolve(o.results))} profile runs (calibrate)`,
+      });
+      io.stdout.write(stepCostsModule(table));
+    });
 
   program
     .command('status')
