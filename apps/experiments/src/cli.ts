@@ -191,7 +191,14 @@ export async function main(argv: readonly string[], io?: Partial<CliIo>): Promis
     .configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s) });
 
   const go = async (only: string[] | undefined, o: CommonOpts & ScaleOutOpts) => {
-    const uninstall = io?.signals === false ? () => {} : installSignalHandlers((m) => stderr.write(`${m}\n`));
+    // With worker processes the CLI's own thread is free to handle SIGINT/SIGTERM: it stops the
+    // workers and clears their claims. With --workers 0 the training loop keeps this thread busy,
+    // so the default (immediate exit) stays; the heartbeat dies with the process and the claim is
+    // taken over after --stale-after.
+    const uninstall =
+      io?.signals === false || o.workers === 0
+        ? () => {}
+        : installSignalHandlers((m) => stderr.write(`${m}\n`));
     try {
       const scaled = await scaleOutExecutor(o, {
         only,

@@ -11,8 +11,9 @@ import {
   type Params,
   type Problem,
 } from '@gcvi/objectives';
-import { createRng, type Rng } from '@gcvi/runtime';
+import { createRng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
+import { asRng } from '../../core/rng.js';
 import type { RunContext } from '../../core/types.js';
 import { DEFAULT_OBJECTIVE } from './config.js';
 import {
@@ -42,7 +43,7 @@ export type E1RunSummary = E1RunResult;
 function flatThetaProblem(sim: CanonicalSimulator): Problem {
   return {
     simulate(n, rng) {
-      const { theta, x } = sim.simulate(n, rng as Rng);
+      const { theta, x } = sim.sample(n, asRng(rng, 'e1 problem'));
       const flat = tf.reshape(theta, [n]);
       theta.dispose();
       return { theta: flat, x };
@@ -52,7 +53,7 @@ function flatThetaProblem(sim: CanonicalSimulator): Problem {
 
 /** The tracked inputs of a config (from `dataSeed` only; the same in every run of a profile). */
 export function e1TrackedInputs(config: E1Config): tf.Tensor {
-  const tracked = canonicalSimulator({ sigma: config.sigma }).simulate(
+  const tracked = canonicalSimulator({ sigma: config.sigma }).sample(
     config.trackSize,
     createRng(config.dataSeed).split('e1/tracked'),
   );
@@ -66,7 +67,7 @@ export function e1FixedData(config: E1Config) {
   const root = createRng(config.dataSeed);
   const test = sim.testSet(config.testSize, root.split('e1/test'));
   const exactNll = sim.exactNll(test.theta, test.x, { binWidth: config.gridBinWidth });
-  const tracked = sim.simulate(config.trackSize, root.split('e1/tracked'));
+  const tracked = sim.sample(config.trackSize, root.split('e1/tracked'));
   tracked.theta.dispose();
   const thetaTest = tf.reshape(test.theta, [config.testSize]);
   test.theta.dispose();
@@ -83,29 +84,16 @@ function variables(p: NamedTensors): Record<string, tf.Variable> {
   return out;
 }
 
-const LOG_TWO_PI = Math.log(2 * Math.PI);
-
 /**
  * For objectives that need reparameterized samples (`rsample`), observed data and log p(θ, x):
  * a Normal q on the angle (mean π + η1, sd exp(η2): at φ0, η ≈ 0, a broad q centred on the
- * circle), the fixed observed set, and log p(θ, x) = log p(θ) + log p(φ | θ) with φ = atan2(x2, x1),
- * flat prior on the circle and the k = 0 term of the wrapped-normal likelihood (as the exact posterior).
+ * circle), the fixed observed set, and the simulator's log p(θ, x) (flat prior on the circle,
+ * wrapped-normal likelihood of the angle of x).
  */
 function normalFamily(config: E1Config, sim: CanonicalSimulator) {
-  const observed = sim.simulate(config.testSize, createRng(config.dataSeed).split('e1/observed'));
+  const observed = sim.sample(config.testSize, createRng(config.dataSeed).split('e1/observed'));
   observed.theta.dispose();
-  const sigma = config.sigma;
-  const logJoint = (theta: tf.Tensor, x: tf.Tensor): tf.Tensor =>
-    tf.tidy(() => {
-      const [x1, x2] = tf.split(x, 2, 1) as [tf.Tensor, tf.Tensor];
-      const phi = tf.reshape(tf.atan2(x2, x1), [-1]);
-      const u = tf.sub(phi, theta);
-      const d = tf.atan2(tf.sin(u), tf.cos(u)); // wrap(φ − θ) into (−π, π], smooth in θ
-      return tf.sub(
-        tf.mul(tf.square(tf.div(d, sigma)), -0.5),
-        Math.log(sigma) + 0.5 * LOG_TWO_PI + LOG_TWO_PI,
-      );
-    });
+  const logJoint = (theta: tf.Tensor, x: tf.Tensor): tf.Tensor => sim.logJoint(theta, x);
   // called inside fit's and the evaluation's tf.tidy, which dispose the intermediates
   const q = (eta: tf.Tensor) => {
     const [m, s] = tf.split(eta, 2, 1) as [tf.Tensor, tf.Tensor];

@@ -7,6 +7,7 @@ import type { NamedTensors } from '@gcvi/encoders';
 import { adam, fit as fitObjective, type Params, stepDivideLr } from '@gcvi/objectives';
 import { createRng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
+import { asRng } from '../../core/rng.js';
 import { e2Family } from './family.js';
 import type { E2Config, E2RunResult } from './schema.js';
 import { isIncreasing, l1Distance, matchesTrueCentres } from './stats.js';
@@ -58,7 +59,7 @@ export async function trainE2(
       objective: config.objective,
       objectiveOptions: config.objective === 'elbo' ? { K: config.K, weighting: 'softmax' } : {},
       problem: {
-        simulate: (n, rng) => sim.simulate(n, rng),
+        simulate: (n, rng) => sim.sample(n, asRng(rng, 'e2 problem')),
         observed: rep.x,
         logJoint: (theta, x) => sim.logJoint(theta, x),
       },

@@ -10,8 +10,9 @@ import {
   type Params,
   type Problem,
 } from '@gcvi/objectives';
-import { createRng, type Rng } from '@gcvi/runtime';
+import { createRng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
+import { asRng } from '../../core/rng.js';
 import type { RunContext } from '../../core/types.js';
 import { generatorCacheDir, type ResolvedGenerator, resolveGenerator } from './generator.js';
 import type { E3Config, E3RunResult } from './schema.js';
@@ -44,7 +45,7 @@ export function lpProblem(model: RotatedMnistModel, setImages: number, offset: n
       const thetas: number[] = [];
       const xs: tf.Tensor[] = [];
       for (let j = 0; j < n; j++) {
-        const s = model.simulate(rng as Rng, { nImages: setImages });
+        const s = model.simulate(asRng(rng, 'e3 problem'), { nImages: setImages });
         thetas.push(wrap2pi(s.theta + offset));
         xs.push(s.x);
         s.z.dispose();

@@ -10,18 +10,13 @@ import {
   type Params,
   type Problem,
 } from '@gcvi/objectives';
-import { createRng, type Rng } from '@gcvi/runtime';
+import { createRng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
+import { asRng } from '../../core/rng.js';
 import type { RunContext } from '../../core/types.js';
 import { generatorCacheDir, resolveGenerator } from '../e3/generator.js';
 import { toDeg, wrap2pi } from '../e3/run.js';
-import {
-  type GaussianMetrics,
-  type GridPosterior,
-  gaussianMetrics,
-  gridPosterior,
-  mergeNodes,
-} from './posterior.js';
+import { type GridPosterior, gaussianMetrics, gridPosterior, mergeNodes } from './posterior.js';
 import type { E4Config, E4RunResult } from './schema.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -139,12 +134,12 @@ export async function runE4(config: E4Config, ctx: RunContext): Promise<E4RunSum
             const thetas: number[] = [];
             const xs: tf.Tensor[] = [];
             for (let j = 0; j < b; j++) {
-              const th = 2 * Math.PI * (rng as Rng).uniform();
+              const th = 2 * Math.PI * asRng(rng, 'e4 problem').uniform();
               thetas.push(th);
               xs.push(
                 tf.tidy(() => {
                   const mean = rotateImages(data.images, th);
-                  return tf.add(mean, (rng as Rng).normalTensor([n, 28, 28], 0, config.noiseSd));
+                  return tf.add(mean, asRng(rng, 'e4 problem').normalTensor([n, 28, 28], 0, config.noiseSd));
                 }),
               );
             }
