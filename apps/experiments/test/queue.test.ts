@@ -202,7 +202,9 @@ async function jobTries(queue: string): Promise<Map<string, number>> {
   }
 }
 
-const describeRedis = haveRedis() ? describe : describe.skip;
+// Skipped only off CI where redis-server is missing; on CI (scripts/setup.sh installs it) a missing
+// server fails the tests instead of hiding them.
+const describeRedis = haveRedis() || process.env.CI ? describe : describe.skip;
 
 describeRedis('BullMQ executor on a real redis-server (tiny E1 profile, wasm)', () => {
   beforeAll(async () => {
