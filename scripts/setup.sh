@@ -14,6 +14,16 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version)" != "$PNPM_VERSION"
   echo "installing pnpm@$PNPM_VERSION with npm"
   npm install -g "pnpm@$PNPM_VERSION" >/dev/null
 fi
+# The queue tests (apps/experiments) start a real redis-server; install Debian's when missing.
+if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "installing redis-server with apt-get"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+    # Debian starts a system redis on 6379; the tests start their own on free ports.
+  else
+    echo "redis-server is missing (apt-get install redis-server); the queue tests will be skipped" >&2
+  fi
+fi
 export TURBO_TELEMETRY_DISABLED=1
 # tfjs-node is optional: its install script downloads libtensorflow and fails without that
 # network; pnpm then skips it and gcvi runs on the wasm backend.

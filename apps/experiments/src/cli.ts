@@ -18,6 +18,13 @@ import { BACKENDS, type BackendRequest, ConfigError, GcviError } from '@gcvi/run
 import { Command, CommanderError, Option } from 'commander';
 import type { AnyExperiment, PlanContext } from './core/types.js';
 import { appRoot } from './core/versions.js';
+import {
+  addScaleOutCommands,
+  addScaleOutOptions,
+  type ScaleOutOpts,
+  scaleOutExecutor,
+} from './exec/commands.js';
+import { estimateCost, formatCost } from './exec/cost.js';
 import type { ProgressMode } from './exec/progress.js';
 import { installSignalHandlers } from './exec/signals.js';
 import type { Executor } from './exec/types.js';
@@ -30,6 +37,7 @@ import {
   selectExperiments,
 } from './pipeline/plan.js';
 import { reproduce } from './pipeline/reproduce.js';
+import type { PlannedRun } from './pipeline/types.js';
 import { MIN_STALE_AFTER_MS } from './store/claim.js';
 import { ResultsStore } from './store/store.js';
 
@@ -182,7 +190,7 @@ export async function main(argv: readonly string[], io?: Partial<CliIo>): Promis
     .exitOverride()
     .configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s) });
 
-  const go = async (only: string[] | undefined, o: CommonOpts) => {
+  const go = async (only: string[] | undefined, o: CommonOpts & ScaleOutOpts) => {
     // With worker processes the CLI's own thread is free to handle SIGINT/SIGTERM: it stops the
     // workers and clears their claims. With --workers 0 the training loop keeps this thread busy,
     // so the default (immediate exit) stays; the heartbeat dies with the process and the claim is
@@ -192,6 +200,15 @@ export async function main(argv: readonly string[], io?: Partial<CliIo>): Promis
         ? () => {}
         : installSignalHandlers((m) => stderr.write(`${m}\n`));
     try {
+      const scaled = await scaleOutExecutor(o, {
+        only,
+        env,
+        experiments,
+        stdout,
+        stderr,
+        generator: checkGenerator(o.generator),
+      });
+      if (scaled === 'emitted') return;
       const res = await reproduce({
         profile: resolveProfile(o.profile, env),
         only,
@@ -204,7 +221,7 @@ export async function main(argv: readonly string[], io?: Partial<CliIo>): Promis
         staleAfterMs: o.staleAfter,
         plugins: o.plugin,
         objective: o.objective,
-        executor: io?.executor,
+        executor: io?.executor ?? scaled,
         progress: o.progress,
         stdout,
       });
@@ -214,15 +231,26 @@ export async function main(argv: readonly string[], io?: Partial<CliIo>): Promis
     }
   };
 
-  addRunOptions(
-    program
-      .command('reproduce')
-      .description(
-        'run every (or --only some) experiment of a profile, then write figures, summary.json and the report',
-      ),
-  )
-    .addOption(new Option('--only <ids>', 'comma-separated experiment ids, e.g. e1,e2').argParser(parseOnly))
-    .action(async (o: CommonOpts & { only?: string[] }) => go(o.only, o));
+  addScaleOutOptions(
+    addRunOptions(
+      program
+        .command('reproduce')
+        .description(
+          'run every (or --only some) experiment of a profile, then write figures, summary.json and the report',
+        ),
+    ).addOption(
+      new Option('--only <ids>', 'comma-separated experiment ids, e.g. e1,e2').argParser(parseOnly),
+    ),
+  ).action(async (o: CommonOpts & ScaleOutOpts & { only?: string[] }) => go(o.only, o));
+  addScaleOutCommands(program, {
+    stdout,
+    stderr,
+    env,
+    experiments,
+    setCode: (c) => {
+      code = c;
+    },
+  });
 
   addRunOptions(
     program
@@ -245,6 +273,7 @@ export async function main(argv: readonly string[], io?: Partial<CliIo>): Promis
       const profile = resolveProfileValue(resolveProfile(o.profile, env));
       const dir = join(resolve(o.out ?? defaultOutDir()), profile.name);
       const store = new ResultsStore(dir);
+      const all: PlannedRun[] = [];
       for (const exp of experiments) {
         stdout.write(`${exp.id}  ${exp.title}  (${exp.paperRef})\n`);
         const ctx: PlanContext = planContext(exp, profile, {
@@ -254,11 +283,13 @@ export async function main(argv: readonly string[], io?: Partial<CliIo>): Promis
           ...(o.objective !== undefined ? { objective: o.objective } : {}),
         });
         for (const p of planRuns([exp], new Map([[exp, ctx]]), store)) {
+          all.push(p);
           const claim = p.status === 'done' ? undefined : store.claimOf(exp.id, p.task.id, 30_000);
           const state = claim ? (claim.stale ? 'stale claim' : 'claimed') : p.status;
           stdout.write(`    ${p.task.id}  ${state.padEnd(11)}  ${p.task.label}\n`);
         }
       }
+      stdout.write(formatCost(estimateCost(all)));
     });
 
   try {

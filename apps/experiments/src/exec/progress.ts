@@ -43,12 +43,22 @@ export class ProgressReporter {
   private readonly t0 = Date.now();
   private doneSteps = 0;
 
+  private doneCost = 0;
+  private readonly totalCost: number;
+
+  /**
+   * `costs` (run id → the run's estimated cost, `PlannedRun.cost`): the overall ETA weighs each
+   * run's progress by its cost, not its step count (runs' steps differ in cost by orders of
+   * magnitude: an E1 width-4096 step, an E3 step over 1000 images). Without it, steps count alike.
+   */
   constructor(
     private readonly totalSteps: number,
     mode: ProgressMode = 'auto',
     private readonly out: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout,
     private readonly intervalMs = 10_000,
+    private readonly costs?: ReadonlyMap<string, number>,
   ) {
+    this.totalCost = costs ? [...costs.values()].reduce((a, b) => a + b, 0) : 0;
     this.mode = mode === 'auto' ? (out.isTTY ? 'bars' : 'lines') : mode;
     if (this.mode === 'bars') {
       this.multi = new cliProgress.MultiBar(
@@ -137,10 +147,27 @@ export class ProgressReporter {
     return s;
   }
 
+  /** Fraction of the work done: cost-weighted when run costs are known, else by steps. */
+  private fractionDone(): number {
+    if (!this.costs || this.totalCost <= 0)
+      return this.totalSteps > 0 ? this.overallSteps() / this.totalSteps : 0;
+    let c = this.doneCost;
+    for (const [id, t] of this.tracks)
+      c += (this.costs.get(id) ?? 0) * (t.total > 0 ? Math.min(1, t.step / t.total) : 0);
+    return c / this.totalCost;
+  }
+
+  /** Seconds left: elapsed time × (work left / work done). */
+  private etaSeconds(now: number): number {
+    const f = this.fractionDone();
+    const elapsed = (now - this.t0) / 1000;
+    return f > 0 ? (elapsed * (1 - f)) / f : Number.NaN;
+  }
+
   private overallText(now: number): string {
     const steps = this.overallSteps();
     const rate = steps / Math.max(1e-3, (now - this.t0) / 1000);
-    return `overall: ${steps}/${this.totalSteps} steps, ${rate.toFixed(0)}/s, ETA ${fmtSeconds((this.totalSteps - steps) / rate)}`;
+    return `overall: ${steps}/${this.totalSteps} steps, ${rate.toFixed(0)}/s, ETA ${fmtSeconds(this.etaSeconds(now))}`;
   }
 
   private updateOverall(now: number): void {
@@ -149,7 +176,7 @@ export class ProgressReporter {
     const rate = steps / Math.max(1e-3, (now - this.t0) / 1000);
     this.overall.update(Math.min(steps, this.totalSteps), {
       rate: rate.toFixed(0),
-      etaText: fmtSeconds((this.totalSteps - steps) / rate),
+      etaText: fmtSeconds(this.etaSeconds(now)),
       loss: '-',
     });
   }
@@ -158,6 +185,7 @@ export class ProgressReporter {
     const t = this.tracks.get(o.task.id);
     this.tracks.delete(o.task.id);
     if (t) this.doneSteps += t.total > 1 ? t.total : t.step;
+    if (o.mode !== 'busy') this.doneCost += this.costs?.get(o.task.id) ?? 0;
     const bar = this.bars.get(o.task.id);
     if (bar && this.multi) {
       this.multi.remove(bar);

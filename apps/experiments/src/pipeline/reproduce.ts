@@ -87,6 +87,8 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
     todo.reduce((s, p) => s + p.steps, 0),
     opts.progress ?? 'auto',
     out,
+    undefined,
+    new Map(todo.map((p) => [p.task.id, p.cost])),
   );
   let outcomes: RunOutcome[];
   try {

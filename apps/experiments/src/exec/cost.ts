@@ -1,0 +1,116 @@
+/**
+ * Cost up front: a profile's runs, steps and estimated CPU-hours per experiment, from measured
+ * step costs. Each experiment states a run's relative cost (`cost(config)`, in step-equivalents:
+ * E1 `2·steps·(1 + width/2048)`, E2 `steps`, …); the table `STEP_COSTS` holds the seconds one
+ * cost unit took on this project's machine (one single-threaded wasm run process per run),
+ * measured by `calibrateStepCosts` from a finished results folder (`run-meta.json` wall times).
+ */
+import type { AnyExperiment } from '../core/types.js';
+import type { PlannedRun } from '../pipeline/types.js';
+import { ResultsStore } from '../store/store.js';
+import { STEP_COSTS, type StepCostTable } from './step-costs.js';
+
+export { STEP_COSTS, type StepCostTable };
+
+/** The text of `src/exec/step-costs.ts` for a table (what `calibrate` prints). */
+export function stepCostsModule(table: StepCostTable): string {
+  const header =
+    '/**\n * Measured step costs (seconds per cost unit of each experiment), written by\n * `gcvi-experiments calibrate --results <profile folder> --machine \u2026` and committed.\n * Regenerate on the machine you plan for: `list` estimates CPU-hours from this table.\n */\nexport interface StepCostTable {\n  readonly version: 1;\n  readonly measuredAt: string;\n  readonly machine: string;\n  readonly backend: string;\n  readonly source: string;\n  readonly experiments: Readonly<\n    Record<string, { secondsPerCostUnit: number; runs: number; costUnits: number; wallSeconds: number }>\n  >;\n}\n\n';
+  return `${header}// BEGIN GENERATED\nexport const STEP_COSTS: StepCostTable = ${JSON.stringify(table, null, 2)};\n`;
+}
+
+/** Seconds per cost unit of each experiment, from the finished runs under `storeRoot`. */
+export function calibrateStepCosts(
+  storeRoot: string,
+  experiments: readonly AnyExperiment[],
+  about: { measuredAt: string; machine: string; backend: string; source: string },
+): StepCostTable {
+  const store = new ResultsStore(storeRoot);
+  const out: Record<string, StepCostTable['experiments'][string]> = {};
+  for (const exp of experiments) {
+    let wall = 0;
+    let units = 0;
+    let runs = 0;
+    for (const id of store.list(exp.id)) {
+      if (store.status(exp.id, id) !== 'done') continue;
+      const r = store.load(exp.id, id);
+      if (!r.meta || r.meta.resumed) continue; // a resumed run's wall time covers only its last session
+      wall += r.meta.wallSeconds;
+      units += exp.cost?.(r.config as never) ?? exp.progressSteps?.(r.config as never) ?? 1;
+      runs += 1;
+    }
+    if (runs > 0)
+      out[exp.id] = { secondsPerCostUnit: wall / units, runs, costUnits: units, wallSeconds: wall };
+  }
+  return { version: 1, ...about, experiments: out };
+}
+
+export interface ExperimentCost {
+  readonly experiment: string;
+  readonly runs: number;
+  readonly steps: number;
+  /** Estimated CPU-hours (one core per run), or null without a measured step cost. */
+  readonly cpuHours: number | null;
+}
+
+/** Per experiment: runs, progress steps and estimated CPU-hours of the planned runs. */
+export function estimateCost(
+  planned: readonly PlannedRun[],
+  table: StepCostTable = STEP_COSTS,
+): ExperimentCost[] {
+  const by = new Map<string, { runs: number; steps: number; units: number }>();
+  for (const p of planned) {
+    const c = by.get(p.experiment.id) ?? { runs: 0, steps: 0, units: 0 };
+    c.runs += 1;
+    c.steps += p.steps;
+    c.units += p.cost;
+    by.set(p.experiment.id, c);
+  }
+  return [...by].map(([experiment, c]) => {
+    const s = table.experiments[experiment]?.secondsPerCostUnit;
+    return {
+      experiment,
+      runs: c.runs,
+      steps: c.steps,
+      cpuHours: s === undefined ? null : (c.units * s) / 3600,
+    };
+  });
+}
+
+function fmtHours(h: number | null): string {
+  if (h === null) return 'unknown (no measured step cost)';
+  if (h < 0.1) return `${(h * 60).toFixed(1)} CPU-minutes`;
+  return `${h < 10 ? h.toFixed(2) : h.toFixed(0)} CPU-hours`;
+}
+
+/** The cost table `list` prints. */
+export function formatCost(costs: readonly ExperimentCost[], table: StepCostTable = STEP_COSTS): string {
+  const L = [
+    'cost (estimated from measured step costs: ' +
+      table.source +
+      ', ' +
+      table.measuredAt +
+      ', ' +
+      table.backend +
+      ', ' +
+      table.machine +
+      '):',
+  ];
+  let runs = 0;
+  let steps = 0;
+  let hours = 0;
+  let unknown = false;
+  for (const c of costs) {
+    L.push(
+      `    ${c.experiment.padEnd(4)} ${String(c.runs).padStart(5)} runs  ${String(c.steps).padStart(12)} steps  ${fmtHours(c.cpuHours)}`,
+    );
+    runs += c.runs;
+    steps += c.steps;
+    if (c.cpuHours === null) unknown = true;
+    else hours += c.cpuHours;
+  }
+  L.push(
+    `    ${'all'.padEnd(4)} ${String(runs).padStart(5)} runs  ${String(steps).padStart(12)} steps  ${fmtHours(hours)}${unknown ? ' + the experiments without a measured cost' : ''}`,
+  );
+  return `${L.join('\n')}\n`;
+}

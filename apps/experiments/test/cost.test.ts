@@ -1,0 +1,70 @@
+/** Cost up front: `list` prints runs, steps and CPU-hours per experiment from the measured table. */
+import { describe, expect, it } from 'vitest';
+import { main } from '../src/cli.js';
+import { estimateCost, formatCost, STEP_COSTS, type StepCostTable } from '../src/exec/cost.js';
+import type { PlannedRun } from '../src/index.js';
+
+function capture() {
+  let text = '';
+  const stream = {
+    write: (s: string) => {
+      text += s;
+      return true;
+    },
+    isTTY: false,
+  } as unknown as NodeJS.WriteStream;
+  return { stream, text: () => text };
+}
+
+const table: StepCostTable = {
+  version: 1,
+  measuredAt: '2026-12-01',
+  machine: 'test',
+  backend: 'wasm',
+  source: 'test table',
+  experiments: { a: { secondsPerCostUnit: 0.5, runs: 1, costUnits: 1, wallSeconds: 0.5 } },
+};
+
+function planned(exp: string, cost: number, steps: number): PlannedRun {
+  return {
+    experiment: { id: exp } as PlannedRun['experiment'],
+    task: {} as PlannedRun['task'],
+    status: 'new',
+    cost,
+    steps,
+  };
+}
+
+describe('cost estimate', () => {
+  it('CPU-hours = Σ run cost × measured seconds per cost unit / 3600; unknown without a measurement', () => {
+    const c = estimateCost([planned('a', 7200, 10), planned('a', 3600, 5), planned('b', 1, 1)], table);
+    expect(c).toEqual([
+      { experiment: 'a', runs: 2, steps: 15, cpuHours: (10800 * 0.5) / 3600 },
+      { experiment: 'b', runs: 1, steps: 1, cpuHours: null },
+    ]);
+    const text = formatCost(c, table);
+    expect(text).toContain('test table');
+    expect(text).toMatch(/a\s+2 runs\s+15 steps\s+1\.50 CPU-hours/);
+    expect(text).toMatch(/b\s+1 runs\s+1 steps\s+unknown/);
+  });
+
+  it('the committed table is a measurement for every experiment', () => {
+    for (const id of ['e1', 'e2', 'e3', 'e4']) {
+      const m = STEP_COSTS.experiments[id];
+      expect(m, id).toBeDefined();
+      expect(m!.secondsPerCostUnit).toBeCloseTo(m!.wallSeconds / m!.costUnits, 12);
+    }
+  });
+
+  it('list --profile paper prints the cost table', async () => {
+    const o = capture();
+    const code = await main(['list', '--profile', 'paper', '--out', '/nonexistent-gcvi-results'], {
+      stdout: o.stream,
+      stderr: o.stream,
+    });
+    expect(code, o.text()).toBe(0);
+    expect(o.text()).toMatch(/^cost \(estimated from measured step costs: /m);
+    expect(o.text()).toMatch(/^\s+e1\s+7 runs\s+2800000 steps\s+\S+ CPU-hours$/m);
+    expect(o.text()).toMatch(/^\s+all\s+\d+ runs\s+\d+ steps\s+\S+ CPU-hours$/m);
+  });
+});
