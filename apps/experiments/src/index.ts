@@ -4,6 +4,13 @@
  */
 import '@gcvi/runtime';
 
+export {
+  type RenderedFigure,
+  renderVegaLite,
+  toCsv,
+  type WrittenFigure,
+  writeFigure,
+} from '@gcvi/plots';
 export { canonicalJson, hashConfig, RUN_ID_LENGTH, runId } from './core/hash.js';
 export { checkObjectiveName, loadPlugins } from './core/plugins.js';
 export { executeRun, type RunHooks, type RunOutcome, type RunTask } from './core/runner.js';
@@ -37,13 +44,6 @@ export { defaultWorkerScript, LocalPoolExecutor, type LocalPoolOptions } from '.
 export { type ProgressMode, ProgressReporter } from './exec/progress.js';
 export type { Executor, ExecutorEvents, FromWorker, ToWorker } from './exec/types.js';
 export { EXPERIMENTS } from './experiments/registry.js';
-export {
-  type RenderedFigure,
-  renderVegaLite,
-  toCsv,
-  type WrittenFigure,
-  writeFigure,
-} from './figures/render.js';
 export { analyseExperiment } from './pipeline/analyse.js';
 export { type ExecuteOptions, executeAll } from './pipeline/execute.js';
 export {

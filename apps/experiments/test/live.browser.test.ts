@@ -13,6 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { renderVegaLite } from '@gcvi/plots';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -21,8 +22,8 @@ import {
   findChromium,
   NO_CHROMIUM_MESSAGE,
 } from '../../../test-support/browser.js';
-import { type E1Run, e1Figures } from '../src/experiments/e1/analysis.js';
-import { renderVegaLite } from '../src/figures/render.js';
+import { e1Figures } from '../src/experiments/e1/figures.js';
+import type { E1Run } from '../src/experiments/e1/summary.js';
 import { liveAssets, liveBootHtml, liveFigureHtml, liveHeadHtml } from '../src/pipeline/live.js';
 
 const executablePath = findChromium();

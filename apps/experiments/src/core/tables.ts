@@ -4,8 +4,8 @@
  * Markdown / HTML renderings the report embeds.
  */
 import { join } from 'node:path';
+import { toCsv } from '@gcvi/plots';
 import { ConfigError } from '@gcvi/runtime';
-import { toCsv } from '../figures/render.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import type { TableDef } from './types.js';
 

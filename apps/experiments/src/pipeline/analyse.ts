@@ -1,8 +1,8 @@
 /** Analyse: an experiment's finished runs → its summary, figures, tables and claims (files written). */
 import { join } from 'node:path';
+import { type WrittenFigure, writeFigure } from '@gcvi/plots';
 import { type WrittenTable, writeTable } from '../core/tables.js';
 import type { AnyExperiment, FigureDef, PlanContext, TableDef } from '../core/types.js';
-import { type WrittenFigure, writeFigure } from '../figures/render.js';
 import type { LoadedRun, ResultsStore } from '../store/store.js';
 import { schemasOf } from './plan.js';
 import type { ExperimentResult, PlannedRun } from './types.js';

@@ -1,6 +1,7 @@
 import { basename, join } from 'node:path';
 import { escapeHtml as esc, mdCell, tableHtml, tableMarkdown } from '../core/tables.js';
 import { writeFileAtomic } from '../store/atomic.js';
+import { liveAssets, liveBootHtml, liveFigureHtml, liveHeadHtml } from './live.js';
 import type { ExperimentResult, Invocation, ProfileSummary } from './types.js';
 
 export interface ReportInput {
@@ -120,6 +121,7 @@ export function renderHtml(input: ReportInput): string {
     '.pass{color:#fff;background:#2a7d2a;padding:1px 6px;border-radius:3px}.fail{color:#fff;background:#b3261e;padding:1px 6px;border-radius:3px}',
     '.na{background:#ddd;padding:1px 6px;border-radius:3px}.fig{display:flex;gap:1.5em;align-items:flex-start;margin:1.5em 0;flex-wrap:wrap}',
     '.fig img{max-width:620px;border:1px solid #eee}.fig .side{flex:1;min-width:280px}code{background:#f4f4f4;padding:0 3px}</style>',
+    liveHeadHtml(),
     '</head><body>',
   );
   H.push(
@@ -127,6 +129,9 @@ export function renderHtml(input: ReportInput): string {
   );
   H.push(
     '<p>Every claim is checked against this profile’s numbers with a fixed threshold; a claim that does not reproduce is shown as FAIL with its numbers. Nothing is tuned to pass.</p>',
+  );
+  H.push(
+    '<p>Figures are live Vega-Lite views (hover for values; the static SVG is the fallback). E1 also runs live in your browser: <code>pnpm --filter demo build</code>, serve <code>apps/demo/dist</code> (e.g. <code>npx vite preview --outDir apps/demo/dist</code>) and open it; see <a href="../../../demo/README.md">apps/demo</a>.</p>',
   );
   H.push('<table>');
   for (const [k, v] of metadata(input)) H.push(`<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`);
@@ -162,7 +167,14 @@ export function renderHtml(input: ReportInput): string {
     for (const f of e.figures) {
       const related = e.claims.filter((c) => c.figures.includes(f.def.name));
       H.push(`<h3>${esc(f.def.title)}</h3><div class="fig">`);
-      H.push(`<img src="figures/${esc(basename(f.files.svg))}" alt="${esc(f.def.title)}">`);
+      H.push(
+        liveFigureHtml({
+          name: f.def.name,
+          spec: f.def.spec,
+          svg: `figures/${basename(f.files.svg)}`,
+          alt: f.def.title,
+        }),
+      );
       H.push(`<div class="side"><p><b>Paper:</b> ${esc(f.def.paperCaption)}</p><ul>`);
       for (const c of related)
         H.push(`<li>${badge(c.status)} ${esc(c.paper)} <i>Measured:</i> ${esc(c.measured)}</li>`);
@@ -185,7 +197,7 @@ export function renderHtml(input: ReportInput): string {
       `<tr><td>${esc(r.experiment)}</td><td>${esc(r.label)}</td><td><code>${esc(r.id)}</code></td><td>${esc(String(r.seed ?? ''))}</td><td>${esc(r.outcome)}</td><td>${r.wallSeconds === null ? '' : r.wallSeconds.toFixed(1)}</td><td><code>${esc(r.dir)}</code></td></tr>`,
     );
   }
-  H.push('</table></body></html>', '');
+  H.push('</table>', liveBootHtml(), '</body></html>', '');
   return H.join('\n');
 }
 
@@ -194,6 +206,7 @@ export function writeReport(dir: string, input: ReportInput): { md: string; html
   const md = join(dir, 'report.md');
   const html = join(dir, 'report.html');
   writeFileAtomic(md, renderMarkdown(input));
+  liveAssets(dir);
   writeFileAtomic(html, renderHtml(input));
   return { md, html };
 }

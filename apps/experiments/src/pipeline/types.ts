@@ -2,6 +2,8 @@
  * The pipeline's data: plan → execute → analyse → report. Every stage imports from here, never
  * from another stage's orchestration, so the import graph has no cycles.
  */
+
+import type { WrittenFigure } from '@gcvi/plots';
 import type { BackendRequest } from '@gcvi/runtime';
 import { z } from 'zod';
 import type { RunOutcome, RunTask } from '../core/runner.js';
@@ -17,7 +19,6 @@ import type {
 } from '../core/types.js';
 import type { ProgressMode } from '../exec/progress.js';
 import type { Executor } from '../exec/types.js';
-import type { WrittenFigure } from '../figures/render.js';
 import type { RunStatus } from '../store/store.js';
 
 export interface PlannedRun {

@@ -1,13 +1,13 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { toCsv } from '@gcvi/plots';
 import { initBackend } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quickReproduce } from '../../../test/fixtures/quick-run.js';
 import { main } from '../../cli.js';
 import { parseWithSchema } from '../../core/validate.js';
-import { toCsv } from '../../figures/render.js';
 import { ResultsStore } from '../../store/store.js';
 import type { E2Run } from './analysis.js';
 import { type E2Config, e2ConfigSchema, planE2, profileSettings } from './config.js';
