@@ -40,7 +40,7 @@ const HOLD = fileURLToPath(new URL('./fixtures/hold-claim.mjs', import.meta.url)
 const root = mkdtempSync(join(tmpdir(), 'gcvi-faults-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-/** Four tiny E1 runs (the smallest configs that still write checkpoints, NTK rows and test NLLs). */
+/** Four tiny E1 runs (small configs that still write checkpoints, NTK rows and test NLLs). */
 const PROFILE = join(root, 'tiny.json');
 writeFileSync(
   PROFILE,
@@ -49,12 +49,14 @@ writeFileSync(
     base: 'quick',
     e1: {
       widths: [16, 24, 32, 40],
-      steps: 40,
-      evalEvery: 10,
-      trackEvery: 20,
+      // Long enough that a run is still training well after its first checkpoint on an idle
+      // machine, so the kill and SIGINT tests below stop runs mid-way (not after they finished).
+      steps: 2000,
+      evalEvery: 250,
+      trackEvery: 500,
       testSize: 50,
       trackSize: 5,
-      checkpointEvery: 20,
+      checkpointEvery: 250,
     },
   }),
 );
@@ -121,6 +123,18 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Whether every claimed run has written its first checkpoint (so it is mid-way, with metrics). */
+function claimedRunsCheckpointed(dir: string): boolean {
+  const held = claims(dir);
+  return (
+    held.length === 2 &&
+    held.every((l) => {
+      const id = l.slice(l.lastIndexOf('/') + 1, -'.lock'.length);
+      return inspectClaim(l, 60_000)?.owner && existsSync(join(dir, 'runs', 'e1', id, 'checkpoint-full.bin'));
+    })
+  );
 }
 
 let reference = '';
@@ -211,11 +225,9 @@ describe('faults (tiny E1 profile, wasm)', () => {
   it('kill -9 of the CLI and its workers leaves claims that a rerun takes over once stale, and completes', async () => {
     const out = join(root, 'killed');
     const c = cliProcess(out, ['--workers', '2']);
-    await until('two claimed runs with metrics', () => {
-      const held = claims(join(out, 'tiny'));
-      return held.length === 2 && held.every((l) => inspectClaim(l, 60_000)?.owner);
-    });
-    await sleep(1500);
+    await until('two claimed runs past their first checkpoint', () =>
+      claimedRunsCheckpointed(join(out, 'tiny')),
+    );
     const owners = claims(join(out, 'tiny')).map((l) => inspectClaim(l, 60_000)!.owner!.pid);
     c.proc.kill('SIGKILL');
     for (const pid of owners) process.kill(pid, 'SIGKILL');
@@ -230,10 +242,9 @@ describe('faults (tiny E1 profile, wasm)', () => {
   it('SIGINT to the CLI stops its workers and releases the claims; a rerun completes with equal results', async () => {
     const out = join(root, 'sigint');
     const c = cliProcess(out, ['--workers', '2']);
-    await until('two claimed runs', () => {
-      const held = claims(join(out, 'tiny'));
-      return held.length === 2 && held.every((l) => inspectClaim(l, 60_000)?.owner);
-    });
+    await until('two claimed runs past their first checkpoint', () =>
+      claimedRunsCheckpointed(join(out, 'tiny')),
+    );
     const workers = claims(join(out, 'tiny')).map((l) => inspectClaim(l, 60_000)!.owner!.pid);
     expect(workers.every(alive)).toBe(true);
     c.proc.kill('SIGINT');
@@ -254,7 +265,7 @@ describe('faults (tiny E1 profile, wasm)', () => {
     const id = readdirSync(join(dir, 'runs', 'e1')).sort()[0]!;
     const file = join(dir, 'runs', 'e1', id, FILES.config);
     const cfg = JSON.parse(readFileSync(file, 'utf8'));
-    cfg.config.steps = 30;
+    cfg.config.steps = 1999;
     writeFileSync(file, JSON.stringify(cfg, null, 2));
     const bad = await inProcess(out);
     expect(bad.code).toBe(2);
@@ -277,10 +288,10 @@ describe('torn metrics line', () => {
     expect(task.id).toBe(id);
     const crashed = await executeRun([e1], task, {
       progress: (p) => {
-        if (p.step === 40) throw new Error('power loss at 40'); // the full network done, the linear one not started
+        if (p.step === 2000) throw new Error('power loss at 2000'); // the full network done, the linear one not started
       },
     });
-    expect(crashed.error).toMatch(/power loss at 40/);
+    expect(crashed.error).toMatch(/power loss at 2000/);
     const metrics = join(storeRoot, 'runs', 'e1', id, FILES.metrics);
     appendFileSync(metrics, '{"kind":"testNll","model":"fu');
     const logs: string[] = [];

@@ -35,7 +35,7 @@ function syntheticRuns(exactNll: number): E1Run[] {
     for (let step = 0; step <= 600; step += 100) {
       for (const model of ['full', 'linear']) {
         const gap = (model === 'full' ? 1 : 1.5) * Math.exp(-step / (width === 64 ? 300 : 150));
-        metrics.push({ kind: 'testNll', model, step, nll: exactNll + 1.1 * gap + 0.004 });
+        metrics.push({ kind: 'testNll', model, step, nll: exactNll + 1.1 * gap + 0.004, exactNll });
       }
       metrics.push({
         kind: 'ntk',

@@ -142,6 +142,8 @@ describe('tables', () => {
     expect(html).toContain('<p><b>Paper:</b> The paper says a | b &lt; c.</p>');
     expect(html).toContain('Claim about table 9. <i>Measured:</i> m &lt;1&gt;');
     expect(html).toContain('href="tables/table-9.md"');
-    expect(html).not.toContain('<script>');
+    // The report's own scripts (live figures) are there; the table's text never appears raw.
+    expect(html).not.toContain('<script>x</script>');
+    expect(html).toContain('&lt;script&gt;x&lt;/script&gt;');
   });
 });
