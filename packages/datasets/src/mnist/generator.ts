@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
+import { denseLayer, GcviDenseLayer, hasFusedKernel } from '@gcvi/kernels';
 import { ConfigError, createRng, FileFormatError, type Rng, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { type MnistData, mnistImagesTensor } from './idx.js';
@@ -53,8 +54,21 @@ export function checkGeneratorParams(params: GeneratorParams, argument = 'genera
   return latentDim;
 }
 
-/** G(z) before the rescale: `[n, 784]` in (−1, 1). */
+/**
+ * G(z) before the rescale: `[n, 784]` in (−1, 1). On wasm and cpu each layer is one `denseLayer`
+ * kernel of @gcvi/kernels (SIMD GEMM with bias and activation fused; PyTorch's [out, in] layout).
+ */
 export function generatorApply(params: GeneratorParams, z: tf.Tensor): tf.Tensor2D {
+  if (hasFusedKernel(GcviDenseLayer) && z.dtype === 'float32') {
+    return tf.tidy(() => {
+      const lin = (x: tf.Tensor, k: string, activation: 'relu' | 'tanh') =>
+        denseLayer(x, params[`${k}.weight`] as tf.Tensor, params[`${k}.bias`] as tf.Tensor, {
+          activation,
+          transposeW: true,
+        });
+      return lin(lin(lin(z, '0', 'relu'), '2', 'relu'), '4', 'tanh');
+    });
+  }
   return tf.tidy(() => {
     const lin = (x: tf.Tensor, k: string) =>
       tf.add(
