@@ -7,6 +7,7 @@ import { registerFusedDense } from './fused_dense.js';
 import { registerIm2Col } from './im2col.js';
 import { registerMatMul } from './matmul.js';
 import { registerRotateBilinear } from './rotate_bilinear.js';
+import { registerRotatedNormalLogLik } from './rotated_normal_loglik.js';
 import { registerVonMisesNll } from './von_mises_nll.js';
 
 export { type AdamConfig, FusedAdam, FusedAdamStep } from './adam.js';
@@ -47,6 +48,13 @@ export {
   registerRotateBilinear,
   rotateBilinear,
 } from './rotate_bilinear.js';
+export {
+  GcviRotatedNormalLogLik,
+  GcviRotatedNormalLogLikGrad,
+  hasRotatedNormalLogLik,
+  registerRotatedNormalLogLik,
+  rotatedNormalLogLik,
+} from './rotated_normal_loglik.js';
 export { besselRatio, besselRatioOverKappa, logI0 } from './special.js';
 export {
   logI0Plain,
@@ -67,3 +75,4 @@ registerMatMul();
 registerDenseLayer();
 registerIm2Col();
 registerRotateBilinear();
+registerRotatedNormalLogLik();

@@ -22,7 +22,7 @@ export interface RotateBilinearAttrs {
  * Sampling plan of one angle: for output pixel q the four neighbour indices, the fractional
  * offsets (wx, wy) and d(px)/dθ, d(py)/dθ (zero where the coordinate is clamped to the border).
  */
-interface Plan {
+export interface Plan {
   i00: Int32Array;
   i01: Int32Array;
   i10: Int32Array;
@@ -33,7 +33,7 @@ interface Plan {
   dpy: Float64Array;
 }
 
-function makePlan(m: number): Plan {
+export function makePlan(m: number): Plan {
   return {
     i00: new Int32Array(m),
     i01: new Int32Array(m),
@@ -51,7 +51,7 @@ function makePlan(m: number): Plan {
  * input at (u, v) = (cos θ x − sin θ y, sin θ x + cos θ y), unnormalized by ((u + 1) W − 1)/2 and
  * clamped to [0, W − 1] (border padding); same for v with H.
  */
-function fillPlan(p: Plan, theta: number, h: number, w: number): void {
+export function fillPlan(p: Plan, theta: number, h: number, w: number): void {
   const c = Math.cos(theta);
   const s = Math.sin(theta);
   let q = 0;

@@ -1,7 +1,14 @@
 import { initBackend } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { col2im, hasRotateBilinear, im2col, im2colPlain, rotateBilinear } from '../src/index.js';
+import {
+  col2im,
+  hasRotateBilinear,
+  im2col,
+  im2colPlain,
+  rotateBilinear,
+  rotatedNormalLogLik,
+} from '../src/index.js';
 import { BACKENDS_UNDER_TEST, maxAbs, maxAbsDiff, randn, values } from './helpers.js';
 
 /** float64 bilinear rotation of one h×w image (border padding, align_corners = false). */
@@ -111,6 +118,65 @@ describe.each(BACKENDS_UNDER_TEST)('im2col, col2im and rotateBilinear on %s', (b
     for (let i = 0; i < imgs.length; i++) rhs += imgs[i]! * giv[i]!;
     expect(Math.abs(lhs - rhs)).toBeLessThan(1e-4 * Math.max(1, maxAbs([lhs])));
     tf.dispose([r, im, th, gi!, ga!]);
+  });
+
+  it('rotatedNormalLogLik equals a float64 reference; ∇ in angles, images and x match float64 central differences', () => {
+    const [h, w, n, sd] = [9, 8, 2, 0.3];
+    const m = h * w;
+    const imgs = Float64Array.from(randn('li', n * m));
+    const xs = Float64Array.from(randn('lx', n * m));
+    const angles = [0.5, 3.9, -2.0];
+    const up = [0.7, -1.3, 0.4];
+    const ll64 = (im: Float64Array, x: Float64Array, t: number) => {
+      let s = 0;
+      for (let b = 0; b < n; b++) {
+        const ref = refRotate(im.subarray(b * m, (b + 1) * m), t, h, w);
+        for (let q = 0; q < m; q++) {
+          const r = (x[b * m + q]! - ref[q]!) / sd;
+          s += -0.5 * r * r - Math.log(sd) - 0.5 * Math.log(2 * Math.PI);
+        }
+      }
+      return s;
+    };
+    const obj64 = (im: Float64Array, x: Float64Array, ts: number[]) => ts.reduce((s, t, k) => s + up[k]! * ll64(im, x, t), 0);
+    const im = tf.tensor2d(Float32Array.from(imgs), [n, m]);
+    const th = tf.tensor1d(angles);
+    const x = tf.tensor2d(Float32Array.from(xs), [n, m]);
+    const ll = values(rotatedNormalLogLik(im, th, x, sd, h, w));
+    for (let k = 0; k < 3; k++) {
+      const ref = ll64(imgs, xs, angles[k]!);
+      expect(Math.abs(ll[k]! - ref)).toBeLessThan(1e-5 * Math.abs(ref));
+    }
+    const u = tf.tensor1d(up);
+    const [gi, ga, gx] = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+      tf.sum(tf.mul(rotatedNormalLogLik(a, b, c, sd, h, w), u)),
+    )([im, th, x]);
+    const e = 1e-6;
+    const gav = values(ga!);
+    for (let k = 0; k < 3; k++) {
+      const tp = [...angles];
+      const tm = [...angles];
+      tp[k]! += e;
+      tm[k]! -= e;
+      const fd = (obj64(imgs, xs, tp) - obj64(imgs, xs, tm)) / (2 * e);
+      expect(Math.abs(gav[k]! - fd)).toBeLessThan(2e-3 * Math.max(1, Math.abs(fd)));
+    }
+    for (const [arr, g] of [
+      [imgs, values(gi!)],
+      [xs, values(gx!)],
+    ] as const) {
+      for (const idx of [0, 17, 40, n * m - 1]) {
+        const v0 = arr[idx]!;
+        arr[idx] = v0 + e;
+        const p = obj64(imgs, xs, angles);
+        arr[idx] = v0 - e;
+        const q = obj64(imgs, xs, angles);
+        arr[idx] = v0;
+        const fd = (p - q) / (2 * e);
+        expect(Math.abs(g[idx]! - fd)).toBeLessThan(2e-3 * Math.max(1, Math.abs(fd)));
+      }
+    }
+    tf.dispose([im, th, x, u, gi!, ga!, gx!]);
   });
 
   it('rejects bad shapes naming the argument and keeps no tensors', () => {

@@ -126,11 +126,33 @@ export function sgemm(
   }
   if (accumulate) {
     if (np === n) mem.set(out.subarray(0, m * n), cOff);
-    else for (let i = 0; i < m; i++) mem.set(out.subarray(i * n, i * n + n), cOff + i * np);
+    else copyRows(out, 0, n, mem, cOff, np, m, n);
   }
   mod.gemm(4 * aOff, 4 * bOff, 4 * cOff, mp, np, k, accumulate ? 1 : 0);
   if (np === n) out.set(mem.subarray(cOff, cOff + m * n));
-  else for (let i = 0; i < m; i++) out.set(mem.subarray(cOff + i * np, cOff + i * np + n), i * n);
+  else copyRows(mem, cOff, np, out, 0, n, m, n);
+}
+
+/** Copy `rows` rows of `len` floats between row strides (element loop for narrow rows: no subarrays). */
+function copyRows(
+  src: Float32Array,
+  so: number,
+  ss: number,
+  dst: Float32Array,
+  d0: number,
+  ds: number,
+  rows: number,
+  len: number,
+): void {
+  if (len >= 64) {
+    for (let i = 0; i < rows; i++) dst.set(src.subarray(so + i * ss, so + i * ss + len), d0 + i * ds);
+    return;
+  }
+  for (let i = 0; i < rows; i++) {
+    const a = so + i * ss;
+    const b = d0 + i * ds;
+    for (let j = 0; j < len; j++) dst[b + j] = src[a + j] as number;
+  }
 }
 
 /** Scalar fallback of `sgemm` (float32 accumulation as the SIMD path). */
