@@ -1,7 +1,7 @@
 import { type RotatedMnistModel, rotatedMnistModel, rotateFlat, rotateImages } from '@gcvi/datasets';
 import { Independent, Normal, VonMises } from '@gcvi/distributions';
 import { generatorMlp, mnistAngleEncoder, mnistLatentEncoder, type NamedTensors } from '@gcvi/encoders';
-import { adam, elbo, fit, forwardKl, iwbo, type Params, type Problem } from '@gcvi/objectives';
+import { adam, elbo, forwardKl, iwbo, type Params, type Problem, fit as runFit } from '@gcvi/objectives';
 import { createRng, type Rng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { summarize, type Timing } from './stats.js';
@@ -147,7 +147,7 @@ export async function runE3Case(c: E3Case, seed: number, warmup: number, steps: 
       const enc = mnistAngleEncoder();
       const vars = variables(enc.init(rng.split('init')), 'e3lp');
       owned.push(...Object.values(vars));
-      await fit({
+      await runFit({
         params: vars,
         variational: (params, x) =>
           VonMises.fromNatural(enc.apply(params as NamedTensors, x), { validateArgs: false }),
@@ -167,7 +167,7 @@ export async function runE3Case(c: E3Case, seed: number, warmup: number, steps: 
       const theta = tf.variable(tf.scalar(0), true, `bench_e3_theta_${nextId++}`);
       const vars = { ...variables(enc.init(rng.split('init')), 'e3iwbo'), theta };
       owned.push(...Object.values(vars));
-      await fit({
+      await runFit({
         params: vars,
         variational: (params: Params, x: tf.Tensor) => {
           const out = enc.apply(params as NamedTensors, x);
@@ -228,7 +228,7 @@ export async function runE3Case(c: E3Case, seed: number, warmup: number, steps: 
                 });
               },
             };
-      await fit({
+      await runFit({
         params: vars,
         variational: (params, x) => new Normal(qOf(params, x), 0.5, { validateArgs: false }),
         objective: c.kind === 'e4-lp' ? forwardKl : elbo,

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { type BackendName, describeBackend, initBackend } from '@gcvi/runtime';
 import { fusedE1Step, plainE1Step } from './e1.js';
 import { runE1Fit } from './e1fit.js';
-import { E2, e2Cases, ELBO_SAMPLES, runTorchE2 } from './e2.js';
+import { E2, ELBO_SAMPLES, e2Cases, runTorchE2 } from './e2.js';
 import { caseKey, caseLabel, E3_CASES, type E3Case, runE3Case } from './e3.js';
 import { e1Flops, e2Flops, e3IwboFlops, e3LpFlops, e4ElboFlops, e4LpFlops } from './flops.js';
 import { machineInfo } from './machine.js';
@@ -412,7 +412,9 @@ async function main(): Promise<void> {
   const machineLine =
     `Machine: ${machine.nproc} cores (${machine.cpuModel}), ${machine.platform}, Node ${machine.node}; ` +
     `load average at start ${machine.loadAverage1m}, at end ${loadEnd}. ` +
-    (torch.ok ? `PyTorch ${torch.version} with torch.set_num_threads(${torchThreads ?? o.torchThreads}) and 1. ` : '') +
+    (torch.ok
+      ? `PyTorch ${torch.version} with torch.set_num_threads(${torchThreads ?? o.torchThreads}) and 1. `
+      : '') +
     `Median of ${o.rounds} round(s), each the median of ${o.steps} timed steps after ${o.warmup} warm-up (E2: ${o.e2Steps} after ${o.e2Warmup}; E3/E4: ${o.e3Steps} after ${o.e3Warmup}).`;
   process.stdout.write(
     `\n${blasLine}${oursLine}\n\n${table}\n\n${machineLine}\n${notes.map((n) => `- ${n}`).join('\n')}\n`,

@@ -1,8 +1,7 @@
 // Profile one E3/E4 case on one backend: node --cpu-prof dist/profile.js <case> [backend] [steps].
 // Prints the ms/step; the .cpuprofile goes where --cpu-prof-dir says (see README "Profiles").
 import { type BackendName, initBackend } from '@gcvi/runtime';
-import { caseKey, E3_CASES } from './e3.js';
-import { runE3Case } from './e3.js';
+import { caseKey, E3_CASES, runE3Case } from './e3.js';
 
 const [key = 'e3-lp:1x1000', backend = 'wasm', steps = '2'] = process.argv.slice(2);
 const c = E3_CASES.find((x) => caseKey(x) === key);
@@ -27,6 +26,9 @@ if (process.env.GCVI_TF_PROFILE) {
   }
   const top = [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25);
   const total = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
-  process.stdout.write(`tf.profile, 2 steps, kernel total ${total.toFixed(0)} ms, ${info.kernels.length} kernel calls\n`);
-  for (const [k, e] of top) process.stdout.write(`${e.ms.toFixed(1).padStart(8)} ms ${String(e.n).padStart(5)}× ${k}\n`);
+  process.stdout.write(
+    `tf.profile, 2 steps, kernel total ${total.toFixed(0)} ms, ${info.kernels.length} kernel calls\n`,
+  );
+  for (const [k, e] of top)
+    process.stdout.write(`${e.ms.toFixed(1).padStart(8)} ms ${String(e.n).padStart(5)}× ${k}\n`);
 }

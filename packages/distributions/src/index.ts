@@ -1,20 +1,10 @@
 /**
  * @gcvi/distributions — distributions on tfjs tensors with batch/event shapes, seeded sampling,
- * exponential-family views of the Normal and von Mises families, and log I0 / I1/I0.
+ * exponential-family views of the Normal and von Mises families. log I0 and I1/I0 are re-exported
+ * from @gcvi/kernels, where they are implemented.
  */
 import '@gcvi/runtime';
 
-export { Categorical, type CategoricalParams } from './categorical.js';
-export { Independent } from './independent.js';
-export { type KLFn, kl, registerKL } from './kl.js';
-export { MixtureSameFamily } from './mixture-same-family.js';
-export {
-  Normal,
-  type NormalFromNaturalOptions,
-  normalLogPartition,
-  normalMeanToNatural,
-  normalNaturalToMean,
-} from './normal.js';
 export {
   i1OverI0,
   i1OverI0DerivNumber,
@@ -29,7 +19,18 @@ export {
   oneMinusI1OverI0Number,
   type SpecialFunctionMode,
   setSpecialFunctionMode,
-} from './special.js';
+} from '@gcvi/kernels';
+export { Categorical, type CategoricalParams } from './categorical.js';
+export { Independent } from './independent.js';
+export { type KLFn, kl, registerKL } from './kl.js';
+export { MixtureSameFamily } from './mixture-same-family.js';
+export {
+  Normal,
+  type NormalFromNaturalOptions,
+  normalLogPartition,
+  normalMeanToNatural,
+  normalNaturalToMean,
+} from './normal.js';
 export type { Distribution, DistributionOptions, ExponentialFamily, SampleStream } from './types.js';
 export { Uniform } from './uniform.js';
 export { stopGradient } from './util.js';

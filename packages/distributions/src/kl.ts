@@ -1,9 +1,9 @@
+import { i1OverI0, logI0 } from '@gcvi/kernels';
 import { ConfigError, GcviError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { Categorical } from './categorical.js';
 import { Independent } from './independent.js';
 import { Normal } from './normal.js';
-import { i1OverI0, logI0 } from './special.js';
 import type { Distribution } from './types.js';
 import { Uniform } from './uniform.js';
 import { detached, detachedCompare } from './util.js';

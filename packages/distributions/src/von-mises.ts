@@ -1,28 +1,22 @@
-import { broadcastShapes, NumericalError, ShapeError } from '@gcvi/runtime';
-import * as tf from '@tensorflow/tfjs-core';
 import {
   i1OverI0,
   i1OverI0DerivNumber,
   i1OverI0Number,
   i1OverI0OverKappa,
-  i1OverI0OverKappaNumber,
   logI0,
   logI0e,
   logI0eNumber,
-  logI0Number,
   logI0OfSquare,
-  onHost,
-} from './special.js';
+  oneMinusI1OverI0,
+  sinStable,
+  specialFunctionsOnHost,
+  vonMisesNllFromAngle,
+  vonMisesNllFromAnglePlain,
+} from '@gcvi/kernels';
+import { broadcastShapes, NumericalError, ShapeError } from '@gcvi/runtime';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Distribution, DistributionOptions, ExponentialFamily, SampleStream } from './types.js';
-import {
-  checkSampleCount,
-  checkTensorNonNegative,
-  detachedCompare,
-  LOG_2PI,
-  type Param,
-  sizeOf,
-  toTensor,
-} from './util.js';
+import { checkSampleCount, checkTensorNonNegative, LOG_2PI, type Param, sizeOf, toTensor } from './util.js';
 
 /**
  * The von Mises distribution on the circle: p(θ) = exp(κ cos(θ − μ)) / (2π I0(κ)). Event shape
@@ -81,12 +75,22 @@ export class VonMises implements Distribution, ExponentialFamily {
   logProb(value: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const th = value.dtype === 'float32' ? value : tf.cast(value, 'float32');
-      if (onHost()) {
-        if (this.eta) {
-          const [e1, e2] = tf.unstack(this.eta, -1) as [tf.Tensor, tf.Tensor];
-          const [b1, b2, bt] = broadcastAll([e1, e2, th]) as [tf.Tensor, tf.Tensor, tf.Tensor];
-          return hostLogProbNatural(b1, b2, bt);
-        }
+      const host = specialFunctionsOnHost();
+      if (this.eta) {
+        // The one fused von Mises NLL of @gcvi/kernels, in its angle form: on the host (float64,
+        // one kernel) or as tfjs ops (twice differentiable, wasm's sin worked around).
+        const [e1, e2] = tf.unstack(this.eta, -1) as [tf.Tensor, tf.Tensor];
+        const [b1, b2, bt] = broadcastAll([e1, e2, th]) as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const shape = bt.shape;
+        const eta = tf.reshape(tf.stack([b1, b2], -1), [-1, 2]);
+        const nll = (host ? vonMisesNllFromAngle : vonMisesNllFromAnglePlain)(
+          eta,
+          tf.reshape(bt, [-1]),
+          'none',
+        );
+        return tf.reshape(tf.neg(nll), shape);
+      }
+      if (host) {
         const [bm, bk, bt] = broadcastAll([this.loc, this.concentration, th]) as [
           tf.Tensor,
           tf.Tensor,
@@ -94,29 +98,8 @@ export class VonMises implements Distribution, ExponentialFamily {
         ];
         return hostLogProbLocConc(bm, bk, bt);
       }
-      if (this.eta) {
-        const [e1, e2] = tf.unstack(this.eta, -1) as [tf.Tensor, tf.Tensor];
-        const c = tf.cos(value);
-        const s = tf.sin(value);
-        const a = tf.add(tf.mul(e1, c), tf.mul(e2, s)); // η·T(θ) = κ cos(θ − μ)
-        const sq = tf.add(tf.square(e1), tf.square(e2));
-        // Small κ: η·T − log I0(√s) directly (smooth at η = 0).
-        const small = tf.sub(a, logI0OfSquare(sq));
-        // κ ≥ 1: −(κ − η·T) − (log I0(κ) − κ), with κ − η·T = (η × T)²/(κ + η·T) when η·T > 0,
-        // which avoids the cancellation of two numbers of size κ.
-        const isSmall = detachedCompare('less', sq, 1);
-        const k = tf.sqrt(tf.maximum(sq, 1));
-        const cross = tf.sub(tf.mul(e1, s), tf.mul(e2, c));
-        const diff = tf.where(
-          detachedCompare('greater', a, 0),
-          tf.div(tf.square(cross), tf.add(k, tf.relu(a))),
-          tf.sub(k, tf.minimum(a, 0)),
-        );
-        const large = tf.neg(tf.add(diff, logI0e(k)));
-        return tf.sub(tf.where(isSmall, small, large), LOG_2PI);
-      }
       // κ cos(θ − μ) − log I0(κ) = −2κ sin²((θ − μ)/2) − (log I0(κ) − κ)
-      const half = tf.sin(tf.mul(0.5, tf.sub(value, this.loc)));
+      const half = sinStable(tf.mul(0.5, tf.sub(th, this.loc)));
       return tf.sub(
         tf.neg(tf.add(tf.mul(tf.mul(2, this.concentration), tf.square(half)), logI0e(this.concentration))),
         LOG_2PI,
@@ -162,11 +145,16 @@ export class VonMises implements Distribution, ExponentialFamily {
     return tf.tidy(() => tf.broadcastTo(i1OverI0(this.concentration), [...this.batchShape]));
   }
 
-  /** H = log(2π I0(κ)) − κ I1(κ)/I0(κ). */
+  /**
+   * H = log(2π I0(κ)) − κ I1(κ)/I0(κ), evaluated as log 2π + (log I0(κ) − κ) + κ (1 − I1(κ)/I0(κ))
+   * so that no two numbers of size κ cancel (H → ½ log(2πe/κ) as κ → ∞).
+   */
   entropy(): tf.Tensor {
     return tf.tidy(() => {
       const k = this.concentration;
-      return tf.broadcastTo(tf.add(tf.sub(logI0(k), tf.mul(k, i1OverI0(k))), LOG_2PI), [...this.batchShape]);
+      return tf.broadcastTo(tf.add(tf.add(logI0e(k), tf.mul(k, oneMinusI1OverI0(k))), LOG_2PI), [
+        ...this.batchShape,
+      ]);
     });
   }
 
@@ -217,60 +205,10 @@ function broadcastAll(xs: tf.Tensor[]): tf.Tensor[] {
 }
 
 /**
- * Fused host kernels for the two log-densities (one upload forward, one read and three uploads
- * backward), used when the special functions run on the host: a training step on a small batch
- * then costs a handful of tfjs kernels instead of a couple of hundred. First derivatives only.
+ * Fused host kernel for the (loc, concentration) log-density, used when the special functions run
+ * on the host: one upload forward, one read and three uploads backward. First derivatives only.
+ * (Natural parameters go through the fused NLL kernel of @gcvi/kernels.)
  */
-const hostLogProbNatural = tf.customGrad((e1, e2, th, save) => {
-  const ins = [e1, e2, th] as tf.Tensor[];
-  (save as tf.GradSaveFunc)(ins);
-  const [a1, a2, t] = ins.map((x) => x.dataSync()) as [Float32Array, Float32Array, Float32Array];
-  const out = new Float32Array(t.length);
-  for (let i = 0; i < t.length; i++) {
-    const x1 = a1[i] as number;
-    const x2 = a2[i] as number;
-    const c = Math.cos(t[i] as number);
-    const s = Math.sin(t[i] as number);
-    const a = x1 * c + x2 * s;
-    const k = Math.hypot(x1, x2);
-    if (k < 1) {
-      out[i] = a - logI0Number(k) - LOG_2PI;
-    } else {
-      const cross = x1 * s - x2 * c;
-      const diff = a > 0 ? (cross * cross) / (k + a) : k - a;
-      out[i] = -diff - logI0eNumber(k) - LOG_2PI;
-    }
-  }
-  return {
-    value: tf.tensor(out, (th as tf.Tensor).shape, 'float32'),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const g = dy.dataSync();
-      const [b1, b2, tt] = saved.map((x) => x.dataSync()) as [Float32Array, Float32Array, Float32Array];
-      const n = tt.length;
-      const o1 = new Float32Array(n);
-      const o2 = new Float32Array(n);
-      const ot = new Float32Array(n);
-      for (let i = 0; i < n; i++) {
-        const x1 = b1[i] as number;
-        const x2 = b2[i] as number;
-        const c = Math.cos(tt[i] as number);
-        const s = Math.sin(tt[i] as number);
-        const rk = i1OverI0OverKappaNumber(Math.hypot(x1, x2));
-        const gi = g[i] as number;
-        o1[i] = gi * (c - rk * x1);
-        o2[i] = gi * (s - rk * x2);
-        ot[i] = gi * (x2 * c - x1 * s);
-      }
-      const shape = saved[2]!.shape;
-      return [
-        tf.tensor(o1, shape, 'float32'),
-        tf.tensor(o2, shape, 'float32'),
-        tf.tensor(ot, shape, 'float32'),
-      ];
-    },
-  };
-}) as unknown as (e1: tf.Tensor, e2: tf.Tensor, th: tf.Tensor) => tf.Tensor;
-
 const hostLogProbLocConc = tf.customGrad((mu, kappa, th, save) => {
   const ins = [mu, kappa, th] as tf.Tensor[];
   (save as tf.GradSaveFunc)(ins);

@@ -210,6 +210,26 @@ describe.each(['host', 'tensor'] as const)('VonMises (%s mode)', (mode) => {
     }
   });
 
+  it('entropy at large κ matches the float64 asymptotic ½ log(2π/κ) + ½ + 1/(4κ) + 3/(16κ²)', () => {
+    // Reference: log 2π + log I0e(κ) + κ(1 − I1/I0) expanded in 1/κ (error O(κ⁻³) < 1e-9 for κ ≥ 1e3);
+    // checked against the quadrature −∫ p log p at κ = 1e3 first.
+    const asym = (k: number) => 0.5 * Math.log((2 * Math.PI) / k) + 0.5 + 1 / (4 * k) + 3 / (16 * k * k);
+    const n = 200000;
+    let h = 0;
+    for (let i = 0; i <= n; i++) {
+      const t = -Math.PI + (2 * Math.PI * i) / n;
+      const lp = ref(t, 0, 1e3);
+      h -= (i === 0 || i === n ? 0.5 : 1) * Math.exp(lp) * lp * ((2 * Math.PI) / n);
+    }
+    expectClose(asym(1e3), h, 1e-8, 'asymptotic reference vs quadrature at κ = 1e3');
+    const ks = [1e3, 1e4, 1e6, 1e8];
+    const got = new VonMises(0, tf.tensor1d(ks)).entropy().dataSync();
+    ks.forEach((k, i) => {
+      // float32 output: a few ulps of |H| ≤ 9
+      expectClose(got[i]!, asym(k), 2e-6, `H at κ = ${k}`);
+    });
+  });
+
   it('bad input names the argument', () => {
     expect(() => new VonMises(0, -1)).toThrow(/concentration/);
     expect(() => new VonMises(Number.NaN, 1)).toThrow(/loc/);
@@ -217,5 +237,35 @@ describe.each(['host', 'tensor'] as const)('VonMises (%s mode)', (mode) => {
     expect(() => VonMises.fromNatural(tf.tensor1d([1, 2, 3]))).toThrow(/eta/);
     expect(() => VonMises.fromNatural(tf.tensor1d([1, Number.NaN]))).toThrow(NumericalError);
     expect(() => new VonMises(0, 1).sample(-1, createRng(1))).toThrow(/\bn\b/);
+  });
+});
+
+describe.each(['tensor', 'host'] as const)('VonMises.fromNatural on wasm at κ = 1e6 (%s mode)', (mode) => {
+  let prev: ReturnType<typeof setSpecialFunctionMode>;
+  beforeAll(async () => {
+    await initBackend({ backend: 'wasm' });
+    prev = setSpecialFunctionMode(mode);
+    return () => {
+      setSpecialFunctionMode(prev);
+    };
+  });
+
+  it('logProb near the mode, both signs of θ, matches the float64 reference (abs 1e-5)', () => {
+    const k = 1e6;
+    // θ within a few standard deviations (1/√κ = 1e-3) of μ = 0, and tiny angles where wasm's sin
+    // is wrong (sin(−1e-8) = +1.7e-7 there).
+    const base = [0, 1e-8, 1e-6, 1e-5, 1e-4, 5e-4, 1e-3, 2e-3, 3e-3];
+    const thetas = new Float32Array([...base, ...base.slice(1).map((t) => -t)]);
+    const got = tf.tidy(() =>
+      VonMises.fromNatural(tf.tensor1d([k, 0]))
+        .logProb(tf.tensor1d(thetas))
+        .dataSync(),
+    );
+    const logI0e = refLogI0(k) - k;
+    thetas.forEach((t, i) => {
+      const s = Math.sin(t / 2);
+      const want = -2 * k * s * s - logI0e - LOG_2PI; // κ cos θ − log(2π I0(κ)), no cancellation
+      expectClose(got[i]!, want, 1e-5, `θ = ${t}`);
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { FusedNtkDenseGrad, fusedDense } from '@gcvi/kernels';
+import { fusedDense } from '@gcvi/kernels';
 import { ConfigError, type Rng, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Encoder, EncoderSpec, NamedTensors, ParamSpec } from './types.js';
@@ -59,9 +59,9 @@ export function dense(options: DenseOptions): DenseEncoder {
   const scales = sizes.slice(0, nLayers).map((fanIn, l) => (l === 0 ? 1 : 1 / Math.sqrt(fanIn)));
   const spec: DenseSpec = { kind: 'dense', inputSize, hiddenSizes, outputSize, activation };
   // One hidden layer with few inputs and outputs (E1: 2 → W → 2): one fused kernel of
-  // @gcvi/kernels for relu(x w0) w1 / √W and one for its gradient, instead of ~10 tfjs ops each.
+  // @gcvi/kernels for relu(x w0) w1 / √W and one for its gradient, instead of ~10 tfjs ops each
+  // (kernels also registers the gradient of that gradient, so `apply` can be differentiated twice).
   const fusable = nLayers === 2 && inputSize <= FUSED_MAX_IO && outputSize <= FUSED_MAX_IO;
-  if (fusable) ensureFusedDenseSecondOrder();
   const useFused = (x: tf.Tensor, w0: tf.Tensor | undefined, w1: tf.Tensor | undefined): boolean =>
     fusable && x.dtype === 'float32' && w0?.dtype === 'float32' && w1?.dtype === 'float32';
 
@@ -143,47 +143,6 @@ export function dense(options: DenseOptions): DenseEncoder {
 
 /** Largest input and output size for which `apply` uses the fused kernel (its loops are per unit). */
 const FUSED_MAX_IO = 4;
-
-let secondOrderRegistered = false;
-
-/**
- * `@gcvi/kernels` registers a closed-form gradient for the fused forward kernel, but that gradient
- * is itself a fused kernel (`FusedNtkDenseGrad`) without a gradient: differentiating `apply` twice
- * (double-VJP Jacobian–vector products, gradients of input gradients) would fail. Register the
- * gradient of the backward kernel here, in plain differentiable tfjs ops. With h = x W1,
- * M = 1[h > 0], a = relu(h), s = scale, the backward kernel computes G = s (dy W2ᵀ) ⊙ M,
- * dx = G W1ᵀ, dW1 = xᵀ G, dW2 = s aᵀ dy. Given cotangents (gdx, gdW1, gdW2) and with
- * gG = x gdW1 + gdx W1 (the cotangent of G) and H = s (dy gdW2ᵀ) ⊙ M (that of h through a):
- * d/d dy = s (a gdW2 + (gG ⊙ M) W2), d/dx = H W1ᵀ + G gdW1ᵀ, d/dW1 = xᵀ H + gdxᵀ G,
- * d/dW2 = s (gG ⊙ M)ᵀ dy. ReLU's second derivative is zero almost everywhere (M is constant).
- * Never overrides a gradient registered elsewhere.
- */
-function ensureFusedDenseSecondOrder(): void {
-  if (secondOrderRegistered) return;
-  secondOrderRegistered = true;
-  if (tf.getGradient(FusedNtkDenseGrad) !== undefined) return;
-  tf.registerGradient({
-    kernelName: FusedNtkDenseGrad,
-    inputsToSave: ['dy', 'x', 'w1', 'w2'],
-    gradFunc: (g: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
-      const [gdx, gdw1, gdw2] = g as tf.Tensor2D[];
-      const [dy, x, w1, w2] = saved as tf.Tensor2D[];
-      const s = (attrs as unknown as { scale: number }).scale;
-      const h = tf.matMul(x!, w1!);
-      const mask = tf.step(h);
-      const a = tf.relu(h);
-      const gMat = tf.mul(tf.mul(tf.matMul(dy!, w2!, false, true), mask), s); // G
-      const gG = tf.mul(tf.add(tf.matMul(x!, gdw1!), tf.matMul(gdx!, w1!)), mask); // gG ⊙ M
-      const hBar = tf.mul(tf.mul(tf.matMul(dy!, gdw2!, false, true), mask), s); // H
-      return {
-        dy: () => tf.mul(tf.add(tf.matMul(a, gdw2!), tf.matMul(gG, w2!)), s),
-        x: () => tf.add(tf.matMul(hBar, w1!, false, true), tf.matMul(gMat, gdw1!, false, true)),
-        w1: () => tf.add(tf.matMul(x!, hBar, true, false), tf.matMul(gdx!, gMat, true, false)),
-        w2: () => tf.mul(tf.matMul(gG, dy!, true, false), s),
-      };
-    },
-  });
-}
 
 /**
  * Closed-form forward-mode derivative of a `dense` network at `params0`: returns f(x; φ0) and

@@ -1,6 +1,7 @@
+// @gcvi/kernels registers the second-order gradients double-VJP needs (fused dense, Conv2DBackpropFilter).
+import '@gcvi/kernels';
 import { ConfigError, type Rng, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
-import { ensureSecondOrderGradients } from './higher-order.js';
 import { checkParams } from './params.js';
 import type { Encoder, EncoderSpec, NamedTensors } from './types.js';
 
@@ -27,7 +28,6 @@ export function jvpByDoubleVjp(
   x: tf.Tensor,
   tangent: NamedTensors,
 ): tf.Tensor {
-  ensureSecondOrderGradients();
   const names = encoder.paramSpecs.map((s) => s.name);
   return tf.tidy(() => {
     const p0 = names.map((n) => params0[n] as tf.Tensor);

@@ -1,4 +1,11 @@
-import { type DenseActivation, denseLayer, GcviDenseLayer, GcviIm2Col, hasFusedKernel, im2col } from '@gcvi/kernels';
+import {
+  type DenseActivation,
+  denseLayer,
+  GcviDenseLayer,
+  GcviIm2Col,
+  hasFusedKernel,
+  im2col,
+} from '@gcvi/kernels';
 import { ConfigError, type Rng, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2d } from './conv.js';
@@ -68,7 +75,13 @@ function conv(x: tf.Tensor4D, p: NamedTensors, prefix: string): tf.Tensor4D {
 }
 
 /** act(x W + b): the dense-layer kernel when fused, else matMul + add + activation. */
-function affine(x: tf.Tensor, p: NamedTensors, prefix: string, activation: DenseActivation = 'linear', alpha = 0) {
+function affine(
+  x: tf.Tensor,
+  p: NamedTensors,
+  prefix: string,
+  activation: DenseActivation = 'linear',
+  alpha = 0,
+) {
   const w = p[`${prefix}w`] as tf.Tensor2D;
   const b = p[`${prefix}b`]!;
   if (fused()) return denseLayer(x, w, b, { activation, alpha });

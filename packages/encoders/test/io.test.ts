@@ -1,10 +1,11 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRng, FileFormatError, initBackend } from '@gcvi/runtime';
+import { createRng, FileFormatError, initBackend, readTensorFile, writeTensorFile } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  decodeParams,
   dense,
   type Encoder,
   encoderFromSpec,
@@ -18,6 +19,7 @@ import {
   mnistLatentEncoder,
   type NamedTensors,
   numParams,
+  PARAMS_FORMAT,
   pma,
   sab,
   saveParams,
@@ -112,6 +114,10 @@ describe('saveParams / loadParams', () => {
       expect(bits(back.params[k]!)).toEqual(bits(t));
     }
     expect(await readdir(join(dir, 'nested'))).toEqual(['p.gcvip']);
+    // It is a runtime tensor file of kind gcvi/encoder with the spec in its meta.
+    const raw = readTensorFile(path, { kind: PARAMS_FORMAT });
+    expect(raw.meta).toEqual({ spec });
+    expect(raw.tensors.scalar!.shape).toEqual([]);
   });
 
   it('refuses truncated, corrupt, padded or foreign files with a FileFormatError naming the file', async () => {
@@ -120,13 +126,18 @@ describe('saveParams / loadParams', () => {
     await saveParams(path, enc.spec, enc.init(createRng(1)));
     const good = await readFile(path);
     const cases: [string, Uint8Array, RegExp][] = [
-      ['truncated-payload', good.subarray(0, good.length - 3), /truncated: payload/],
-      ['truncated-header', good.subarray(0, 40), /truncated: header/],
+      ['truncated-payload', good.subarray(0, good.length - 3), /truncated: \d+ bytes, the header says/],
+      ['truncated-header', good.subarray(0, 40), /truncated: the header needs/],
       ['tiny', good.subarray(0, 5), /truncated/],
-      ['trailing', Buffer.concat([good, Buffer.from([0])]), /trailing/],
-      ['flipped', Buffer.from(good.map((b, i) => (i === good.length - 2 ? b ^ 1 : b))), /checksum/],
-      ['magic', Buffer.concat([Buffer.from('NOTMAGIC'), good.subarray(8)]), /bad magic/],
-      ['json', Buffer.from(good.map((b, i) => (i === 12 ? 0x7b ^ 0x20 : b))), /not valid JSON/],
+      ['trailing', Buffer.concat([good, Buffer.from([0])]), /1 unexpected bytes after the payload/],
+      [
+        'flipped',
+        Buffer.from(good.map((b, i) => (i === good.length - 2 ? b ^ 1 : b))),
+        /checksum \(sha256\) does not match/,
+      ],
+      ['magic', Buffer.concat([Buffer.from('NOTMAGIC'), good.subarray(8)]), /not a gcvi tensor file/],
+      ['json', Buffer.from(good.map((b, i) => (i === 17 ? 0x7b : b))), /not valid JSON/],
+      ['future', Buffer.from(good.map((b, i) => (i === 8 ? b + 1 : b))), /format version 2 is newer/],
     ];
     for (const [name, bytes, msg] of cases) {
       const p = join(dir, `${name}.gcvip`);
@@ -136,7 +147,20 @@ describe('saveParams / loadParams', () => {
       expect((err as FileFormatError).file).toBe(p);
       expect((err as Error).message, name).toMatch(msg);
     }
-    await expect(loadParams(join(dir, 'missing.gcvip'))).rejects.toThrow(/missing\.gcvip: cannot read/);
+    await expect(loadParams(join(dir, 'missing.gcvip'))).rejects.toThrow(/missing\.gcvip: no such file/);
+    // Another kind of tensor file, or one without a spec.
+    const other = join(dir, 'state.gcvi');
+    writeTensorFile(other, { kind: 'gcvi/fit-state', meta: {}, tensors: {} });
+    await expect(loadParams(other)).rejects.toThrow(
+      /state\.gcvi: holds 'gcvi\/fit-state', expected 'gcvi\/encoder'/,
+    );
+    const nospec = join(dir, 'nospec.gcvip');
+    writeTensorFile(nospec, { kind: PARAMS_FORMAT, meta: {}, tensors: {} });
+    await expect(loadParams(nospec)).rejects.toThrow(/nospec\.gcvip: meta\.spec is missing/);
+    // The bytes API names what it was given.
+    expect(() => decodeParams(good.subarray(0, 30), 'weights in memory')).toThrow(
+      /^weights in memory: truncated/,
+    );
   });
 });
 

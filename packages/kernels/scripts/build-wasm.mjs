@@ -9,7 +9,9 @@ import wabtInit from 'wabt';
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'wasm');
 const wabt = await wabtInit();
 let stale = false;
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.wat')).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith('.wat'))
+  .sort()) {
   const name = file.slice(0, -4);
   const wat = readFileSync(join(dir, file), 'utf8');
   const mod = wabt.parseWat(file, wat, { simd: true });

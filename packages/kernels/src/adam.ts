@@ -3,8 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   type FusedBackendName,
   hasFusedKernel,
+  jsKernelConfigs,
   type KernelInputs,
-  registerJsKernel,
   runJsKernel,
 } from './js_kernel.js';
 import { pad4, simdFloats, simdModule } from './wasm/simd.js';
@@ -148,14 +148,8 @@ function simdAdam(
   return true;
 }
 
-let registered = false;
-
-/** Register the fused Adam kernel (wasm, cpu). Idempotent; runs on import. No gradient. */
-export function registerFusedAdam(): void {
-  if (registered) return;
-  registered = true;
-  registerJsKernel(FusedAdamStep, kernel);
-}
+/** The fused Adam kernel on wasm and cpu (registered from `register_all.ts`). No gradient. */
+export const fusedAdamKernelConfigs: readonly tf.KernelConfig[] = jsKernelConfigs(FusedAdamStep, kernel);
 
 /** The same update with plain tfjs ops (reference for tests; fallback on other backends). */
 function plainStep(

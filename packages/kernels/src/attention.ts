@@ -2,9 +2,10 @@ import { ConfigError, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   type FusedBackendName,
+  gradViaKernel,
   hasFusedKernel,
+  jsKernelConfigs,
   type KernelInputs,
-  registerJsKernel,
   runJsKernel,
 } from './js_kernel.js';
 import { pad4, simdFloats, simdModule } from './wasm/simd.js';
@@ -292,33 +293,19 @@ function simdBackward(
   return true;
 }
 
-let registered = false;
+/** The forward and backward kernels on wasm and cpu (registered from `register_all.ts`). */
+export const fusedAttentionKernelConfigs: readonly tf.KernelConfig[] = [
+  ...jsKernelConfigs(FusedAttention, forward),
+  ...jsKernelConfigs(FusedAttentionGrad, backward),
+];
 
-/** Register the fused attention kernels (wasm, cpu) and the gradient. Idempotent; runs on import. */
-export function registerFusedAttention(): void {
-  if (registered) return;
-  registered = true;
-  registerJsKernel(FusedAttention, forward);
-  registerJsKernel(FusedAttentionGrad, backward);
-  if (!tf.getGradient(FusedAttention)) {
-    tf.registerGradient({
-      kernelName: FusedAttention,
-      inputsToSave: ['q', 'k', 'v'],
-      outputsToSave: [true],
-      gradFunc: (dy, saved, attrs) => {
-        const [q, k, v, out] = saved;
-        const [dq, dk, dv] = tf
-          .engine()
-          .runKernel(
-            FusedAttentionGrad,
-            { dy: dy as tf.Tensor, q, k, v, out },
-            attrs as unknown as tf.NamedAttrMap,
-          ) as tf.Tensor[];
-        return { q: () => dq, k: () => dk, v: () => dv };
-      },
-    });
-  }
-}
+/** Gradient of the forward kernel: the fused backward kernel (first order only). */
+export const fusedAttentionGradConfig: tf.GradConfig = gradViaKernel(
+  FusedAttention,
+  FusedAttentionGrad,
+  ['q', 'k', 'v'],
+  { saveOutput: true },
+);
 
 function check(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): void {
   if (q.rank !== 3) throw new ShapeError('q', '[groups, queries, d]', q.shape);

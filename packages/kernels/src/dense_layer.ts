@@ -1,7 +1,7 @@
 import { ConfigError, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
-import { hasFusedKernel, type KernelInputs, registerJsKernel, runJsKernel } from './js_kernel.js';
-import { GcviMatMul, matMul, matMulDims } from './matmul.js';
+import { hasFusedKernel, jsKernelConfigs, type KernelInputs, runJsKernel } from './js_kernel.js';
+import { matMul, matMulDims } from './matmul.js';
 import { sgemm } from './wasm/gemm.js';
 
 /** Kernel name of the fused dense layer y = act(x · op(W) + b). */
@@ -28,14 +28,21 @@ interface Attrs {
 }
 
 /** y ← act(y + b) in place, rows of n. */
-function biasActivation(y: Float32Array, b: Float32Array, m: number, n: number, act: DenseActivation, alpha: number) {
+function biasActivation(
+  y: Float32Array,
+  b: Float32Array,
+  m: number,
+  n: number,
+  act: DenseActivation,
+  alpha: number,
+) {
   for (let i = 0; i < m; i++) {
     const o = i * n;
     if (act === 'linear') for (let j = 0; j < n; j++) y[o + j] = (y[o + j] as number) + (b[j] as number);
     else if (act === 'relu') {
       for (let j = 0; j < n; j++) {
         const v = (y[o + j] as number) + (b[j] as number);
-        y[o + j] = v > 0 ? v : 0;
+        y[o + j] = Math.max(v, 0);
       }
     } else if (act === 'leakyRelu') {
       for (let j = 0; j < n; j++) {
@@ -46,7 +53,12 @@ function biasActivation(y: Float32Array, b: Float32Array, m: number, n: number, 
   }
 }
 
-function forward(backendName: 'wasm' | 'cpu', backend: unknown, inputs: KernelInputs, attrs: tf.NamedAttrMap) {
+function forward(
+  backendName: 'wasm' | 'cpu',
+  backend: unknown,
+  inputs: KernelInputs,
+  attrs: tf.NamedAttrMap,
+) {
   const { x, w, b } = inputs as { x: tf.TensorInfo; w: tf.TensorInfo; b: tf.TensorInfo };
   const a = attrs as unknown as Attrs;
   const [m, k, n] = matMulDims(x.shape, w.shape, false, a.transposeW);
@@ -62,33 +74,49 @@ function forward(backendName: 'wasm' | 'cpu', backend: unknown, inputs: KernelIn
  * dy ⊙ act′(pre) from the output y: relu 1[y > 0], leakyRelu 1[y > 0] or α (y > 0 ⇔ pre > 0 for
  * α ≥ 0; at pre = 0 both give tf's choice, 0 for relu and α for leakyRelu), tanh 1 − y².
  */
-function activationGrad(backendName: 'wasm' | 'cpu', backend: unknown, inputs: KernelInputs, attrs: tf.NamedAttrMap) {
+function activationGrad(
+  backendName: 'wasm' | 'cpu',
+  backend: unknown,
+  inputs: KernelInputs,
+  attrs: tf.NamedAttrMap,
+) {
   const { dy, y } = inputs as { dy: tf.TensorInfo; y: tf.TensorInfo };
   const a = attrs as unknown as Attrs;
-  const [out] = runJsKernel(GcviDenseActivationGrad, backendName, backend, [dy, y], [y.shape], (ins, outs) => {
-    const g = ins[0]!;
-    const yv = ins[1]!;
-    const d = outs[0]!;
-    const len = d.length;
-    if (a.activation === 'linear') d.set(g.subarray(0, len));
-    else if (a.activation === 'relu') for (let i = 0; i < len; i++) d[i] = (yv[i] as number) > 0 ? (g[i] as number) : 0;
-    else if (a.activation === 'leakyRelu') {
-      const al = a.alpha;
-      for (let i = 0; i < len; i++) d[i] = (yv[i] as number) > 0 ? (g[i] as number) : al * (g[i] as number);
-    } else {
-      for (let i = 0; i < len; i++) {
-        const t = yv[i] as number;
-        d[i] = (g[i] as number) * (1 - t * t);
+  const [out] = runJsKernel(
+    GcviDenseActivationGrad,
+    backendName,
+    backend,
+    [dy, y],
+    [y.shape],
+    (ins, outs) => {
+      const g = ins[0]!;
+      const yv = ins[1]!;
+      const d = outs[0]!;
+      const len = d.length;
+      if (a.activation === 'linear') d.set(g.subarray(0, len));
+      else if (a.activation === 'relu')
+        for (let i = 0; i < len; i++) d[i] = (yv[i] as number) > 0 ? (g[i] as number) : 0;
+      else if (a.activation === 'leakyRelu') {
+        const al = a.alpha;
+        for (let i = 0; i < len; i++) d[i] = (yv[i] as number) > 0 ? (g[i] as number) : al * (g[i] as number);
+      } else {
+        for (let i = 0; i < len; i++) {
+          const t = yv[i] as number;
+          d[i] = (g[i] as number) * (1 - t * t);
+        }
       }
-    }
-  });
+    },
+  );
   return out!;
 }
 
 function resolve(options: DenseLayerOptions): Attrs {
   const activation = options.activation ?? 'linear';
   if (!DENSE_ACTIVATIONS.includes(activation)) {
-    throw new ConfigError('activation', `must be one of ${DENSE_ACTIVATIONS.join(', ')}, got ${String(activation)}`);
+    throw new ConfigError(
+      'activation',
+      `must be one of ${DENSE_ACTIVATIONS.join(', ')}, got ${String(activation)}`,
+    );
   }
   const alpha = options.alpha ?? 0.2;
   if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0) {
@@ -100,14 +128,23 @@ function resolve(options: DenseLayerOptions): Attrs {
 function check(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, t: boolean): number {
   const [, , n] = matMulDims(x.shape, w.shape, false, t);
   if (b.rank !== 1 || b.shape[0] !== n) throw new ShapeError('b', `[${n}]`, b.shape);
-  for (const [name, v] of [['x', x], ['w', w], ['b', b]] as const) {
+  for (const [name, v] of [
+    ['x', x],
+    ['w', w],
+    ['b', b],
+  ] as const) {
     if (v.dtype !== 'float32') throw new ConfigError(name, `denseLayer needs float32, got ${v.dtype}`);
   }
   return n;
 }
 
 /** The same layer with plain tfjs ops: the reference the kernel is tested against, and the fallback. */
-export function denseLayerPlain(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, options: DenseLayerOptions = {}): tf.Tensor2D {
+export function denseLayerPlain(
+  x: tf.Tensor,
+  w: tf.Tensor,
+  b: tf.Tensor,
+  options: DenseLayerOptions = {},
+): tf.Tensor2D {
   const a = resolve(options);
   check(x, w, b, a.transposeW);
   return tf.tidy(() => {
@@ -129,7 +166,12 @@ export function denseLayerPlain(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, option
  * @param x `[batch, in]`
  * @returns `[batch, out]`
  */
-export function denseLayer(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, options: DenseLayerOptions = {}): tf.Tensor2D {
+export function denseLayer(
+  x: tf.Tensor,
+  w: tf.Tensor,
+  b: tf.Tensor,
+  options: DenseLayerOptions = {},
+): tf.Tensor2D {
   const a = resolve(options);
   check(x, w, b, a.transposeW);
   if (!hasFusedKernel(GcviDenseLayer)) return denseLayerPlain(x, w, b, options);
@@ -150,37 +192,34 @@ function denseGrad(dy: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrMap) {
   };
 }
 
-let registered = false;
+/** GcviDenseLayer and GcviDenseActivationGrad on wasm and cpu (config values for register_all.ts). */
+export const denseLayerKernelConfigs: readonly tf.KernelConfig[] = [
+  ...jsKernelConfigs(GcviDenseLayer, forward),
+  ...jsKernelConfigs(GcviDenseActivationGrad, activationGrad),
+];
 
-/** Register the dense-layer kernels (wasm, cpu) and the gradient. Idempotent; runs on import. */
-export function registerDenseLayer(): void {
-  if (registered) return;
-  registered = true;
-  if (!tf.getKernel(GcviMatMul, 'cpu')) throw new Error('internal: register GcviMatMul before GcviDenseLayer');
-  registerJsKernel(GcviDenseLayer, forward);
-  registerJsKernel(GcviDenseActivationGrad, activationGrad);
-  if (!tf.getGradient(GcviDenseActivationGrad)) {
-    // g = dy ⊙ act′(y) is linear in dy (same kernel) and, for tanh, −2 y dy in y (act′ = 1 − y²);
-    // relu / leakyRelu / linear have act′ piecewise constant in y. So double VJPs work through it.
-    tf.registerGradient({
-      kernelName: GcviDenseActivationGrad,
-      inputsToSave: ['dy', 'y'],
-      gradFunc: ((up: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
-        const [dy, y] = saved as [tf.Tensor, tf.Tensor];
-        const a = attrs as unknown as Attrs;
-        return {
-          dy: () => tf.engine().runKernel(GcviDenseActivationGrad, { dy: up, y }, attrs) as tf.Tensor,
-          y: () => (a.activation === 'tanh' ? tf.mul(-2, tf.mul(tf.mul(y, dy), up)) : tf.zerosLike(y)),
-        };
-      }) as never,
-    });
-  }
-  if (!tf.getGradient(GcviDenseLayer)) {
-    tf.registerGradient({
-      kernelName: GcviDenseLayer,
-      inputsToSave: ['x', 'w'],
-      outputsToSave: [true],
-      gradFunc: denseGrad as never,
-    });
-  }
-}
+/** Gradient of GcviDenseLayer: g = dy ⊙ act′ from the saved output, then dx, dW by `matMul`, db = Σ g. */
+export const denseLayerGradConfig: tf.GradConfig = {
+  kernelName: GcviDenseLayer,
+  inputsToSave: ['x', 'w'],
+  outputsToSave: [true],
+  gradFunc: denseGrad as never,
+};
+
+/**
+ * Gradient of GcviDenseActivationGrad: g = dy ⊙ act′(y) is linear in dy (same kernel) and, for
+ * tanh, −2 y dy in y (act′ = 1 − y²); relu / leakyRelu / linear have act′ piecewise constant in y.
+ * So double VJPs work through the layer.
+ */
+export const denseActivationGradGradConfig: tf.GradConfig = {
+  kernelName: GcviDenseActivationGrad,
+  inputsToSave: ['dy', 'y'],
+  gradFunc: ((up: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+    const [dy, y] = saved as [tf.Tensor, tf.Tensor];
+    const a = attrs as unknown as Attrs;
+    return {
+      dy: () => tf.engine().runKernel(GcviDenseActivationGrad, { dy: up, y }, attrs) as tf.Tensor,
+      y: () => (a.activation === 'tanh' ? tf.mul(-2, tf.mul(tf.mul(y, dy), up)) : tf.zerosLike(y)),
+    };
+  }) as never,
+};

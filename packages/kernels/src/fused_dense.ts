@@ -2,9 +2,10 @@ import { ConfigError, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   type FusedBackendName,
+  gradViaKernel,
   hasFusedKernel,
+  jsKernelConfigs,
   type KernelInputs,
-  registerJsKernel,
   runJsKernel,
 } from './js_kernel.js';
 import { pad4, simdFloats, simdModule } from './wasm/simd.js';
@@ -305,32 +306,49 @@ function backward(
   );
 }
 
-let registered = false;
+/** The forward and backward kernels on wasm and cpu (registered from `register_all.ts`). */
+export const fusedNtkDenseKernelConfigs: readonly tf.KernelConfig[] = [
+  ...jsKernelConfigs(FusedNtkDense, forward),
+  ...jsKernelConfigs(FusedNtkDenseGrad, backward),
+];
 
-/** Register the fused dense kernels (wasm, cpu) and the gradient. Idempotent; runs on import. */
-export function registerFusedDense(): void {
-  if (registered) return;
-  registered = true;
-  registerJsKernel(FusedNtkDense, forward);
-  registerJsKernel(FusedNtkDenseGrad, backward);
-  if (!tf.getGradient(FusedNtkDense)) {
-    tf.registerGradient({
-      kernelName: FusedNtkDense,
-      inputsToSave: ['x', 'w1', 'w2'],
-      gradFunc: (dy, saved, attrs) => {
-        const [x, w1, w2] = saved;
-        const [dx, dw1, dw2] = tf
-          .engine()
-          .runKernel(
-            FusedNtkDenseGrad,
-            { dy: dy as tf.Tensor, x, w1, w2 },
-            attrs as unknown as tf.NamedAttrMap,
-          ) as tf.Tensor[];
-        return { x: () => dx, w1: () => dw1, w2: () => dw2 };
-      },
-    });
-  }
-}
+/** Gradient of the forward kernel: the fused backward kernel. */
+export const fusedNtkDenseGradConfig: tf.GradConfig = gradViaKernel(FusedNtkDense, FusedNtkDenseGrad, [
+  'x',
+  'w1',
+  'w2',
+]);
+
+/**
+ * Gradient of the backward kernel, in plain differentiable tfjs ops, so the fused layer can be
+ * differentiated twice (double-VJP Jacobian–vector products, gradients of input gradients).
+ * With h = x W1, M = 1[h > 0], a = relu(h), s = scale, the backward kernel computes
+ * G = s (dy W2ᵀ) ⊙ M, dx = G W1ᵀ, dW1 = xᵀ G, dW2 = s aᵀ dy. Given cotangents (gdx, gdW1, gdW2) and
+ * with gG = x gdW1 + gdx W1 (the cotangent of G) and H = s (dy gdW2ᵀ) ⊙ M (that of h through a):
+ * d/d dy = s (a gdW2 + (gG ⊙ M) W2), d/dx = H W1ᵀ + G gdW1ᵀ, d/dW1 = xᵀ H + gdxᵀ G,
+ * d/dW2 = s (gG ⊙ M)ᵀ dy. ReLU's second derivative is zero almost everywhere (M is constant).
+ */
+export const fusedNtkDenseGradGradConfig: tf.GradConfig = {
+  kernelName: FusedNtkDenseGrad,
+  inputsToSave: ['dy', 'x', 'w1', 'w2'],
+  gradFunc: (g: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+    const [gdx, gdw1, gdw2] = g as tf.Tensor2D[];
+    const [dy, x, w1, w2] = saved as tf.Tensor2D[];
+    const s = (attrs as unknown as FusedNtkDenseAttrs).scale;
+    const h = tf.matMul(x, w1);
+    const mask = tf.step(h);
+    const a = tf.relu(h);
+    const gMat = tf.mul(tf.mul(tf.matMul(dy, w2, false, true), mask), s); // G
+    const gG = tf.mul(tf.add(tf.matMul(x, gdw1), tf.matMul(gdx, w1)), mask); // gG ⊙ M
+    const hBar = tf.mul(tf.mul(tf.matMul(dy, gdw2, false, true), mask), s); // H
+    return {
+      dy: () => tf.mul(tf.add(tf.matMul(a, gdw2), tf.matMul(gG, w2)), s),
+      x: () => tf.add(tf.matMul(hBar, w1, false, true), tf.matMul(gMat, gdw1, false, true)),
+      w1: () => tf.add(tf.matMul(x, hBar, true, false), tf.matMul(gdx, gMat, true, false)),
+      w2: () => tf.mul(tf.matMul(gG, dy, true, false), s),
+    };
+  },
+};
 
 function check(x: tf.Tensor, w1: tf.Tensor, w2: tf.Tensor): void {
   if (x.rank !== 2) throw new ShapeError('x', '[batch, in]', x.shape);

@@ -1,6 +1,6 @@
 import { ConfigError, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
-import { hasFusedKernel, type KernelInputs, registerJsKernel, runJsKernel } from './js_kernel.js';
+import { hasFusedKernel, jsKernelConfigs, type KernelInputs, runJsKernel } from './js_kernel.js';
 
 /** Kernel name of im2col: NHWC `[N, H, W, C]` → patches `[N·Ho·Wo, kh·kw·C]` ('valid', stride s). */
 export const GcviIm2Col = 'GcviIm2Col';
@@ -41,21 +41,38 @@ function forEachPatch(a: Im2ColAttrs, f: (col: number, img: number, len: number)
   }
 }
 
-function im2colKernel(backendName: 'wasm' | 'cpu', backend: unknown, inputs: KernelInputs, attrs: tf.NamedAttrMap) {
+function im2colKernel(
+  backendName: 'wasm' | 'cpu',
+  backend: unknown,
+  inputs: KernelInputs,
+  attrs: tf.NamedAttrMap,
+) {
   const a = attrs as unknown as Im2ColAttrs;
   const [n, h, w, c] = a.imageShape as [number, number, number, number];
   const rows = n * outSize(h, a.kh, a.stride) * outSize(w, a.kw, a.stride);
-  const [out] = runJsKernel(GcviIm2Col, backendName, backend, [inputs.x!], [[rows, a.kh * a.kw * c]], (ins, outs) => {
-    const x = ins[0]!;
-    const p = outs[0]!;
-    forEachPatch(a, (col, img, len) => {
-      for (let i = 0; i < len; i++) p[col + i] = x[img + i] as number;
-    });
-  });
+  const [out] = runJsKernel(
+    GcviIm2Col,
+    backendName,
+    backend,
+    [inputs.x!],
+    [[rows, a.kh * a.kw * c]],
+    (ins, outs) => {
+      const x = ins[0]!;
+      const p = outs[0]!;
+      forEachPatch(a, (col, img, len) => {
+        for (let i = 0; i < len; i++) p[col + i] = x[img + i] as number;
+      });
+    },
+  );
   return out!;
 }
 
-function col2imKernel(backendName: 'wasm' | 'cpu', backend: unknown, inputs: KernelInputs, attrs: tf.NamedAttrMap) {
+function col2imKernel(
+  backendName: 'wasm' | 'cpu',
+  backend: unknown,
+  inputs: KernelInputs,
+  attrs: tf.NamedAttrMap,
+) {
   const a = attrs as unknown as Im2ColAttrs;
   const [out] = runJsKernel(GcviCol2Im, backendName, backend, [inputs.cols!], [a.imageShape], (ins, outs) => {
     const p = ins[0]!;
@@ -70,7 +87,11 @@ function col2imKernel(backendName: 'wasm' | 'cpu', backend: unknown, inputs: Ker
 
 function attrsFor(shape: readonly number[], kh: number, kw: number, stride: number): Im2ColAttrs {
   if (shape.length !== 4) throw new ShapeError('x', '[N, H, W, C]', shape);
-  for (const [name, v] of [['kh', kh], ['kw', kw], ['stride', stride]] as const) {
+  for (const [name, v] of [
+    ['kh', kh],
+    ['kw', kw],
+    ['stride', stride],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new ConfigError(name, `must be a positive integer, got ${v}`);
   }
   if (shape[1]! < kh || shape[2]! < kw) throw new ShapeError('x', `[N, ≥ ${kh}, ≥ ${kw}, C]`, shape);
@@ -106,7 +127,13 @@ export function im2col(x: tf.Tensor4D, kh: number, kw: number, stride: number): 
 }
 
 /** The adjoint of `im2col`: patches `[N·Ho·Wo, kh·kw·C]` → `[N, H, W, C]` (sums overlaps). */
-export function col2im(cols: tf.Tensor, imageShape: readonly number[], kh: number, kw: number, stride: number): tf.Tensor4D {
+export function col2im(
+  cols: tf.Tensor,
+  imageShape: readonly number[],
+  kh: number,
+  kw: number,
+  stride: number,
+): tf.Tensor4D {
   const a = attrsFor(imageShape, kh, kw, stride);
   const [n, h, w, c] = imageShape as [number, number, number, number];
   const rows = n * outSize(h, kh, stride) * outSize(w, kw, stride);
@@ -116,37 +143,35 @@ export function col2im(cols: tf.Tensor, imageShape: readonly number[], kh: numbe
   if (!hasFusedKernel(GcviCol2Im)) {
     // The adjoint through autodiff of the plain im2col: vjp of a linear map.
     return tf.tidy(() => {
-      const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(im2colPlain(x as tf.Tensor4D, kh, kw, stride), cols)));
+      const g = tf.grad((x: tf.Tensor) =>
+        tf.sum(tf.mul(im2colPlain(x as tf.Tensor4D, kh, kw, stride), cols)),
+      );
       return g(tf.zeros(imageShape as number[])) as tf.Tensor4D;
     });
   }
   return tf.engine().runKernel(GcviCol2Im, { cols }, a as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
-let registered = false;
+/** GcviIm2Col and GcviCol2Im on wasm and cpu (config values for register_all.ts). */
+export const im2colKernelConfigs: readonly tf.KernelConfig[] = [
+  ...jsKernelConfigs(GcviIm2Col, im2colKernel),
+  ...jsKernelConfigs(GcviCol2Im, col2imKernel),
+];
 
-/** Register im2col / col2im (wasm, cpu) and their gradients. Idempotent; runs on import. */
-export function registerIm2Col(): void {
-  if (registered) return;
-  registered = true;
-  registerJsKernel(GcviIm2Col, im2colKernel);
-  registerJsKernel(GcviCol2Im, col2imKernel);
-  if (!tf.getGradient(GcviIm2Col)) {
-    tf.registerGradient({
-      kernelName: GcviIm2Col,
-      gradFunc: (dy, _saved, attrs) => {
-        const a = attrs as unknown as Im2ColAttrs;
-        return { x: () => col2im(dy as tf.Tensor, a.imageShape, a.kh, a.kw, a.stride) };
-      },
-    });
-  }
-  if (!tf.getGradient(GcviCol2Im)) {
-    tf.registerGradient({
-      kernelName: GcviCol2Im,
-      gradFunc: (dy, _saved, attrs) => {
-        const a = attrs as unknown as Im2ColAttrs;
-        return { cols: () => im2col(dy as tf.Tensor4D, a.kh, a.kw, a.stride) };
-      },
-    });
-  }
-}
+/** im2col's gradient is col2im and col2im's is im2col (an adjoint pair: any order). */
+export const im2colGradConfigs: readonly tf.GradConfig[] = [
+  {
+    kernelName: GcviIm2Col,
+    gradFunc: (dy, _saved, attrs) => {
+      const a = attrs as unknown as Im2ColAttrs;
+      return { x: () => col2im(dy as tf.Tensor, a.imageShape, a.kh, a.kw, a.stride) };
+    },
+  },
+  {
+    kernelName: GcviCol2Im,
+    gradFunc: (dy, _saved, attrs) => {
+      const a = attrs as unknown as Im2ColAttrs;
+      return { cols: () => im2col(dy as tf.Tensor4D, a.kh, a.kw, a.stride) };
+    },
+  },
+];

@@ -1,23 +1,10 @@
 // @gcvi/runtime loads @tensorflow/tfjs (gradients, chained ops) before any kernel is registered.
 import '@gcvi/runtime';
-import { registerFusedAdam } from './adam.js';
-import { registerFusedAttention } from './attention.js';
-import { registerDenseLayer } from './dense_layer.js';
-import { registerFusedDense } from './fused_dense.js';
-import { registerIm2Col } from './im2col.js';
-import { registerMatMul } from './matmul.js';
-import { registerRotateBilinear } from './rotate_bilinear.js';
-import { registerRotatedNormalLogLik } from './rotated_normal_loglik.js';
-import { registerVonMisesNll } from './von_mises_nll.js';
+import { registerAllKernels } from './register_all.js';
 
 export { type AdamConfig, FusedAdam, FusedAdamStep } from './adam.js';
-export {
-  attentionPlain,
-  FusedAttention,
-  FusedAttentionGrad,
-  fusedAttention,
-  registerFusedAttention,
-} from './attention.js';
+export { attentionPlain, FusedAttention, FusedAttentionGrad, fusedAttention } from './attention.js';
+export { Conv2DBackpropFilter } from './conv2d_backprop_filter_grad.js';
 export {
   DENSE_ACTIVATIONS,
   type DenseActivation,
@@ -26,7 +13,6 @@ export {
   denseLayerPlain,
   GcviDenseActivationGrad,
   GcviDenseLayer,
-  registerDenseLayer,
 } from './dense_layer.js';
 export {
   FusedNtkDense,
@@ -34,45 +20,62 @@ export {
   FusedNtkDenseGrad,
   fusedDense,
   fusedDensePlain,
-  registerFusedDense,
 } from './fused_dense.js';
-export { col2im, GcviCol2Im, GcviIm2Col, type Im2ColAttrs, im2col, im2colPlain, registerIm2Col } from './im2col.js';
+export { col2im, GcviCol2Im, GcviIm2Col, type Im2ColAttrs, im2col, im2colPlain } from './im2col.js';
 export { FUSED_BACKENDS, type FusedBackendName, hasFusedKernel } from './js_kernel.js';
-export { GcviMatMul, type GcviMatMulAttrs, matMul, registerMatMul } from './matmul.js';
+export { detached, detachedCompare } from './mask.js';
+export { GcviMatMul, type GcviMatMulAttrs, matMul } from './matmul.js';
+export { GRADIENT_CONFIGS, KERNEL_CONFIGS, registerAllKernels } from './register_all.js';
+export {
+  KernelRegistrationError,
+  registerConfigs,
+  registerGradientConfig,
+  registerKernelConfig,
+} from './registry.js';
 export {
   GcviRotateBilinear,
   GcviRotateBilinearGradAngles,
   GcviRotateBilinearGradImages,
   hasRotateBilinear,
   type RotateBilinearAttrs,
-  registerRotateBilinear,
   rotateBilinear,
 } from './rotate_bilinear.js';
 export {
   GcviRotatedNormalLogLik,
   GcviRotatedNormalLogLikGrad,
   hasRotatedNormalLogLik,
-  registerRotatedNormalLogLik,
   rotatedNormalLogLik,
 } from './rotated_normal_loglik.js';
-export { besselRatio, besselRatioOverKappa, logI0 } from './special.js';
 export {
+  i1OverI0,
+  i1OverI0DerivNumber,
+  i1OverI0Number,
+  i1OverI0OverKappa,
+  i1OverI0OverKappaNumber,
+  logI0,
+  logI0e,
+  logI0eNumber,
+  logI0Number,
+  logI0OfSquare,
   logI0Plain,
+  oneMinusI1OverI0,
+  oneMinusI1OverI0Number,
+  type SpecialFunctionMode,
+  setSpecialFunctionMode,
+  sinStable,
+  specialFunctionsOnHost,
+} from './special.js';
+export {
+  type NllForm,
   type NllReduction,
-  registerVonMisesNll,
   VonMisesNll,
   VonMisesNllGrad,
   vonMisesNll,
+  vonMisesNllFromAngle,
+  vonMisesNllFromAnglePlain,
+  vonMisesNllNumber,
   vonMisesNllPlain,
 } from './von_mises_nll.js';
 export { setSimdEnabled } from './wasm/simd.js';
 
-registerFusedDense();
-registerVonMisesNll();
-registerFusedAdam();
-registerFusedAttention();
-registerMatMul();
-registerDenseLayer();
-registerIm2Col();
-registerRotateBilinear();
-registerRotatedNormalLogLik();
+registerAllKernels();

@@ -74,11 +74,11 @@ export function runJsKernel(
 export type KernelInputs = Record<string, tf.TensorInfo>;
 
 /**
- * Register one fused kernel for every backend in FUSED_BACKENDS. A name already registered for a
- * backend is left alone (this module can be loaded twice in one process: from source and from
- * dist).
+ * The kernel configs of one fused kernel, one per backend in FUSED_BACKENDS: values to put in the
+ * package's registration list (`register_all.ts`), created once so that registering them twice is
+ * recognised as the same implementation.
  */
-export function registerJsKernel(
+export function jsKernelConfigs(
   kernelName: string,
   impl: (
     backendName: FusedBackendName,
@@ -86,19 +86,45 @@ export function registerJsKernel(
     inputs: KernelInputs,
     attrs: tf.NamedAttrMap,
   ) => tf.TensorInfo | tf.TensorInfo[],
-): void {
-  for (const backendName of FUSED_BACKENDS) {
-    if (tf.getKernel(kernelName, backendName)) continue;
-    tf.registerKernel({
-      kernelName,
-      backendName,
-      kernelFunc: ({ inputs, backend, attrs }) =>
-        impl(backendName, backend, inputs as KernelInputs, attrs ?? {}),
-    });
-  }
+): readonly tf.KernelConfig[] {
+  return FUSED_BACKENDS.map((backendName) => ({
+    kernelName,
+    backendName,
+    kernelFunc: ({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]) =>
+      impl(backendName, backend, inputs as KernelInputs, attrs ?? {}),
+  }));
 }
 
 /** True when the active backend has our fused kernel `kernelName` (else callers use plain ops). */
 export function hasFusedKernel(kernelName: string): boolean {
   return tf.getKernel(kernelName, tf.getBackend()) !== undefined;
+}
+
+/**
+ * The gradient config of a fused kernel whose backward pass is another fused kernel: saves the
+ * named inputs (and the forward output as `out` when `saveOutput`), runs `gradKernelName` on
+ * `{ dy, ...inputs[, out] }` with the forward attributes, and maps its outputs to the inputs in
+ * order.
+ */
+export function gradViaKernel(
+  kernelName: string,
+  gradKernelName: string,
+  inputNames: readonly string[],
+  options: { saveOutput?: boolean } = {},
+): tf.GradConfig {
+  const saveOutput = options.saveOutput ?? false;
+  return {
+    kernelName,
+    inputsToSave: [...inputNames],
+    ...(saveOutput ? { outputsToSave: [true] } : {}),
+    gradFunc: (dy, saved, attrs) => {
+      const ins: Record<string, tf.Tensor> = { dy: dy as tf.Tensor };
+      inputNames.forEach((n, i) => {
+        ins[n] = saved[i] as tf.Tensor;
+      });
+      if (saveOutput) ins.out = saved[inputNames.length] as tf.Tensor;
+      const grads = tf.engine().runKernel(gradKernelName, ins, attrs) as tf.Tensor[];
+      return Object.fromEntries(inputNames.map((n, i) => [n, () => grads[i] as tf.Tensor]));
+    },
+  };
 }

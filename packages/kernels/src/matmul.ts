@@ -1,6 +1,6 @@
 import { ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
-import { hasFusedKernel, type KernelInputs, registerJsKernel, runJsKernel } from './js_kernel.js';
+import { hasFusedKernel, jsKernelConfigs, type KernelInputs, runJsKernel } from './js_kernel.js';
 import { sgemm } from './wasm/gemm.js';
 
 /** Kernel name of the SIMD matrix product C = op(A) · op(B) (2-D, float32). */
@@ -68,14 +68,12 @@ function matMulGrad(dy: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrMap) {
   };
 }
 
-let registered = false;
+/** GcviMatMul on wasm and cpu (config values for register_all.ts). */
+export const matMulKernelConfigs: readonly tf.KernelConfig[] = jsKernelConfigs(GcviMatMul, forward);
 
-/** Register GcviMatMul (wasm, cpu) and its gradient. Idempotent; runs on import. */
-export function registerMatMul(): void {
-  if (registered) return;
-  registered = true;
-  registerJsKernel(GcviMatMul, forward);
-  if (!tf.getGradient(GcviMatMul)) {
-    tf.registerGradient({ kernelName: GcviMatMul, inputsToSave: ['a', 'b'], gradFunc: matMulGrad as never });
-  }
-}
+/** Gradient of GcviMatMul (products of `matMul`: differentiable to any order). */
+export const matMulGradConfig: tf.GradConfig = {
+  kernelName: GcviMatMul,
+  inputsToSave: ['a', 'b'],
+  gradFunc: matMulGrad as never,
+};

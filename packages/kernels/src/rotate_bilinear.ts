@@ -1,6 +1,6 @@
 import { ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
-import { hasFusedKernel, type KernelInputs, registerJsKernel, runJsKernel } from './js_kernel.js';
+import { hasFusedKernel, jsKernelConfigs, type KernelInputs, runJsKernel } from './js_kernel.js';
 
 /**
  * Kernel name of the bilinear rotation of flattened images `[N, H·W]` by each of K angles `[K]`
@@ -94,114 +94,159 @@ function dimsOf(images: tf.TensorInfo, angles: tf.TensorInfo, a: RotateBilinearA
   return { n: images.shape[0]!, m: a.height * a.width, k: angles.shape[0]! };
 }
 
-function forward(backendName: 'wasm' | 'cpu', backend: unknown, inputs: KernelInputs, attrs: tf.NamedAttrMap) {
+function forward(
+  backendName: 'wasm' | 'cpu',
+  backend: unknown,
+  inputs: KernelInputs,
+  attrs: tf.NamedAttrMap,
+) {
   const { images, angles } = inputs as { images: tf.TensorInfo; angles: tf.TensorInfo };
   const a = attrs as unknown as RotateBilinearAttrs;
   const { n, m, k } = dimsOf(images, angles, a);
-  const [out] = runJsKernel(GcviRotateBilinear, backendName, backend, [images, angles], [[k, n, m]], (ins, outs) => {
-    const img = ins[0]!;
-    const th = ins[1]!;
-    const y = outs[0]!;
-    const p = makePlan(m);
-    for (let kk = 0; kk < k; kk++) {
-      fillPlan(p, th[kk] as number, a.height, a.width);
-      const { i00, i01, i10, i11, wx, wy } = p;
-      for (let b = 0; b < n; b++) {
-        const src = b * m;
-        const dst = (kk * n + b) * m;
-        for (let q = 0; q < m; q++) {
-          const ax = wx[q] as number;
-          const ay = wy[q] as number;
-          const top = (1 - ax) * (img[src + (i00[q] as number)] as number) + ax * (img[src + (i01[q] as number)] as number);
-          const bot = (1 - ax) * (img[src + (i10[q] as number)] as number) + ax * (img[src + (i11[q] as number)] as number);
-          y[dst + q] = (1 - ay) * top + ay * bot;
+  const [out] = runJsKernel(
+    GcviRotateBilinear,
+    backendName,
+    backend,
+    [images, angles],
+    [[k, n, m]],
+    (ins, outs) => {
+      const img = ins[0]!;
+      const th = ins[1]!;
+      const y = outs[0]!;
+      const p = makePlan(m);
+      for (let kk = 0; kk < k; kk++) {
+        fillPlan(p, th[kk] as number, a.height, a.width);
+        const { i00, i01, i10, i11, wx, wy } = p;
+        for (let b = 0; b < n; b++) {
+          const src = b * m;
+          const dst = (kk * n + b) * m;
+          for (let q = 0; q < m; q++) {
+            const ax = wx[q] as number;
+            const ay = wy[q] as number;
+            const top =
+              (1 - ax) * (img[src + (i00[q] as number)] as number) +
+              ax * (img[src + (i01[q] as number)] as number);
+            const bot =
+              (1 - ax) * (img[src + (i10[q] as number)] as number) +
+              ax * (img[src + (i11[q] as number)] as number);
+            y[dst + q] = (1 - ay) * top + ay * bot;
+          }
         }
       }
-    }
-  });
+    },
+  );
   return out!;
 }
 
 /** d/dθ_k = Σ_{n, q} dy[k, n, q] (∂out/∂wx · dpx/dθ + ∂out/∂wy · dpy/dθ). */
-function gradAngles(backendName: 'wasm' | 'cpu', backend: unknown, inputs: KernelInputs, attrs: tf.NamedAttrMap) {
-  const { dy, images, angles } = inputs as { dy: tf.TensorInfo; images: tf.TensorInfo; angles: tf.TensorInfo };
+function gradAngles(
+  backendName: 'wasm' | 'cpu',
+  backend: unknown,
+  inputs: KernelInputs,
+  attrs: tf.NamedAttrMap,
+) {
+  const { dy, images, angles } = inputs as {
+    dy: tf.TensorInfo;
+    images: tf.TensorInfo;
+    angles: tf.TensorInfo;
+  };
   const a = attrs as unknown as RotateBilinearAttrs;
   const { n, m, k } = dimsOf(images, angles, a);
-  const [out] = runJsKernel(GcviRotateBilinearGradAngles, backendName, backend, [dy, images, angles], [[k]], (ins, outs) => {
-    const g = ins[0]!;
-    const img = ins[1]!;
-    const th = ins[2]!;
-    const d = outs[0]!;
-    const p = makePlan(m);
-    for (let kk = 0; kk < k; kk++) {
-      fillPlan(p, th[kk] as number, a.height, a.width);
-      const { i00, i01, i10, i11, wx, wy, dpx, dpy } = p;
-      let acc = 0;
-      for (let b = 0; b < n; b++) {
-        const src = b * m;
-        const gy = (kk * n + b) * m;
-        for (let q = 0; q < m; q++) {
-          const gq = g[gy + q] as number;
-          if (gq === 0) continue;
-          const v00 = img[src + (i00[q] as number)] as number;
-          const v01 = img[src + (i01[q] as number)] as number;
-          const v10 = img[src + (i10[q] as number)] as number;
-          const v11 = img[src + (i11[q] as number)] as number;
-          const ax = wx[q] as number;
-          const ay = wy[q] as number;
-          const dwx = (1 - ay) * (v01 - v00) + ay * (v11 - v10);
-          const dwy = (1 - ax) * (v10 - v00) + ax * (v11 - v01);
-          acc += gq * (dwx * (dpx[q] as number) + dwy * (dpy[q] as number));
+  const [out] = runJsKernel(
+    GcviRotateBilinearGradAngles,
+    backendName,
+    backend,
+    [dy, images, angles],
+    [[k]],
+    (ins, outs) => {
+      const g = ins[0]!;
+      const img = ins[1]!;
+      const th = ins[2]!;
+      const d = outs[0]!;
+      const p = makePlan(m);
+      for (let kk = 0; kk < k; kk++) {
+        fillPlan(p, th[kk] as number, a.height, a.width);
+        const { i00, i01, i10, i11, wx, wy, dpx, dpy } = p;
+        let acc = 0;
+        for (let b = 0; b < n; b++) {
+          const src = b * m;
+          const gy = (kk * n + b) * m;
+          for (let q = 0; q < m; q++) {
+            const gq = g[gy + q] as number;
+            if (gq === 0) continue;
+            const v00 = img[src + (i00[q] as number)] as number;
+            const v01 = img[src + (i01[q] as number)] as number;
+            const v10 = img[src + (i10[q] as number)] as number;
+            const v11 = img[src + (i11[q] as number)] as number;
+            const ax = wx[q] as number;
+            const ay = wy[q] as number;
+            const dwx = (1 - ay) * (v01 - v00) + ay * (v11 - v10);
+            const dwy = (1 - ax) * (v10 - v00) + ax * (v11 - v01);
+            acc += gq * (dwx * (dpx[q] as number) + dwy * (dpy[q] as number));
+          }
         }
+        d[kk] = acc;
       }
-      d[kk] = acc;
-    }
-  });
+    },
+  );
   return out!;
 }
 
 /** dImages[n, ·] = Σ_k the transposed resampling of dy[k, n, ·] (scatter-add of the 4 weights). */
-function gradImages(backendName: 'wasm' | 'cpu', backend: unknown, inputs: KernelInputs, attrs: tf.NamedAttrMap) {
+function gradImages(
+  backendName: 'wasm' | 'cpu',
+  backend: unknown,
+  inputs: KernelInputs,
+  attrs: tf.NamedAttrMap,
+) {
   const { dy, angles } = inputs as { dy: tf.TensorInfo; angles: tf.TensorInfo };
   const a = attrs as unknown as RotateBilinearAttrs;
   const k = angles.shape[0]!;
   const m = a.height * a.width;
   const n = dy.shape[1]!;
-  const [out] = runJsKernel(GcviRotateBilinearGradImages, backendName, backend, [dy, angles], [[n, m]], (ins, outs) => {
-    const g = ins[0]!;
-    const th = ins[1]!;
-    const d = outs[0]!;
-    d.fill(0);
-    const p = makePlan(m);
-    for (let kk = 0; kk < k; kk++) {
-      fillPlan(p, th[kk] as number, a.height, a.width);
-      const { i00, i01, i10, i11, wx, wy } = p;
-      for (let b = 0; b < n; b++) {
-        const dst = b * m;
-        const gy = (kk * n + b) * m;
-        for (let q = 0; q < m; q++) {
-          const gq = g[gy + q] as number;
-          const ax = wx[q] as number;
-          const ay = wy[q] as number;
-          const t = (1 - ay) * gq;
-          const u = ay * gq;
-          const j00 = dst + (i00[q] as number);
-          const j01 = dst + (i01[q] as number);
-          const j10 = dst + (i10[q] as number);
-          const j11 = dst + (i11[q] as number);
-          d[j00] = (d[j00] as number) + (1 - ax) * t;
-          d[j01] = (d[j01] as number) + ax * t;
-          d[j10] = (d[j10] as number) + (1 - ax) * u;
-          d[j11] = (d[j11] as number) + ax * u;
+  const [out] = runJsKernel(
+    GcviRotateBilinearGradImages,
+    backendName,
+    backend,
+    [dy, angles],
+    [[n, m]],
+    (ins, outs) => {
+      const g = ins[0]!;
+      const th = ins[1]!;
+      const d = outs[0]!;
+      d.fill(0);
+      const p = makePlan(m);
+      for (let kk = 0; kk < k; kk++) {
+        fillPlan(p, th[kk] as number, a.height, a.width);
+        const { i00, i01, i10, i11, wx, wy } = p;
+        for (let b = 0; b < n; b++) {
+          const dst = b * m;
+          const gy = (kk * n + b) * m;
+          for (let q = 0; q < m; q++) {
+            const gq = g[gy + q] as number;
+            const ax = wx[q] as number;
+            const ay = wy[q] as number;
+            const t = (1 - ay) * gq;
+            const u = ay * gq;
+            const j00 = dst + (i00[q] as number);
+            const j01 = dst + (i01[q] as number);
+            const j10 = dst + (i10[q] as number);
+            const j11 = dst + (i11[q] as number);
+            d[j00] = (d[j00] as number) + (1 - ax) * t;
+            d[j01] = (d[j01] as number) + ax * t;
+            d[j10] = (d[j10] as number) + (1 - ax) * u;
+            d[j11] = (d[j11] as number) + ax * u;
+          }
         }
       }
-    }
-  });
+    },
+  );
   return out!;
 }
 
 function check(images: tf.Tensor, angles: tf.Tensor, h: number, w: number): void {
-  if (images.rank !== 2 || images.shape[1] !== h * w) throw new ShapeError('images', `[N, ${h * w}]`, images.shape);
+  if (images.rank !== 2 || images.shape[1] !== h * w)
+    throw new ShapeError('images', `[N, ${h * w}]`, images.shape);
   if (angles.rank !== 1) throw new ShapeError('angles', '[K]', angles.shape);
 }
 
@@ -220,33 +265,31 @@ export function hasRotateBilinear(): boolean {
  */
 export function rotateBilinear(images: tf.Tensor, angles: tf.Tensor, h: number, w: number): tf.Tensor3D {
   check(images, angles, h, w);
-  if (!hasRotateBilinear()) throw new Error(`${GcviRotateBilinear} is not registered for backend '${tf.getBackend()}'`);
+  if (!hasRotateBilinear())
+    throw new Error(`${GcviRotateBilinear} is not registered for backend '${tf.getBackend()}'`);
   const attrs: RotateBilinearAttrs = { height: h, width: w };
   return tf
     .engine()
     .runKernel(GcviRotateBilinear, { images, angles }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor3D;
 }
 
-let registered = false;
+/** The rotation kernels on wasm and cpu (config values for register_all.ts). */
+export const rotateBilinearKernelConfigs: readonly tf.KernelConfig[] = [
+  ...jsKernelConfigs(GcviRotateBilinear, forward),
+  ...jsKernelConfigs(GcviRotateBilinearGradAngles, gradAngles),
+  ...jsKernelConfigs(GcviRotateBilinearGradImages, gradImages),
+];
 
-/** Register the rotation kernels (wasm, cpu) and the gradient. Idempotent; runs on import. */
-export function registerRotateBilinear(): void {
-  if (registered) return;
-  registered = true;
-  registerJsKernel(GcviRotateBilinear, forward);
-  registerJsKernel(GcviRotateBilinearGradAngles, gradAngles);
-  registerJsKernel(GcviRotateBilinearGradImages, gradImages);
-  if (!tf.getGradient(GcviRotateBilinear)) {
-    tf.registerGradient({
-      kernelName: GcviRotateBilinear,
-      inputsToSave: ['images', 'angles'],
-      gradFunc: ((dy: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
-        const [images, angles] = saved as [tf.Tensor, tf.Tensor];
-        return {
-          images: () => tf.engine().runKernel(GcviRotateBilinearGradImages, { dy, angles }, attrs) as tf.Tensor,
-          angles: () => tf.engine().runKernel(GcviRotateBilinearGradAngles, { dy, images, angles }, attrs) as tf.Tensor,
-        };
-      }) as never,
-    });
-  }
-}
+/** Gradient of GcviRotateBilinear: each input's kernel runs only when tfjs asks for it. */
+export const rotateBilinearGradConfig: tf.GradConfig = {
+  kernelName: GcviRotateBilinear,
+  inputsToSave: ['images', 'angles'],
+  gradFunc: ((dy: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+    const [images, angles] = saved as [tf.Tensor, tf.Tensor];
+    return {
+      images: () => tf.engine().runKernel(GcviRotateBilinearGradImages, { dy, angles }, attrs) as tf.Tensor,
+      angles: () =>
+        tf.engine().runKernel(GcviRotateBilinearGradAngles, { dy, images, angles }, attrs) as tf.Tensor,
+    };
+  }) as never,
+};

@@ -1,6 +1,6 @@
 import { ConfigError, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
-import { hasFusedKernel, type KernelInputs, registerJsKernel, runJsKernel } from './js_kernel.js';
+import { hasFusedKernel, jsKernelConfigs, type KernelInputs, runJsKernel } from './js_kernel.js';
 import { fillPlan, makePlan } from './rotate_bilinear.js';
 
 /**
@@ -23,7 +23,12 @@ interface Attrs {
   which?: 'images' | 'angles' | 'x';
 }
 
-function forward(backendName: 'wasm' | 'cpu', backend: unknown, inputs: KernelInputs, attrs: tf.NamedAttrMap) {
+function forward(
+  backendName: 'wasm' | 'cpu',
+  backend: unknown,
+  inputs: KernelInputs,
+  attrs: tf.NamedAttrMap,
+) {
   const { images, angles, x } = inputs as Record<string, tf.TensorInfo>;
   const a = attrs as unknown as Attrs;
   const n = images!.shape[0]!;
@@ -31,28 +36,39 @@ function forward(backendName: 'wasm' | 'cpu', backend: unknown, inputs: KernelIn
   const k = angles!.shape[0]!;
   const c0 = n * m * (-0.5 * Math.log(2 * Math.PI) - Math.log(a.sd));
   const inv = 1 / (a.sd * a.sd);
-  const [out] = runJsKernel(GcviRotatedNormalLogLik, backendName, backend, [images!, angles!, x!], [[k]], (ins, outs) => {
-    const [img, th, xv] = ins as [Float32Array, Float32Array, Float32Array];
-    const ll = outs[0]!;
-    const p = makePlan(m);
-    for (let kk = 0; kk < k; kk++) {
-      fillPlan(p, th[kk] as number, a.height, a.width);
-      const { i00, i01, i10, i11, wx, wy } = p;
-      let ss = 0;
-      for (let b = 0; b < n; b++) {
-        const src = b * m;
-        for (let q = 0; q < m; q++) {
-          const ax = wx[q] as number;
-          const ay = wy[q] as number;
-          const top = (1 - ax) * (img[src + (i00[q] as number)] as number) + ax * (img[src + (i01[q] as number)] as number);
-          const bot = (1 - ax) * (img[src + (i10[q] as number)] as number) + ax * (img[src + (i11[q] as number)] as number);
-          const r = (xv[src + q] as number) - ((1 - ay) * top + ay * bot);
-          ss += r * r;
+  const [out] = runJsKernel(
+    GcviRotatedNormalLogLik,
+    backendName,
+    backend,
+    [images!, angles!, x!],
+    [[k]],
+    (ins, outs) => {
+      const [img, th, xv] = ins as [Float32Array, Float32Array, Float32Array];
+      const ll = outs[0]!;
+      const p = makePlan(m);
+      for (let kk = 0; kk < k; kk++) {
+        fillPlan(p, th[kk] as number, a.height, a.width);
+        const { i00, i01, i10, i11, wx, wy } = p;
+        let ss = 0;
+        for (let b = 0; b < n; b++) {
+          const src = b * m;
+          for (let q = 0; q < m; q++) {
+            const ax = wx[q] as number;
+            const ay = wy[q] as number;
+            const top =
+              (1 - ax) * (img[src + (i00[q] as number)] as number) +
+              ax * (img[src + (i01[q] as number)] as number);
+            const bot =
+              (1 - ax) * (img[src + (i10[q] as number)] as number) +
+              ax * (img[src + (i11[q] as number)] as number);
+            const r = (xv[src + q] as number) - ((1 - ay) * top + ay * bot);
+            ss += r * r;
+          }
         }
+        ll[kk] = c0 - 0.5 * inv * ss;
       }
-      ll[kk] = c0 - 0.5 * inv * ss;
-    }
-  });
+    },
+  );
   return out!;
 }
 
@@ -60,7 +76,12 @@ function forward(backendName: 'wasm' | 'cpu', backend: unknown, inputs: KernelIn
  * With r = x − R_k(img): ∂ll_k/∂θ_k = Σ (r / sd²) ∂R_k/∂θ; ∂/∂img = Σ_k up_k · Rᵀ(r / sd²);
  * ∂/∂x = −Σ_k up_k r / sd². One pass per angle recomputing the resampling.
  */
-function backward(backendName: 'wasm' | 'cpu', backend: unknown, inputs: KernelInputs, attrs: tf.NamedAttrMap) {
+function backward(
+  backendName: 'wasm' | 'cpu',
+  backend: unknown,
+  inputs: KernelInputs,
+  attrs: tf.NamedAttrMap,
+) {
   const { up, images, angles, x } = inputs as Record<string, tf.TensorInfo>;
   const a = attrs as unknown as Attrs;
   const n = images!.shape[0]!;
@@ -148,7 +169,8 @@ export function rotatedNormalLogLik(
   h: number,
   w: number,
 ): tf.Tensor1D {
-  if (images.rank !== 2 || images.shape[1] !== h * w) throw new ShapeError('images', `[N, ${h * w}]`, images.shape);
+  if (images.rank !== 2 || images.shape[1] !== h * w)
+    throw new ShapeError('images', `[N, ${h * w}]`, images.shape);
   if (angles.rank !== 1) throw new ShapeError('angles', '[K]', angles.shape);
   if (x.rank !== 2 || x.shape[0] !== images.shape[0] || x.shape[1] !== h * w) {
     throw new ShapeError('x', `[${images.shape[0]}, ${h * w}]`, x.shape);
@@ -160,29 +182,31 @@ export function rotatedNormalLogLik(
   const attrs: Attrs = { height: h, width: w, sd };
   return tf
     .engine()
-    .runKernel(GcviRotatedNormalLogLik, { images, angles, x }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor1D;
+    .runKernel(
+      GcviRotatedNormalLogLik,
+      { images, angles, x },
+      attrs as unknown as tf.NamedAttrMap,
+    ) as tf.Tensor1D;
 }
 
-let registered = false;
+/** The log-likelihood kernels on wasm and cpu (config values for register_all.ts). */
+export const rotatedNormalLogLikKernelConfigs: readonly tf.KernelConfig[] = [
+  ...jsKernelConfigs(GcviRotatedNormalLogLik, forward),
+  ...jsKernelConfigs(GcviRotatedNormalLogLikGrad, backward),
+];
 
-/** Register the kernels (wasm, cpu) and the gradient. Idempotent; runs on import. */
-export function registerRotatedNormalLogLik(): void {
-  if (registered) return;
-  registered = true;
-  registerJsKernel(GcviRotatedNormalLogLik, forward);
-  registerJsKernel(GcviRotatedNormalLogLikGrad, backward);
-  if (!tf.getGradient(GcviRotatedNormalLogLik)) {
-    tf.registerGradient({
-      kernelName: GcviRotatedNormalLogLik,
-      inputsToSave: ['images', 'angles', 'x'],
-      gradFunc: ((up: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
-        const [images, angles, x] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-        const grad = (which: 'images' | 'angles' | 'x') => {
-          const r = tf.engine().runKernel(GcviRotatedNormalLogLikGrad, { up, images, angles, x }, { ...attrs, which });
-          return Array.isArray(r) ? (r[0] as tf.Tensor) : (r as tf.Tensor);
-        };
-        return { images: () => grad('images'), angles: () => grad('angles'), x: () => grad('x') };
-      }) as never,
-    });
-  }
-}
+/** Gradient of GcviRotatedNormalLogLik: one pass of the grad kernel per input tfjs asks for. */
+export const rotatedNormalLogLikGradConfig: tf.GradConfig = {
+  kernelName: GcviRotatedNormalLogLik,
+  inputsToSave: ['images', 'angles', 'x'],
+  gradFunc: ((up: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+    const [images, angles, x] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+    const grad = (which: 'images' | 'angles' | 'x') => {
+      const r = tf
+        .engine()
+        .runKernel(GcviRotatedNormalLogLikGrad, { up, images, angles, x }, { ...attrs, which });
+      return Array.isArray(r) ? (r[0] as tf.Tensor) : (r as tf.Tensor);
+    };
+    return { images: () => grad('images'), angles: () => grad('angles'), x: () => grad('x') };
+  }) as never,
+};

@@ -14,12 +14,21 @@ import { setSimdEnabled } from '../src/wasm/simd.js';
 import { BACKEND_SIMD_CASES, maxAbs, maxAbsDiff, randn, values } from './helpers.js';
 
 /** float64 op(A) op(B). */
-function refMatMul(a: Float32Array, b: Float32Array, m: number, n: number, k: number, ta: boolean, tb: boolean) {
+function refMatMul(
+  a: Float32Array,
+  b: Float32Array,
+  m: number,
+  n: number,
+  k: number,
+  ta: boolean,
+  tb: boolean,
+) {
   const c = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
       let s = 0;
-      for (let q = 0; q < k; q++) s += (ta ? a[q * m + i]! : a[i * k + q]!) * (tb ? b[j * k + q]! : b[q * n + j]!);
+      for (let q = 0; q < k; q++)
+        s += (ta ? a[q * m + i]! : a[i * k + q]!) * (tb ? b[j * k + q]! : b[q * n + j]!);
       c[i * n + j] = s;
     }
   }
@@ -27,7 +36,7 @@ function refMatMul(a: Float32Array, b: Float32Array, m: number, n: number, k: nu
 }
 
 function act(v: number, a: DenseActivation, alpha: number): number {
-  if (a === 'relu') return v > 0 ? v : 0;
+  if (a === 'relu') return Math.max(v, 0);
   if (a === 'leakyRelu') return v > 0 ? v : alpha * v;
   if (a === 'tanh') return Math.tanh(v);
   return v;
@@ -94,7 +103,8 @@ describe.each(BACKEND_SIMD_CASES)('matMul and denseLayer on %s, SIMD %s', (backe
         const a = tf.tensor2d(randn('ga', 6 * 5), ta ? [5, 6] : [6, 5]);
         const b = tf.tensor2d(randn('gb', 5 * 7), tb ? [7, 5] : [5, 7]);
         const r = tf.tensor2d(randn('gr', 6 * 7), [6, 7]);
-        const f = (mm: typeof matMul) => (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.square(mm(x, y, ta, tb)), r));
+        const f = (mm: typeof matMul) => (x: tf.Tensor, y: tf.Tensor) =>
+          tf.sum(tf.mul(tf.square(mm(x, y, ta, tb)), r));
         const ours = tf.grads(f(matMul));
         const theirs = tf.grads(f((x, y, p, q) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, p, q)));
         const [ga, gb] = ours([a, b]);
@@ -119,58 +129,61 @@ describe.each(BACKEND_SIMD_CASES)('matMul and denseLayer on %s, SIMD %s', (backe
     ['tanh', true],
     ['relu', true],
   ];
-  it.each(layerCases)('denseLayer %s (W transposed: %s): value like a float64 reference, ∇ like the plain tfjs composition and float64 differences', (activation, t) => {
-    const [m, k, n] = [9, 11, 10];
-    const alpha = 0.01;
-    const xv = randn(`x${activation}${t}`, m * k);
-    const wv = randn(`w${activation}${t}`, k * n, 0.5);
-    const bv = randn(`b${activation}${t}`, n, 0.5);
-    const rv = randn(`r${activation}${t}`, m * n);
-    const x = tf.tensor2d(xv, [m, k]);
-    const w = tf.tensor2d(wv, t ? [n, k] : [k, n]);
-    const b = tf.tensor1d(bv);
-    const r = tf.tensor2d(rv, [m, n]);
-    const opts = { activation, alpha, transposeW: t };
-    const y = denseLayer(x, w, b, opts);
-    const yPlain = denseLayerPlain(x, w, b, opts);
-    expect(maxAbsDiff(values(y), values(yPlain))).toBeLessThan(1e-5);
-    const ref = new Float64Array(m * n);
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < n; j++) {
-        let v = bv[j]!;
-        for (let q = 0; q < k; q++) v += xv[i * k + q]! * (t ? wv[j * k + q]! : wv[q * n + j]!);
-        ref[i * n + j] = act(v, activation, alpha);
+  it.each(layerCases)(
+    'denseLayer %s (W transposed: %s): value like a float64 reference, ∇ like the plain tfjs composition and float64 differences',
+    (activation, t) => {
+      const [m, k, n] = [9, 11, 10];
+      const alpha = 0.01;
+      const xv = randn(`x${activation}${t}`, m * k);
+      const wv = randn(`w${activation}${t}`, k * n, 0.5);
+      const bv = randn(`b${activation}${t}`, n, 0.5);
+      const rv = randn(`r${activation}${t}`, m * n);
+      const x = tf.tensor2d(xv, [m, k]);
+      const w = tf.tensor2d(wv, t ? [n, k] : [k, n]);
+      const b = tf.tensor1d(bv);
+      const r = tf.tensor2d(rv, [m, n]);
+      const opts = { activation, alpha, transposeW: t };
+      const y = denseLayer(x, w, b, opts);
+      const yPlain = denseLayerPlain(x, w, b, opts);
+      expect(maxAbsDiff(values(y), values(yPlain))).toBeLessThan(1e-5);
+      const ref = new Float64Array(m * n);
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let v = bv[j]!;
+          for (let q = 0; q < k; q++) v += xv[i * k + q]! * (t ? wv[j * k + q]! : wv[q * n + j]!);
+          ref[i * n + j] = act(v, activation, alpha);
+        }
       }
-    }
-    expect(maxAbsDiff(values(y), ref)).toBeLessThan(1e-5);
-    const loss = (f: typeof denseLayer) => (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
-      tf.sum(tf.mul(f(xx, ww, bb, opts), r));
-    const ours = tf.grads(loss(denseLayer))([x, w, b]);
-    const plain = tf.grads(loss(denseLayerPlain))([x, w, b]);
-    for (let i = 0; i < 3; i++) expect(maxAbsDiff(values(ours[i]!), values(plain[i]!))).toBeLessThan(1e-4);
-    // float64 central differences on a few coordinates of each argument
-    const X = Float64Array.from(xv);
-    const W = Float64Array.from(wv);
-    const B = Float64Array.from(bv);
-    const h = 1e-6;
-    for (const [arr, gi] of [
-      [X, 0],
-      [W, 1],
-      [B, 2],
-    ] as const) {
-      const g = values(ours[gi]!);
-      for (const idx of [0, 3, arr.length - 1]) {
-        const v0 = arr[idx]!;
-        arr[idx] = v0 + h;
-        const up = refLoss(X, W, B, rv, m, k, n, t, activation, alpha);
-        arr[idx] = v0 - h;
-        const dn = refLoss(X, W, B, rv, m, k, n, t, activation, alpha);
-        arr[idx] = v0;
-        expect(Math.abs(g[idx]! - (up - dn) / (2 * h))).toBeLessThan(1e-3);
+      expect(maxAbsDiff(values(y), ref)).toBeLessThan(1e-5);
+      const loss = (f: typeof denseLayer) => (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+        tf.sum(tf.mul(f(xx, ww, bb, opts), r));
+      const ours = tf.grads(loss(denseLayer))([x, w, b]);
+      const plain = tf.grads(loss(denseLayerPlain))([x, w, b]);
+      for (let i = 0; i < 3; i++) expect(maxAbsDiff(values(ours[i]!), values(plain[i]!))).toBeLessThan(1e-4);
+      // float64 central differences on a few coordinates of each argument
+      const X = Float64Array.from(xv);
+      const W = Float64Array.from(wv);
+      const B = Float64Array.from(bv);
+      const h = 1e-6;
+      for (const [arr, gi] of [
+        [X, 0],
+        [W, 1],
+        [B, 2],
+      ] as const) {
+        const g = values(ours[gi]!);
+        for (const idx of [0, 3, arr.length - 1]) {
+          const v0 = arr[idx]!;
+          arr[idx] = v0 + h;
+          const up = refLoss(X, W, B, rv, m, k, n, t, activation, alpha);
+          arr[idx] = v0 - h;
+          const dn = refLoss(X, W, B, rv, m, k, n, t, activation, alpha);
+          arr[idx] = v0;
+          expect(Math.abs(g[idx]! - (up - dn) / (2 * h))).toBeLessThan(1e-3);
+        }
       }
-    }
-    tf.dispose([x, w, b, r, y, yPlain, ...ours, ...plain]);
-  });
+      tf.dispose([x, w, b, r, y, yPlain, ...ours, ...plain]);
+    },
+  );
 
   // (tfjs's own leakyRelu gradient is not differentiable again: Greater has no gradient)
   it('denseLayer double VJP (∂/∂x of ‖∂L/∂W‖²) equals the plain composition (tanh, relu)', () => {
@@ -197,7 +210,10 @@ describe.each(BACKEND_SIMD_CASES)('matMul and denseLayer on %s, SIMD %s', (backe
     const b = tf.ones([2]);
     const before = tf.memory().numTensors;
     tf.tidy(() => {
-      tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(denseLayer(xx, ww, b, { activation: 'relu' })))([x, w]);
+      tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(denseLayer(xx, ww, b, { activation: 'relu' })))([
+        x,
+        w,
+      ]);
     });
     expect(tf.memory().numTensors).toBe(before);
     expect(() => denseLayer(x, tf.ones([5, 2]), b)).toThrow(/b|inner/);

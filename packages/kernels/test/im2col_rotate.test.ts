@@ -30,7 +30,8 @@ function refRotate(img: ArrayLike<number>, theta: number, h: number, w: number):
       const ax = px - x0;
       const ay = py - y0;
       const at = (r: number, q: number) => img[r * w + q] as number;
-      out[i * w + j] = (1 - ay) * ((1 - ax) * at(y0, x0) + ax * at(y0, x1)) + ay * ((1 - ax) * at(y1, x0) + ax * at(y1, x1));
+      out[i * w + j] =
+        (1 - ay) * ((1 - ax) * at(y0, x0) + ax * at(y0, x1)) + ay * ((1 - ax) * at(y1, x0) + ax * at(y1, x1));
     }
   }
   return out;
@@ -45,30 +46,36 @@ describe.each(BACKENDS_UNDER_TEST)('im2col, col2im and rotateBilinear on %s', (b
     [[3, 28, 28, 1], 3, 2],
     [[2, 13, 11, 4], 3, 2],
     [[2, 7, 6, 3], 2, 1],
-  ] as const)('im2col %j (k %i, stride %i) equals the one-hot convolution; col2im is its adjoint', (shape, k, s) => {
-    const xv = randn(`im${shape.join()}`, shape.reduce((a, b) => a * b, 1));
-    const x = tf.tensor4d(xv, [...shape] as [number, number, number, number]);
-    const p = im2col(x, k, k, s);
-    const q = im2colPlain(x, k, k, s);
-    expect(p.shape).toEqual(q.shape);
-    expect(maxAbsDiff(values(p), values(q))).toBe(0);
-    // ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩ in float64
-    const cv = randn(`c${shape.join()}`, p.size);
-    const c = tf.tensor2d(cv, p.shape as [number, number]);
-    const back = values(col2im(c, shape, k, k, s));
-    const pv = values(p);
-    let lhs = 0;
-    let rhs = 0;
-    for (let i = 0; i < pv.length; i++) lhs += pv[i]! * cv[i]!;
-    for (let i = 0; i < xv.length; i++) rhs += xv[i]! * back[i]!;
-    expect(Math.abs(lhs - rhs)).toBeLessThan(1e-4 * Math.max(1, Math.abs(lhs)));
-    // its gradient is col2im, and col2im's is im2col (second order)
-    const g = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(im2col(xx as tf.Tensor4D, k, k, s), c)))(x);
-    expect(maxAbsDiff(values(g), back)).toBeLessThan(1e-5);
-    const g2 = tf.grad((cc: tf.Tensor) => tf.sum(tf.mul(col2im(cc, shape, k, k, s), x)))(c);
-    expect(maxAbsDiff(values(g2), pv)).toBeLessThan(1e-6);
-    tf.dispose([x, p, q, c, g, g2]);
-  });
+  ] as const)(
+    'im2col %j (k %i, stride %i) equals the one-hot convolution; col2im is its adjoint',
+    (shape, k, s) => {
+      const xv = randn(
+        `im${shape.join()}`,
+        (shape as readonly number[]).reduce((a, b) => a * b, 1),
+      );
+      const x = tf.tensor4d(xv, [...shape] as [number, number, number, number]);
+      const p = im2col(x, k, k, s);
+      const q = im2colPlain(x, k, k, s);
+      expect(p.shape).toEqual(q.shape);
+      expect(maxAbsDiff(values(p), values(q))).toBe(0);
+      // ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩ in float64
+      const cv = randn(`c${shape.join()}`, p.size);
+      const c = tf.tensor2d(cv, p.shape as [number, number]);
+      const back = values(col2im(c, shape, k, k, s));
+      const pv = values(p);
+      let lhs = 0;
+      let rhs = 0;
+      for (let i = 0; i < pv.length; i++) lhs += pv[i]! * cv[i]!;
+      for (let i = 0; i < xv.length; i++) rhs += xv[i]! * back[i]!;
+      expect(Math.abs(lhs - rhs)).toBeLessThan(1e-4 * Math.max(1, Math.abs(lhs)));
+      // its gradient is col2im, and col2im's is im2col (second order)
+      const g = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(im2col(xx as tf.Tensor4D, k, k, s), c)))(x);
+      expect(maxAbsDiff(values(g), back)).toBeLessThan(1e-5);
+      const g2 = tf.grad((cc: tf.Tensor) => tf.sum(tf.mul(col2im(cc, shape, k, k, s), x)))(c);
+      expect(maxAbsDiff(values(g2), pv)).toBeLessThan(1e-6);
+      tf.dispose([x, p, q, c, g, g2]);
+    },
+  );
 
   it('rotateBilinear is registered here and equals a float64 reference for several angles', () => {
     expect(hasRotateBilinear()).toBe(true);
@@ -94,7 +101,10 @@ describe.each(BACKENDS_UNDER_TEST)('im2col, col2im and rotateBilinear on %s', (b
     const r = tf.tensor3d(rv, [3, n, h * w]);
     const im = tf.tensor2d(imgs, [n, h * w]);
     const th = tf.tensor1d(angles);
-    const [gi, ga] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(rotateBilinear(a, b, h, w), r)))([im, th]);
+    const [gi, ga] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(rotateBilinear(a, b, h, w), r)))([
+      im,
+      th,
+    ]);
     const loss64 = (k: number, t: number) => {
       let s = 0;
       for (let b = 0; b < n; b++) {
@@ -138,7 +148,8 @@ describe.each(BACKENDS_UNDER_TEST)('im2col, col2im and rotateBilinear on %s', (b
       }
       return s;
     };
-    const obj64 = (im: Float64Array, x: Float64Array, ts: number[]) => ts.reduce((s, t, k) => s + up[k]! * ll64(im, x, t), 0);
+    const obj64 = (im: Float64Array, x: Float64Array, ts: number[]) =>
+      ts.reduce((s, t, k) => s + up[k]! * ll64(im, x, t), 0);
     const im = tf.tensor2d(Float32Array.from(imgs), [n, m]);
     const th = tf.tensor1d(angles);
     const x = tf.tensor2d(Float32Array.from(xs), [n, m]);

@@ -1,154 +1,259 @@
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { endianness } from 'node:os';
-import { dirname } from 'node:path';
-import { FileFormatError, type RngState } from '@gcvi/runtime';
+import {
+  ConfigError,
+  FileFormatError,
+  GcviError,
+  type RngState,
+  readTensorFile,
+  type TensorData,
+  tensorData,
+  writeTensorFile,
+} from '@gcvi/runtime';
+import * as tf from '@tensorflow/tfjs-core';
+import { checkNewest, markNewest } from './fit-state.js';
+import type { FitHistory, FitState, Params } from './fit-types.js';
+import type { OptimizerState } from './optimizers.js';
 
 /**
- * Checkpoint file format, version 1 (little-endian):
- *
- *     bytes 0..7   magic "GCVICKPT"
- *     bytes 8..11  uint32 n = byte length of the JSON header
- *     bytes 12..   the header (UTF-8 JSON), zero-padded to a multiple of 8 bytes
- *     then         the arrays, each starting at a multiple of 8 bytes from the data start
- *
- * The header is `{ format: 'gcvi-checkpoint', version: 1, state, arrays }`; `state` holds the plain
- * values (step, counters, rng states, optimizer scalars, free-form `meta`) and `arrays` lists
- * `{ key, dtype: 'float32' | 'float64', shape, offset, length }` (offset in bytes from the data
- * start, length in elements). Keys are `param/<name>`, `optim/<name>`, `history/<field>`.
- * Files are written to a temporary name and renamed, so a reader never sees half a checkpoint.
+ * The `kind` of a fit-state tensor file (`@gcvi/runtime`'s format). Tensors: `param/<name>`
+ * (float32), `optim/<key>` (the optimizer's tensors, e.g. `optim/m/<name>`), `history/step` (int32),
+ * `history/loss` (float32; losses are float32 values). Meta: `step`, `skippedSteps`,
+ * `nonFiniteInARow`, `objective`, `rng` ({ batch, loss } stream positions), `optimizer`
+ * ({ description, scalars }), `schedule` (its description), `steps` (the run's total) and `user`
+ * (the caller's free-form meta). `history.lr` is not stored: it is recomputed from the schedule,
+ * which is a pure function of the step.
  */
-export const CHECKPOINT_FORMAT_VERSION = 1;
-const MAGIC = 'GCVICKPT';
+export const FIT_STATE_KIND = 'gcvi/fit-state';
 
+/** The plain values of a saved fit state (no tensors), as `readFitStateInfo` returns them. */
+export interface FitStateInfo {
+  /** Steps completed. */
+  readonly step: number;
+  readonly skippedSteps: number;
+  readonly nonFiniteInARow: number;
+  readonly objective: string;
+  readonly rng: { readonly batch: RngState; readonly loss: RngState };
+  readonly optimizer: { readonly description: string; readonly scalars: Readonly<Record<string, number>> };
+  readonly schedule: string;
+  /** Total steps of the run that saved it. */
+  readonly steps: number;
+  /** The free-form meta given to `saveFitState` (`checkpoint.meta` in `fit`). */
+  readonly user: Readonly<Record<string, unknown>>;
+}
+
+export interface SaveFitStateOptions {
+  /** Free-form JSON stored with the state (e.g. the run id). */
+  readonly meta?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Save a run's newest state (parameters, optimizer state, counters, stream positions, loss
+ * history) to a fit-state tensor file, atomically. `loadFitState` continues the run from it bit for
+ * bit (same backend).
+ */
+export function saveFitState<P extends Params>(
+  path: string,
+  state: FitState<P>,
+  options: SaveFitStateOptions = {},
+): void {
+  checkNewest(state, 'saveFitState');
+  const run = state.run;
+  const tensors: Record<string, TensorData> = {};
+  for (const n of run.paramNames) tensors[`param/${n}`] = tensorData(run.params[n]!);
+  const os = run.optimizer.getState();
+  for (const [k, d] of Object.entries(os.tensors)) tensors[`optim/${k}`] = d;
+  const h = state.history;
+  tensors['history/step'] = { dtype: 'int32', shape: [h.step.length], values: Int32Array.from(h.step) };
+  tensors['history/loss'] = { dtype: 'float32', shape: [h.loss.length], values: Float32Array.from(h.loss) };
+  const info: FitStateInfo = {
+    step: state.step,
+    skippedSteps: state.skippedSteps,
+    nonFiniteInARow: state.nonFiniteInARow,
+    objective: run.objective.name,
+    rng: state.rng,
+    optimizer: { description: run.optimizer.description, scalars: os.scalars },
+    schedule: run.schedule.description ?? 'custom schedule',
+    steps: run.steps,
+    user: options.meta ?? {},
+  };
+  if (typeof info.user !== 'object' || info.user === null || Array.isArray(info.user)) {
+    throw new ConfigError('meta', 'must be a plain object');
+  }
+  writeTensorFile(path, { kind: FIT_STATE_KIND, meta: info as unknown as Record<string, unknown>, tensors });
+}
+
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isRngState = (v: unknown): v is RngState =>
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as RngState).key === 'string' &&
+  Array.isArray((v as RngState).s) &&
+  (v as RngState).s.length === 4;
+
+function infoFrom(path: string, meta: Readonly<Record<string, unknown>>): FitStateInfo {
+  const m = meta as Partial<FitStateInfo>;
+  const bad = (field: string, what: string) => new FileFormatError(path, `meta.${field}: ${what}`);
+  for (const f of ['step', 'skippedSteps', 'nonFiniteInARow', 'steps'] as const) {
+    if (!isCount(m[f])) throw bad(f, 'must be a non-negative integer');
+  }
+  if (typeof m.objective !== 'string') throw bad('objective', 'must be a string');
+  if (typeof m.schedule !== 'string') throw bad('schedule', 'must be a string');
+  if (!m.rng || !isRngState(m.rng.batch) || !isRngState(m.rng.loss))
+    throw bad('rng', 'missing stream positions');
+  if (
+    !m.optimizer ||
+    typeof m.optimizer.description !== 'string' ||
+    typeof m.optimizer.scalars !== 'object' ||
+    m.optimizer.scalars === null
+  ) {
+    throw bad('optimizer', 'must be { description, scalars }');
+  }
+  if (typeof m.user !== 'object' || m.user === null) throw bad('user', 'must be an object');
+  return m as FitStateInfo;
+}
+
+/** The plain values of a fit-state file, without loading its tensors into a run. */
+export function readFitStateInfo(path: string): FitStateInfo {
+  return infoFrom(path, readTensorFile(path, { kind: FIT_STATE_KIND }).meta);
+}
+
+/**
+ * Continue a run from a fit-state file: `init` is a fresh state of the same setup (from
+ * `initFit`); the file's parameters, optimizer state, counters, stream positions and history are
+ * put into it and the resulting state returned (`init` is no longer the newest). The file must
+ * belong to this setup: same objective, same parameter names and shapes, the optimizer's state
+ * layout, and a step within the run's `steps`; otherwise a FileFormatError names the file and the
+ * difference.
+ */
+export function loadFitState<P extends Params>(path: string, init: FitState<P>): FitState<P> {
+  checkNewest(init, 'loadFitState');
+  const run = init.run;
+  const file = readTensorFile(path, { kind: FIT_STATE_KIND });
+  const info = infoFrom(path, file.meta);
+  if (info.objective !== run.objective.name) {
+    throw new FileFormatError(
+      path,
+      `saved state is of objective '${info.objective}', this run uses '${run.objective.name}'`,
+    );
+  }
+  if (info.step > run.steps) {
+    throw new FileFormatError(
+      path,
+      `saved state is at step ${info.step}, beyond this run's ${run.steps} steps`,
+    );
+  }
+  const saved = Object.keys(file.tensors)
+    .filter((k) => k.startsWith('param/'))
+    .map((k) => k.slice(6));
+  const missing = run.paramNames.filter((n) => !saved.includes(n));
+  const extra = saved.filter((n) => !run.paramNames.includes(n));
+  if (missing.length || extra.length) {
+    throw new FileFormatError(
+      path,
+      `parameters differ from this run's (missing: ${missing.join(', ') || 'none'}; unexpected: ${extra.join(', ') || 'none'})`,
+    );
+  }
+  for (const n of run.paramNames) {
+    const d = file.tensors[`param/${n}`]!;
+    const v = run.params[n]!;
+    if (d.dtype !== 'float32' || d.shape.join(',') !== v.shape.join(',')) {
+      throw new FileFormatError(
+        path,
+        `param '${n}' is ${d.dtype} [${d.shape.join(', ')}], this run's is float32 [${v.shape.join(', ')}]`,
+      );
+    }
+  }
+  const hs = file.tensors['history/step'];
+  const hl = file.tensors['history/loss'];
+  if (!hs || !hl || hs.dtype !== 'int32' || hl.dtype !== 'float32' || hs.values.length !== hl.values.length) {
+    throw new FileFormatError(
+      path,
+      'history/step (int32) and history/loss (float32) missing or of different lengths',
+    );
+  }
+  const optim: Record<string, TensorData> = {};
+  for (const [k, d] of Object.entries(file.tensors)) if (k.startsWith('optim/')) optim[k.slice(6)] = d;
+  const optimizerState: OptimizerState = { scalars: info.optimizer.scalars, tensors: optim };
+  try {
+    run.optimizer.setState(optimizerState);
+  } catch (e) {
+    if (e instanceof GcviError)
+      throw new FileFormatError(path, `optimizer state: ${e.message}`, { cause: e });
+    throw e;
+  }
+  for (const n of run.paramNames) {
+    const d = file.tensors[`param/${n}`]!;
+    const v = run.params[n]!;
+    tf.tidy(() => v.assign(tf.tensor(d.values, v.shape, 'float32')));
+  }
+  const steps = Array.from(hs.values);
+  const history: FitHistory = {
+    step: steps,
+    loss: Array.from(hl.values),
+    lr: steps.map((s) => run.schedule.lr(s - 1)),
+  };
+  return markNewest({
+    run,
+    step: info.step,
+    skippedSteps: info.skippedSteps,
+    nonFiniteInARow: info.nonFiniteInARow,
+    rng: { batch: info.rng.batch, loss: info.rng.loss },
+    last: null,
+    history,
+    params: init.params,
+  });
+}
+
+// ---- Compatibility with the earlier checkpoint API (same file, old shapes) ----
+
+/** @deprecated use `readFitStateInfo` (or `loadFitState`). An array of a fit-state file. */
 export interface SavedArray {
   readonly shape: readonly number[];
   readonly values: Float32Array | Float64Array;
 }
 
+/** @deprecated use `FitStateInfo`. */
 export interface CheckpointState {
-  /** Steps completed. */
   readonly step: number;
   readonly skippedSteps: number;
   readonly nonFiniteInARow: number;
   readonly objective: string;
   readonly rng: Readonly<Record<string, RngState>>;
   readonly optimizer: { readonly description: string; readonly scalars: Readonly<Record<string, number>> };
+  /** `{ schedule, ...checkpoint.meta }`. */
   readonly meta?: Readonly<Record<string, unknown>>;
 }
 
+/** @deprecated use `readFitStateInfo`. */
 export interface CheckpointData {
   readonly state: CheckpointState;
   readonly arrays: Readonly<Record<string, SavedArray>>;
 }
 
-interface ArrayEntry {
-  key: string;
-  dtype: 'float32' | 'float64';
-  shape: number[];
-  offset: number;
-  length: number;
-}
-
-const pad8 = (n: number): number => (n + 7) & ~7;
-
-function checkEndianness(file: string): void {
-  if (endianness() !== 'LE')
-    throw new FileFormatError(file, 'checkpoints are little-endian; this machine is not');
-}
-
-/** Write a checkpoint atomically (temporary file in the same directory, fsync, rename). */
-export async function writeCheckpoint(path: string, data: CheckpointData): Promise<void> {
-  checkEndianness(path);
-  const entries: ArrayEntry[] = [];
-  let offset = 0;
-  for (const [key, a] of Object.entries(data.arrays)) {
-    const dtype = a.values instanceof Float64Array ? 'float64' : 'float32';
-    entries.push({ key, dtype, shape: [...a.shape], offset, length: a.values.length });
-    offset = pad8(offset + a.values.byteLength);
-  }
-  const header = Buffer.from(
-    JSON.stringify({
-      format: 'gcvi-checkpoint',
-      version: CHECKPOINT_FORMAT_VERSION,
-      state: data.state,
-      arrays: entries,
-    }),
-    'utf8',
-  );
-  const headerStart = 12;
-  const dataStart = pad8(headerStart + header.length);
-  const buf = Buffer.alloc(dataStart + offset);
-  buf.write(MAGIC, 0, 'latin1');
-  buf.writeUInt32LE(header.length, 8);
-  header.copy(buf, headerStart);
-  for (const e of entries) {
-    const v = data.arrays[e.key]!.values;
-    Buffer.from(v.buffer, v.byteOffset, v.byteLength).copy(buf, dataStart + e.offset);
-  }
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(buf);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}
-
-/** Read a checkpoint written by `writeCheckpoint`; every malformation is a FileFormatError naming the file. */
+/**
+ * @deprecated use `readFitStateInfo(path)` (sync, no tensors) or `loadFitState`. Reads a fit-state
+ * file written by `fit`'s checkpoints in the earlier `{ state, arrays }` shape; int32 arrays come
+ * back as Float64Array.
+ */
 export async function readCheckpoint(path: string): Promise<CheckpointData> {
-  checkEndianness(path);
-  let buf: Buffer;
-  try {
-    buf = await readFile(path);
-  } catch (e) {
-    throw new FileFormatError(path, `cannot read checkpoint (${(e as Error).message})`, { cause: e });
-  }
-  if (buf.length < 12 || buf.toString('latin1', 0, 8) !== MAGIC) {
-    throw new FileFormatError(path, 'not a gcvi checkpoint (bad magic bytes)');
-  }
-  const headerLength = buf.readUInt32LE(8);
-  if (12 + headerLength > buf.length) throw new FileFormatError(path, 'truncated header');
-  let header: { format?: unknown; version?: unknown; state?: CheckpointState; arrays?: ArrayEntry[] };
-  try {
-    header = JSON.parse(buf.toString('utf8', 12, 12 + headerLength));
-  } catch (e) {
-    throw new FileFormatError(path, 'header is not valid JSON', { cause: e });
-  }
-  if (header.format !== 'gcvi-checkpoint')
-    throw new FileFormatError(path, 'header.format is not gcvi-checkpoint');
-  if (header.version !== CHECKPOINT_FORMAT_VERSION) {
-    throw new FileFormatError(
-      path,
-      `checkpoint format version ${String(header.version)}; this reader understands ${CHECKPOINT_FORMAT_VERSION}`,
-    );
-  }
-  if (!header.state || !Array.isArray(header.arrays))
-    throw new FileFormatError(path, 'header lacks state/arrays');
-  const dataStart = pad8(12 + headerLength);
+  const file = readTensorFile(path, { kind: FIT_STATE_KIND });
+  const info = infoFrom(path, file.meta);
   const arrays: Record<string, SavedArray> = {};
-  for (const e of header.arrays) {
-    const bytesPer = e.dtype === 'float64' ? 8 : e.dtype === 'float32' ? 4 : 0;
-    if (!bytesPer) throw new FileFormatError(path, `array '${e.key}' has unknown dtype ${String(e.dtype)}`);
-    const size = e.shape.reduce((a, b) => a * b, 1);
-    if (size !== e.length) throw new FileFormatError(path, `array '${e.key}': shape and length disagree`);
-    const start = dataStart + e.offset;
-    const end = start + e.length * bytesPer;
-    if (end > buf.length)
-      throw new FileFormatError(path, `truncated: array '${e.key}' runs past the end of the file`);
-    const copy = new ArrayBuffer(e.length * bytesPer);
-    buf.copy(new Uint8Array(copy), 0, start, end);
-    arrays[e.key] = {
-      shape: e.shape,
-      values: bytesPer === 8 ? new Float64Array(copy) : new Float32Array(copy),
+  for (const [k, d] of Object.entries(file.tensors)) {
+    arrays[k] = {
+      shape: d.shape,
+      values: d.dtype === 'int32' ? Float64Array.from(d.values) : (d.values as Float32Array),
     };
   }
-  return { state: header.state, arrays };
+  return {
+    state: {
+      step: info.step,
+      skippedSteps: info.skippedSteps,
+      nonFiniteInARow: info.nonFiniteInARow,
+      objective: info.objective,
+      rng: info.rng,
+      optimizer: info.optimizer,
+      meta: { schedule: info.schedule, ...info.user },
+    },
+    arrays,
+  };
 }

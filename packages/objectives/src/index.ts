@@ -1,6 +1,6 @@
 /**
  * @gcvi/objectives — the objective registry and plugin loader, the built-in objectives
- * (`forward-kl`, `elbo`, `iwbo`), learning-rate schedules, Adam, the fit loop and checkpoints.
+ * (`forward-kl`, `elbo`, `iwbo`), learning-rate schedules, Adam, the trainer state (`initFit` → `fitStep` → `fit`) and its file.
  */
 import '@gcvi/runtime';
 
@@ -23,12 +23,16 @@ export { type ForwardKlOptions, forwardKl } from './builtins/forward-kl.js';
 export { type IwboOptions, iwbo } from './builtins/iwbo.js';
 export { logMeanExp, minibatch, stopGradient } from './builtins/shared.js';
 export {
-  CHECKPOINT_FORMAT_VERSION,
   type CheckpointData,
   type CheckpointState,
+  FIT_STATE_KIND,
+  type FitStateInfo,
+  loadFitState,
   readCheckpoint,
+  readFitStateInfo,
   type SavedArray,
-  writeCheckpoint,
+  type SaveFitStateOptions,
+  saveFitState,
 } from './checkpoint.js';
 export {
   builtinObjectives,
@@ -39,18 +43,23 @@ export {
   registry,
 } from './defaults.js';
 export { type ObjectiveLossOptions, objectiveLoss } from './evaluate.js';
-export {
-  type CheckpointOptions,
-  type EveryCallback,
-  type FitCallbacks,
-  type FitHistory,
-  type FitOptions,
-  type FitResult,
-  fit,
-  type Params,
-  type ProgressInfo,
-  type StepInfo,
-} from './fit.js';
+export { fit } from './fit.js';
+export { disposeFitState, fitStep, initFit } from './fit-state.js';
+export type {
+  CheckpointOptions,
+  EveryCallback,
+  FitCallbacks,
+  FitHistory,
+  FitOptions,
+  FitResult,
+  FitRun,
+  FitSetup,
+  FitState,
+  Params,
+  ProgressInfo,
+  StepInfo,
+  StepOutcome,
+} from './fit-types.js';
 export {
   type AdamOptimizer,
   type AdamOptions,

@@ -1,5 +1,5 @@
 import { FusedAdamStep, hasFusedKernel } from '@gcvi/kernels';
-import { ConfigError, checkFinite, checkPositive } from '@gcvi/runtime';
+import { ConfigError, checkFinite, checkPositive, type TensorData, tensorData } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** A non-trainable variable of zeros shaped like `x` (the zeros tensor itself is not left behind). */
@@ -7,12 +7,10 @@ function zerosVariable(x: tf.Tensor): tf.Variable {
   return tf.tidy(() => tf.variable(tf.zerosLike(x), false));
 }
 
-/** Optimizer state as named float32 arrays plus plain numbers: what a checkpoint stores. */
+/** Optimizer state as named float32 tensors plus plain numbers: what a fit-state file stores. */
 export interface OptimizerState {
   readonly scalars: Readonly<Record<string, number>>;
-  readonly tensors: Readonly<
-    Record<string, { readonly shape: readonly number[]; readonly values: Float32Array }>
-  >;
+  readonly tensors: Readonly<Record<string, TensorData>>;
 }
 
 /**
@@ -22,14 +20,34 @@ export interface OptimizerState {
  */
 export interface Optimizer {
   readonly description: string;
-  /** Allocate state for these variables (called once by `fit`). */
+  /** Allocate state for these variables (called once by `initFit`). */
   init(params: Readonly<Record<string, tf.Variable>>): void;
   /** One update with learning rate `lr`; gradients are multiplied by `gradScale` first (clipping). */
   apply(grads: Readonly<Record<string, tf.Tensor>>, lr: number, gradScale: number): void;
-  getState(): Promise<OptimizerState>;
+  /** A copy of the state (one synchronous read per tensor). */
+  getState(): OptimizerState;
   setState(state: OptimizerState): void;
   /** Free the optimizer's tensors. */
   dispose(): void;
+}
+
+function restoreInto(field: string, target: tf.Variable, entry: TensorData | undefined): void {
+  if (!entry) throw new ConfigError(field, 'missing from the saved state');
+  if (entry.dtype !== 'float32') throw new ConfigError(field, `must be float32, got ${entry.dtype}`);
+  if (entry.shape.join(',') !== target.shape.join(',')) {
+    throw new ConfigError(
+      field,
+      `saved shape [${entry.shape.join(', ')}] differs from the parameter's [${target.shape.join(', ')}]`,
+    );
+  }
+  tf.tidy(() => target.assign(tf.tensor(entry.values, target.shape, 'float32')));
+}
+
+function checkStepCount(t: unknown): number {
+  if (typeof t !== 'number' || !Number.isInteger(t) || t < 0) {
+    throw new ConfigError('optimizer.state.t', `must be a non-negative integer, got ${String(t)}`);
+  }
+  return t;
 }
 
 export interface AdamOptions {
@@ -38,6 +56,12 @@ export interface AdamOptions {
   readonly beta1?: number;
   readonly beta2?: number;
   readonly eps?: number;
+  /**
+   * Use `@gcvi/kernels`' fused Adam kernel: `undefined` (default) where it is registered for the
+   * current backend (wasm, cpu), `false` never (plain tfjs ops), `true` always (a ConfigError on a
+   * backend without it).
+   */
+  readonly fused?: boolean;
 }
 
 /** An `Optimizer` that also carries a default learning rate for `fit`. */
@@ -54,9 +78,12 @@ export interface AdamOptimizer extends Optimizer {
  * Skipped steps (non-finite gradients) do not advance t. The state (m, v per parameter and t) is
  * exactly restorable, so a resumed run continues bit for bit.
  *
- * On the wasm and cpu backends the whole update (every parameter, both moments, the bias
- * correction) is one fused kernel of `@gcvi/kernels` (`FusedAdamStep`); elsewhere it is ~10 tfjs
- * ops per parameter. Same formula, float32 either way.
+ * This is gcvi's one Adam. On the wasm and cpu backends the whole update (every parameter, both
+ * moments, the bias correction) is one call of `@gcvi/kernels`' fused `FusedAdamStep` kernel;
+ * elsewhere (or with `fused: false`) the same float32 operations, in the same order, as tfjs ops:
+ * m' = β1·m + (1−β1)·g, v' = β2·v + (1−β2)·(g·g), p' = p − (lr/(1−β1^t))·m' / (√((1/(1−β2^t))·v') + ε),
+ * each constant rounded to float32 once. Both give the same numbers (tested bit for bit against the
+ * kernel's SIMD path).
  */
 export function adam(options: AdamOptions = {}): AdamOptimizer {
   const lr = options.lr ?? 1e-3;
@@ -69,13 +96,17 @@ export function adam(options: AdamOptions = {}): AdamOptimizer {
   if (!(beta1 >= 0 && beta1 < 1)) throw new ConfigError('adam.beta1', `must be in [0, 1), got ${beta1}`);
   if (!(beta2 >= 0 && beta2 < 1)) throw new ConfigError('adam.beta2', `must be in [0, 1), got ${beta2}`);
   checkPositive('adam.eps', eps);
+  if (options.fused !== undefined && typeof options.fused !== 'boolean') {
+    throw new ConfigError('adam.fused', `must be a boolean, got ${String(options.fused)}`);
+  }
 
   let params: Readonly<Record<string, tf.Variable>> | undefined;
+  let useKernel = false;
   const m: Record<string, tf.Variable> = {};
   const v: Record<string, tf.Variable> = {};
   let t = 0;
-  /** β1, 1 − β1, β2, 1 − β2 as tensors, made once in `init`. */
-  let consts: [tf.Scalar, tf.Scalar, tf.Scalar, tf.Scalar] | undefined;
+  /** β1, 1 − β1, β2, 1 − β2, ε as float32 scalars (1 − β is computed in float32, as the kernel does). */
+  let consts: [tf.Scalar, tf.Scalar, tf.Scalar, tf.Scalar, tf.Scalar] | undefined;
 
   const ready = (): Readonly<Record<string, tf.Variable>> => {
     if (!params) throw new ConfigError('optimizer', 'init(params) must be called before use');
@@ -90,8 +121,23 @@ export function adam(options: AdamOptions = {}): AdamOptimizer {
     eps,
     init(p) {
       if (params) throw new ConfigError('optimizer', 'this optimizer is already in use; create one per fit');
+      const available = hasFusedKernel(FusedAdamStep);
+      if (options.fused === true && !available) {
+        throw new ConfigError(
+          'adam.fused',
+          `the fused Adam kernel is not registered for backend '${tf.getBackend()}' (it is for wasm and cpu)`,
+        );
+      }
+      useKernel = options.fused ?? available;
       params = p;
-      consts = [tf.scalar(beta1), tf.scalar(1 - beta1), tf.scalar(beta2), tf.scalar(1 - beta2)];
+      const f = Math.fround;
+      consts = [
+        tf.scalar(beta1),
+        tf.scalar(f(1 - f(beta1))),
+        tf.scalar(beta2),
+        tf.scalar(f(1 - f(beta2))),
+        tf.scalar(eps),
+      ];
       for (const [name, variable] of Object.entries(p)) {
         m[name] = zerosVariable(variable);
         v[name] = zerosVariable(variable);
@@ -99,19 +145,18 @@ export function adam(options: AdamOptions = {}): AdamOptimizer {
     },
     apply(grads, stepLr, gradScale) {
       const p = ready();
-      const [b1, b1c, b2, b2c] = consts!;
       for (const name of Object.keys(grads)) {
         if (!p[name]) throw new ConfigError('grads', `no parameter named '${name}'`);
       }
       t += 1;
-      if (hasFusedKernel(FusedAdamStep)) {
-        tf.tidy(() => {
-          const names = Object.keys(grads);
+      const names = Object.keys(grads);
+      tf.tidy(() => {
+        const g = (name: string) => (gradScale === 1 ? grads[name]! : tf.mul(grads[name]!, gradScale));
+        if (useKernel) {
           const inputs: tf.NamedTensorMap = {};
           names.forEach((name, i) => {
-            const g0 = grads[name]!;
             inputs[`p${i}`] = p[name]!;
-            inputs[`g${i}`] = gradScale === 1 ? g0 : tf.mul(g0, gradScale);
+            inputs[`g${i}`] = g(name);
             inputs[`m${i}`] = m[name]!;
             inputs[`v${i}`] = v[name]!;
           });
@@ -124,63 +169,37 @@ export function adam(options: AdamOptions = {}): AdamOptimizer {
             m[name]!.assign(outs[3 * i + 1]!);
             v[name]!.assign(outs[3 * i + 2]!);
           });
-        });
-        return;
-      }
-      const bc1 = 1 - beta1 ** t;
-      const bc2 = 1 - beta2 ** t;
-      tf.tidy(() => {
-        // p − (lr/bc1) · m / (√(v/bc2) + ε) = p − (lr·√bc2/bc1) · m / (√v + ε·√bc2): two scalars per step.
-        const stepSize = tf.scalar((stepLr * Math.sqrt(bc2)) / bc1);
-        const epsT = tf.scalar(eps * Math.sqrt(bc2));
-        const scale = gradScale === 1 ? null : tf.scalar(gradScale);
-        for (const [name, g0] of Object.entries(grads)) {
-          const variable = p[name];
-          if (!variable) throw new ConfigError('grads', `no parameter named '${name}'`);
-          const g = scale ? tf.mul(g0, scale) : g0;
-          const mi = m[name]!;
-          const vi = v[name]!;
-          const mNew = tf.add(tf.mul(b1, mi), tf.mul(b1c, g));
-          const vNew = tf.add(tf.mul(b2, vi), tf.mul(b2c, tf.square(g)));
-          const denom = tf.add(tf.sqrt(vNew), epsT);
-          variable.assign(tf.sub(variable, tf.mul(stepSize, tf.div(mNew, denom))));
-          mi.assign(mNew);
-          vi.assign(vNew);
+          return;
+        }
+        const [b1, b1c, b2, b2c, epsT] = consts!;
+        const lrc1 = tf.scalar(stepLr / (1 - beta1 ** t));
+        const c2 = tf.scalar(1 / (1 - beta2 ** t));
+        for (const name of names) {
+          const gi = g(name);
+          const mNew = tf.add(tf.mul(b1, m[name]!), tf.mul(b1c, gi));
+          const vNew = tf.add(tf.mul(b2, v[name]!), tf.mul(b2c, tf.mul(gi, gi)));
+          const step = tf.div(tf.mul(lrc1, mNew), tf.add(tf.sqrt(tf.mul(c2, vNew)), epsT));
+          p[name]!.assign(tf.sub(p[name]!, step));
+          m[name]!.assign(mNew);
+          v[name]!.assign(vNew);
         }
       });
     },
-    async getState() {
+    getState() {
       ready();
-      const tensors: Record<string, { shape: readonly number[]; values: Float32Array }> = {};
+      const tensors: Record<string, TensorData> = {};
       for (const name of Object.keys(m)) {
-        tensors[`m/${name}`] = { shape: m[name]!.shape, values: (await m[name]!.data()) as Float32Array };
-        tensors[`v/${name}`] = { shape: v[name]!.shape, values: (await v[name]!.data()) as Float32Array };
+        tensors[`m/${name}`] = tensorData(m[name]!);
+        tensors[`v/${name}`] = tensorData(v[name]!);
       }
       return { scalars: { t }, tensors };
     },
     setState(state) {
       ready();
-      const st = state.scalars.t;
-      if (typeof st !== 'number' || !Number.isInteger(st) || st < 0) {
-        throw new ConfigError('optimizer.state.t', `must be a non-negative integer, got ${String(st)}`);
-      }
-      for (const [prefix, store] of [
-        ['m', m],
-        ['v', v],
-      ] as const) {
-        for (const name of Object.keys(store)) {
-          const entry = state.tensors[`${prefix}/${name}`];
-          const target = store[name]!;
-          if (!entry)
-            throw new ConfigError(`optimizer.state.${prefix}/${name}`, 'missing from the saved state');
-          if (entry.shape.join(',') !== target.shape.join(',')) {
-            throw new ConfigError(
-              `optimizer.state.${prefix}/${name}`,
-              `saved shape [${entry.shape.join(', ')}] differs from the parameter's [${target.shape.join(', ')}]`,
-            );
-          }
-          tf.tidy(() => target.assign(tf.tensor(entry.values, target.shape, 'float32')));
-        }
+      const st = checkStepCount(state.scalars.t);
+      for (const name of Object.keys(m)) {
+        restoreInto(`optimizer.state.m/${name}`, m[name]!, state.tensors[`m/${name}`]);
+        restoreInto(`optimizer.state.v/${name}`, v[name]!, state.tensors[`v/${name}`]);
       }
       t = st;
     },
@@ -253,31 +272,17 @@ export function sgd(options: SgdOptions = {}): SgdOptimizer {
         }
       });
     },
-    async getState() {
+    getState() {
       ready();
-      const tensors: Record<string, { shape: readonly number[]; values: Float32Array }> = {};
-      for (const [name, b] of Object.entries(buf)) {
-        tensors[`b/${name}`] = { shape: b.shape, values: (await b.data()) as Float32Array };
-      }
+      const tensors: Record<string, TensorData> = {};
+      for (const [name, b] of Object.entries(buf)) tensors[`b/${name}`] = tensorData(b);
       return { scalars: { t }, tensors };
     },
     setState(state) {
       ready();
-      const st = state.scalars.t;
-      if (typeof st !== 'number' || !Number.isInteger(st) || st < 0) {
-        throw new ConfigError('optimizer.state.t', `must be a non-negative integer, got ${String(st)}`);
-      }
-      for (const [name, b] of Object.entries(buf)) {
-        const entry = state.tensors[`b/${name}`];
-        if (!entry) throw new ConfigError(`optimizer.state.b/${name}`, 'missing from the saved state');
-        if (entry.shape.join(',') !== b.shape.join(',')) {
-          throw new ConfigError(
-            `optimizer.state.b/${name}`,
-            `saved shape [${entry.shape.join(', ')}] differs`,
-          );
-        }
-        tf.tidy(() => b.assign(tf.tensor(entry.values, b.shape, 'float32')));
-      }
+      const st = checkStepCount(state.scalars.t);
+      for (const [name, b] of Object.entries(buf))
+        restoreInto(`optimizer.state.b/${name}`, b, state.tensors[`b/${name}`]);
       t = st;
     },
     dispose() {

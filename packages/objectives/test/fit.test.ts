@@ -437,9 +437,9 @@ describe('fit', () => {
       batchSize: 4,
       rng: createRng(1),
     };
-    await expect(runFit({ ...base, resumeFrom: junk })).rejects.toThrow(/junk\.ckpt: not a gcvi checkpoint/);
+    await expect(runFit({ ...base, resumeFrom: junk })).rejects.toThrow(/junk\.ckpt: not a gcvi tensor file/);
     await expect(runFit({ ...base, resumeFrom: join(dir, 'missing.ckpt') })).rejects.toThrow(
-      /missing\.ckpt: cannot read/,
+      /missing\.ckpt: no such file/,
     );
     const other = join(dir, 'other.ckpt');
     const q = { p: tf.variable(tf.tensor1d([1]), true) };
@@ -454,7 +454,7 @@ describe('fit', () => {
       checkpoint: { path: other, every: 1 },
     });
     await expect(runFit({ ...base, resumeFrom: other })).rejects.toThrow(
-      /checkpoint is of objective 'quadratic'/,
+      /other\.ckpt: saved state is of objective 'quadratic', this run uses 'forward-kl'/,
     );
     for (const v of [...Object.values(params), q.p]) v.dispose();
   });

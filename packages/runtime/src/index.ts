@@ -18,6 +18,20 @@ export {
 } from './errors.js';
 export { createRng, Rng, type RngState, rngFromState, type Seed } from './rng.js';
 export {
+  decodeTensorFile,
+  encodeTensorFile,
+  fromTensorData,
+  type ReadTensorFileOptions,
+  readTensorFile,
+  TENSOR_FILE_MAGIC,
+  TENSOR_FILE_VERSION,
+  type TensorData,
+  type TensorDType,
+  type TensorFile,
+  tensorData,
+  writeTensorFile,
+} from './tensor-file.js';
+export {
   broadcastShapes,
   checkFinite,
   checkPositive,

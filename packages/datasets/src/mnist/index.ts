@@ -35,5 +35,11 @@ export {
   type RotatedMnistSet,
   rotatedMnistModel,
 } from './model.js';
-export { rotateFlat, rotateFlatMany, rotateFlatManyPlain, rotateImageReference, rotateImages } from './rotate.js';
+export {
+  rotateFlat,
+  rotateFlatMany,
+  rotateFlatManyPlain,
+  rotateImageReference,
+  rotateImages,
+} from './rotate.js';
 export { loadTorchCheckpoint, parseTorchCheckpoint, type TorchStateDict, type TorchTensor } from './torch.js';
