@@ -16,6 +16,27 @@ const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 interface GemmModule {
   readonly memory: WasmMemory;
   gemm(pa: number, pb: number, pc: number, m: number, n: number, k: number, acc: number): void;
+  gemm_nn(
+    pa: number,
+    pb: number,
+    pc: number,
+    m: number,
+    n: number,
+    k: number,
+    acc: number,
+    ldb: number,
+  ): void;
+  gemm_tn(
+    pa: number,
+    pb: number,
+    pc: number,
+    m: number,
+    n: number,
+    k: number,
+    acc: number,
+    ldb: number,
+    lda: number,
+  ): void;
 }
 
 let module: GemmModule | null | undefined;
@@ -44,11 +65,16 @@ function floats(m: GemmModule, n: number): Float32Array {
 
 const up = (n: number, q: number) => Math.ceil(n / q) * q;
 
+/** Floats of A per row chunk (128 KB: a quarter of a typical L2). */
+const CHUNK_FLOATS = 32768;
+
 /**
  * C = op(A) · op(B) in float32: op(A) is `[m, k]` (A stored `[m, k]`, or `[k, m]` when `transA`),
  * op(B) is `[k, n]` (B stored `[k, n]`, or `[n, k]` when `transB`); C `[m, n]` row-major is
  * written to `out` (overwritten, or added to when `accumulate`). SIMD (f32x4, 4 × 8 register
- * blocks, B packed in panels of 8 columns) when available, else a scalar i–k–j loop.
+ * blocks) when available, else a scalar i–k–j loop: B row-major is read in place (`gemm_nn`, and
+ * `gemm_tn` for a transposed A, read in place too); a transposed B is packed in panels of 8
+ * columns first (`gemm`).
  */
 export function sgemm(
   a: Float32Array,
@@ -73,6 +99,41 @@ export function sgemm(
   }
   const mp = up(m, 4);
   const np = up(n, 8);
+  if (!transB) {
+    // B unpacked (row stride np): one copy, no packing pass.
+    const aOff = 0;
+    const bOff = transA ? k * mp : mp * k;
+    const cOff = bOff + k * np;
+    const mem = floats(mod, cOff + mp * np);
+    if (!transA) {
+      mem.set(a.subarray(0, m * k), aOff);
+      if (mp > m) mem.fill(0, aOff + m * k, aOff + mp * k);
+    } else if (mp === m) mem.set(a.subarray(0, k * m), aOff);
+    else {
+      copyRows(a, 0, m, mem, aOff, mp, k, m);
+      for (let kk = 0; kk < k; kk++) mem.fill(0, aOff + kk * mp + m, aOff + kk * mp + mp);
+    }
+    if (np === n) mem.set(b.subarray(0, k * n), bOff);
+    else {
+      copyRows(b, 0, n, mem, bOff, np, k, n);
+      for (let kk = 0; kk < k; kk++) mem.fill(0, bOff + kk * np + n, bOff + kk * np + np);
+    }
+    if (accumulate) {
+      if (np === n) mem.set(out.subarray(0, m * n), cOff);
+      else copyRows(out, 0, n, mem, cOff, np, m, n);
+    }
+    // Row chunks of A small enough to stay in L2 while every panel of B streams past them.
+    const mc = Math.max(4, Math.min(mp, 4 * Math.floor(CHUNK_FLOATS / (4 * k))));
+    for (let i0 = 0; i0 < mp; i0 += mc) {
+      const rows = Math.min(mc, mp - i0);
+      const pc = 4 * (cOff + i0 * np);
+      if (transA) mod.gemm_tn(4 * (aOff + i0), 4 * bOff, pc, rows, np, k, accumulate ? 1 : 0, np, mp);
+      else mod.gemm_nn(4 * (aOff + i0 * k), 4 * bOff, pc, rows, np, k, accumulate ? 1 : 0, np);
+    }
+    if (np === n) out.set(mem.subarray(cOff, cOff + m * n));
+    else copyRows(mem, cOff, np, out, 0, n, m, n);
+    return;
+  }
   const aOff = 0;
   const bOff = mp * k;
   const cOff = bOff + np * k;
