@@ -1,17 +1,21 @@
 #!/usr/bin/env node
 // pnpm bench: step benchmarks of gcvi against PyTorch on this machine. Markdown to stdout, JSON to
-// apps/bench/results/<date>.json. Options: --only e1,e2  --rounds R  --steps N  --warmup N
-// --backends wasm,cpu,tensorflow  --torch-threads N  --out DIR  --e2-steps N  --e2-warmup N
-// --e2-plain-cpu
-import { mkdirSync, writeFileSync } from 'node:fs';
+// apps/bench/results/latest.json and results/<date>-<time>.json. Options: --only e1,e2,e3
+// --rounds R  --steps N  --warmup N  --backends wasm,cpu,tensorflow  --torch-threads N  --out DIR
+// --e2-steps N  --e2-warmup N  --e2-plain-cpu  --e3-steps N  --e3-warmup N  --e3-cases k1,k2
+// --e3-cpu
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BackendName, describeBackend, initBackend } from '@gcvi/runtime';
 import { fusedE1Step, plainE1Step } from './e1.js';
 import { runE1Fit } from './e1fit.js';
-import { e2Cases, runTorchE2 } from './e2.js';
+import { E2, ELBO_SAMPLES, e2Cases, runTorchE2 } from './e2.js';
+import { caseKey, caseLabel, E3_CASES, type E3Case, runE3Case } from './e3.js';
+import { e1Flops, e2Flops, e3IwboFlops, e3LpFlops, e4ElboFlops, e4LpFlops } from './flops.js';
 import { machineInfo } from './machine.js';
-import { probeTorch, runPythonBench } from './python.js';
+import { type BlasProbe, probeBlas, probeTorch, runPythonBench, unfairBlas } from './python.js';
+import { ourSgemmGflops } from './sgemm.js';
 import { markdownTable, median, type Timing, timeSteps } from './stats.js';
 
 interface Options {
@@ -25,13 +29,17 @@ interface Options {
   e2Steps: number;
   e2Warmup: number;
   e2PlainCpu: boolean;
+  e3Steps: number;
+  e3Warmup: number;
+  e3Cases: string[];
+  e3Cpu: boolean;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 function parseArgs(argv: readonly string[]): Options {
   const o: Options = {
-    only: ['e1', 'e2'],
+    only: ['e1', 'e2', 'e3'],
     rounds: 3,
     steps: 200,
     warmup: 30,
@@ -41,6 +49,10 @@ function parseArgs(argv: readonly string[]): Options {
     e2Steps: 3,
     e2Warmup: 1,
     e2PlainCpu: false,
+    e3Steps: 2,
+    e3Warmup: 1,
+    e3Cases: E3_CASES.map(caseKey),
+    e3Cpu: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -66,6 +78,10 @@ function parseArgs(argv: readonly string[]): Options {
     else if (a === '--e2-steps') o.e2Steps = num();
     else if (a === '--e2-warmup') o.e2Warmup = num();
     else if (a === '--e2-plain-cpu') o.e2PlainCpu = true;
+    else if (a === '--e3-steps') o.e3Steps = num();
+    else if (a === '--e3-warmup') o.e3Warmup = num();
+    else if (a === '--e3-cases') o.e3Cases = str().split(',');
+    else if (a === '--e3-cpu') o.e3Cpu = true;
     else throw new Error(`unknown option '${a}' (see apps/bench/README.md)`);
   }
   return o;
@@ -87,6 +103,10 @@ export interface Row {
   torch1Rounds?: number[];
   /** ours / the faster PyTorch setting. */
   ratio?: number;
+  /** Matrix-multiply FLOPs of one step (src/flops.ts). */
+  flops: number;
+  /** flops ÷ the machine's best measured sgemm rate (PyTorch's BLAS), in ms. */
+  floorMs?: number;
 }
 
 interface TorchE1 {
@@ -116,25 +136,72 @@ function fmt(x: number | undefined, digits = 3): string {
   return x === undefined ? '–' : x.toFixed(digits);
 }
 
+interface TorchCases {
+  torch: string;
+  threads: number;
+  results: { case: string; medianMs: number }[];
+}
+
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const machine = machineInfo();
   const notes: string[] = [];
   const backends = await availableBackends(o.backends, notes);
   const torch = probeTorch();
+  const threadSet = [...new Set([o.torchThreads, 1])];
+  let blas: BlasProbe | undefined;
+  let torchOk = torch.ok;
   if (!torch.ok) notes.push(`PyTorch column skipped: ${torch.reason}`);
+  else {
+    blas = probeBlas(threadSet);
+    const why = unfairBlas(blas);
+    if (why) {
+      torchOk = false;
+      notes.push(why);
+    }
+  }
+  const machineGflops = blas && torchOk ? Math.max(...Object.values(blas.sgemmGflops)) : undefined;
+  // Our own sgemm rate (tf.matMul) on each backend: the floor our kernels would reach at best.
+  const ourGflops: Record<string, number> = {};
+  for (const b of backends) {
+    await initBackend({ backend: b });
+    ourGflops[`${b} tf.matMul`] = ourSgemmGflops(512, 5, 'tf');
+    ourGflops[`${b} gcvi matMul`] = ourSgemmGflops(512, 5, 'gcvi');
+  }
   const rows: Row[] = [];
   const started = new Date();
   let torchThreads: number | undefined;
+
+  const makeRow = (
+    bench: string,
+    name: string,
+    backend: string,
+    variant: string,
+    ms: number[],
+    trN: number[] | undefined,
+    tr1: number[] | undefined,
+    flops: number,
+  ): Row => {
+    const row: Row = { bench, case: name, backend, variant, ms: median(ms), rounds: ms, flops };
+    if (machineGflops) row.floorMs = flops / (machineGflops * 1e6);
+    if (trN && tr1) {
+      row.torchMs = median(trN);
+      row.torchRounds = trN;
+      row.torch1Ms = median(tr1);
+      row.torch1Rounds = tr1;
+      row.ratio = row.ms / Math.min(row.torchMs, row.torch1Ms);
+    }
+    return row;
+  };
 
   if (o.only.includes('e1')) {
     const ours = new Map<string, number[]>();
     const theirs = new Map<string, number[]>();
     for (let r = 0; r < o.rounds; r++) {
-      if (torch.ok) {
+      if (torchOk) {
         // torch at the core count (as asked) and at 1 thread (often faster for tiny ops, and far
         // faster on a loaded machine); the ratio uses the faster of the two.
-        for (const threads of [...new Set([o.torchThreads, 1])]) {
+        for (const threads of threadSet) {
           const res = runPythonBench<TorchE1>('e1_step.py', [
             '--widths',
             E1_WIDTHS.join(','),
@@ -173,18 +240,19 @@ async function main(): Promise<void> {
       process.stderr.write(`e1 round ${r + 1}/${o.rounds} done\n`);
     }
     for (const [key, ms] of ours) {
-      const [width, backend, variant] = key.split('|');
-      const trN = theirs.get(`${width}|${o.torchThreads}`);
-      const tr1 = theirs.get(`${width}|1`);
-      const row: Row = { bench: 'e1', case: `width ${width}`, backend, variant, ms: median(ms), rounds: ms };
-      if (trN && tr1) {
-        row.torchMs = median(trN);
-        row.torchRounds = trN;
-        row.torch1Ms = median(tr1);
-        row.torch1Rounds = tr1;
-        row.ratio = row.ms / Math.min(row.torchMs, row.torch1Ms);
-      }
-      rows.push(row);
+      const [width, backend, variant] = key.split('|') as [string, string, string];
+      rows.push(
+        makeRow(
+          'e1',
+          `width ${width}`,
+          backend,
+          variant,
+          ms,
+          theirs.get(`${width}|${o.torchThreads}`),
+          theirs.get(`${width}|1`),
+          e1Flops(Number(width), E1_BATCH),
+        ),
+      );
     }
   }
 
@@ -194,8 +262,8 @@ async function main(): Promise<void> {
     const ours = new Map<string, number[]>();
     const theirs = new Map<string, number[]>();
     for (let r = 0; r < o.rounds; r++) {
-      if (torch.ok) {
-        for (const threads of [...new Set([o.torchThreads, 1])]) {
+      if (torchOk) {
+        for (const threads of threadSet) {
           const res = runTorchE2({ warmup: o.e2Warmup, steps: o.e2Steps, torchThreads: threads });
           if (threads === o.torchThreads) torchThreads = res.threads;
           for (const c of res.results) {
@@ -226,18 +294,78 @@ async function main(): Promise<void> {
     }
     notes.push(...skippedE2);
     for (const [key, ms] of ours) {
-      const [name, backend, variant] = key.split('|');
-      const trN = theirs.get(`${name}|${o.torchThreads}`);
-      const tr1 = theirs.get(`${name}|1`);
-      const row: Row = { bench: 'e2', case: name, backend, variant, ms: median(ms), rounds: ms };
-      if (trN && tr1) {
-        row.torchMs = median(trN);
-        row.torchRounds = trN;
-        row.torch1Ms = median(tr1);
-        row.torch1Rounds = tr1;
-        row.ratio = row.ms / Math.min(row.torchMs, row.torch1Ms);
+      const [name, backend, variant] = key.split('|') as [string, string, string];
+      const flops = e2Flops(E2.n, name.startsWith('elbo') ? ELBO_SAMPLES : 0);
+      rows.push(
+        makeRow(
+          'e2',
+          name,
+          backend,
+          variant,
+          ms,
+          theirs.get(`${name}|${o.torchThreads}`),
+          theirs.get(`${name}|1`),
+          flops,
+        ),
+      );
+    }
+  }
+
+  if (o.only.includes('e3')) {
+    const known = E3_CASES.map(caseKey);
+    for (const k of o.e3Cases) {
+      if (!known.includes(k)) throw new Error(`--e3-cases: unknown case '${k}' (known: ${known.join(', ')})`);
+    }
+    const cases = E3_CASES.filter((c) => o.e3Cases.includes(caseKey(c)));
+    const ours = new Map<string, number[]>();
+    const theirs = new Map<string, number[]>();
+    for (let r = 0; r < o.rounds; r++) {
+      if (torchOk) {
+        for (const threads of threadSet) {
+          const res = runPythonBench<TorchCases>('e3_step.py', [
+            '--cases',
+            cases.map(caseKey).join(','),
+            '--warmup',
+            String(o.e3Warmup),
+            '--steps',
+            String(o.e3Steps),
+            '--threads',
+            String(threads),
+          ]);
+          if (threads === o.torchThreads) torchThreads = res.threads;
+          for (const c of res.results) {
+            const key = `${c.case}|${threads}`;
+            theirs.set(key, [...(theirs.get(key) ?? []), c.medianMs]);
+          }
+        }
       }
-      rows.push(row);
+      for (const b of backends) {
+        if (b === 'cpu' && !o.e3Cpu) continue;
+        await initBackend({ backend: b });
+        for (const c of cases) {
+          const run = await runE3Case(c, 1, o.e3Warmup, o.e3Steps);
+          const key = `${caseKey(c)}|${b}`;
+          ours.set(key, [...(ours.get(key) ?? []), run.timing.medianMs]);
+        }
+      }
+      process.stderr.write(`e3 round ${r + 1}/${o.rounds} done\n`);
+    }
+    if (backends.includes('cpu') && !o.e3Cpu) notes.push('E3/E4 on cpu skipped (--e3-cpu runs them)');
+    for (const [key, ms] of ours) {
+      const [k, backend] = key.split('|') as [string, string];
+      const c = cases.find((x) => caseKey(x) === k) as E3Case;
+      rows.push(
+        makeRow(
+          c.kind.slice(0, 2),
+          caseLabel(c),
+          backend,
+          'fit()',
+          ms,
+          theirs.get(`${k}|${o.torchThreads}`),
+          theirs.get(`${k}|1`),
+          e3Flops(c),
+        ),
+      );
     }
   }
 
@@ -251,6 +379,9 @@ async function main(): Promise<void> {
     `PyTorch ms/step (${o.torchThreads} threads)`,
     'PyTorch (1 thread)',
     'ours / best PyTorch',
+    'GFLOP',
+    'floor ms',
+    '× floor',
   ];
   const table = markdownTable(
     header,
@@ -263,18 +394,34 @@ async function main(): Promise<void> {
       fmt(r.torchMs),
       fmt(r.torch1Ms),
       fmt(r.ratio, 2),
+      fmt(r.flops / 1e9, 4),
+      fmt(r.floorMs),
+      r.floorMs === undefined ? '–' : fmt(r.ms / r.floorMs, 1),
     ]),
   );
+  const loadEnd = machineInfo().loadAverage1m;
+  const blasLine = blas
+    ? `PyTorch BLAS: ${blas.blas} (${blas.blasPaths.join(', ')}); measured sgemm ${blas.sgemmSize}²: ${Object.entries(
+        blas.sgemmGflops,
+      )
+        .map(([t, g]) => `${g.toFixed(1)} GFLOP/s at ${t} thread(s)`)
+        .join(', ')}. `
+    : '';
+  const oursLine = `Our sgemm (512²): ${Object.entries(ourGflops)
+    .map(([b, g]) => `${b} ${g.toFixed(1)} GFLOP/s`)
+    .join(', ')}. Floor = FLOPs ÷ the best PyTorch sgemm rate above.`;
   const machineLine =
     `Machine: ${machine.nproc} cores (${machine.cpuModel}), ${machine.platform}, Node ${machine.node}; ` +
-    `load average at start ${machine.loadAverage1m}, at end ${machineInfo().loadAverage1m}. ` +
+    `load average at start ${machine.loadAverage1m}, at end ${loadEnd}. ` +
     (torch.ok
-      ? `PyTorch ${torch.version} with torch.set_num_threads(${torchThreads ?? o.torchThreads}). `
+      ? `PyTorch ${torch.version} with torch.set_num_threads(${torchThreads ?? o.torchThreads}) and 1. `
       : '') +
-    `Median of ${o.rounds} round(s), each the median of ${o.steps} timed steps after ${o.warmup} warm-up (E2: ${o.e2Steps} timed after ${o.e2Warmup}).`;
-  process.stdout.write(`\n${table}\n\n${machineLine}\n${notes.map((n) => `- ${n}`).join('\n')}\n`);
+    `Median of ${o.rounds} round(s), each the median of ${o.steps} timed steps after ${o.warmup} warm-up (E2: ${o.e2Steps} after ${o.e2Warmup}; E3/E4: ${o.e3Steps} after ${o.e3Warmup}).`;
+  process.stdout.write(
+    `\n${blasLine}${oursLine}\n\n${table}\n\n${machineLine}\n${notes.map((n) => `- ${n}`).join('\n')}\n`,
+  );
   mkdirSync(o.out, { recursive: true });
-  // <date>-<time>.json: several runs a day do not overwrite each other.
+  // <date>-<time>.json: several runs a day do not overwrite each other; latest.json is the last run.
   const file = join(
     o.out,
     `${started.toISOString().slice(0, 19).replace('T', '-').replaceAll(':', '')}.json`,
@@ -285,19 +432,47 @@ async function main(): Promise<void> {
       {
         started: started.toISOString(),
         finished: finished.toISOString(),
-        machine: { ...machine, loadAverage1mAtEnd: machineInfo().loadAverage1m },
+        machine: {
+          ...machine,
+          loadAverage1mAtEnd: loadEnd,
+          blas: blas ?? null,
+          machineSgemmGflops: machineGflops ?? null,
+          ourSgemmGflops: ourGflops,
+        },
         torch: torch.ok
-          ? { version: torch.version, threads: torchThreads ?? o.torchThreads }
+          ? { version: torch.version, threads: torchThreads ?? o.torchThreads, fair: torchOk }
           : { skipped: torch.reason },
         options: o,
         notes,
-        rows,
+        rows: rows.map(({ torchMs, ...r }) => ({
+          name: `${r.bench} ${r.case} (${r.variant})`,
+          ...r,
+          // the faster PyTorch setting (the ratio's denominator); per-thread figures beside it
+          torchMs: torchMs === undefined ? null : Math.min(torchMs, r.torch1Ms ?? torchMs),
+          [`torch${o.torchThreads}Ms`]: torchMs ?? null,
+          ratio: r.ratio ?? null,
+          floorMs: r.floorMs ?? null,
+        })),
       },
       null,
       2,
     )}\n`,
   );
-  process.stdout.write(`\nJSON: ${file}\n`);
+  copyFileSync(file, join(o.out, 'latest.json'));
+  process.stdout.write(`\nJSON: ${file} (and ${join(o.out, 'latest.json')})\n`);
+}
+
+function e3Flops(c: E3Case): number {
+  switch (c.kind) {
+    case 'e3-lp':
+      return e3LpFlops(c.sets * c.images);
+    case 'e3-iwbo':
+      return e3IwboFlops(c.minibatch, c.particles);
+    case 'e4-lp':
+      return e4LpFlops();
+    case 'e4-elbo':
+      return e4ElboFlops(c.particles);
+  }
 }
 
 main().catch((e: unknown) => {

@@ -54,3 +54,36 @@ export function parseLastJson<T>(out: string, what: string): T {
   }
   throw new Error(`${what}: no JSON result in its output: ${out.slice(0, 500)}`);
 }
+
+export interface BlasProbe {
+  readonly torch: string;
+  /** Shared objects of a BLAS mapped into PyTorch's process (symlinks resolved). */
+  readonly blasPaths: string[];
+  /** 'openblas' | 'mkl' | 'blis' | 'atlas' | 'reference' | 'none-mapped'. */
+  readonly blas: string;
+  readonly sgemmSize: number;
+  /** Measured torch.mm GFLOP/s by thread count. */
+  readonly sgemmGflops: Record<string, number>;
+}
+
+/** Which BLAS PyTorch loads and its sgemm rate at the given thread counts (python/blas_probe.py). */
+export function probeBlas(threads: readonly number[]): BlasProbe {
+  return runPythonBench<BlasProbe>('blas_probe.py', ['--threads', threads.join(','), '--size', '1024']);
+}
+
+/**
+ * Why ratios against this PyTorch would be unfair, or null when its BLAS is an optimized one. The
+ * reference BLAS (Debian's libblas3) is ~100× slower at sgemm than OpenBLAS.
+ */
+export function unfairBlas(p: BlasProbe): string | null {
+  if (p.blas === 'reference') {
+    return (
+      `PyTorch loads the reference BLAS (${p.blasPaths.join(', ')}): ratios against it are not reported. ` +
+      'Install an optimized one: apt-get install -y libopenblas0-pthread (update-alternatives then selects it).'
+    );
+  }
+  if (p.blas === 'none-mapped') {
+    return 'no BLAS library is mapped into the PyTorch process: cannot tell which one it uses; ratios not reported';
+  }
+  return null;
+}

@@ -79,3 +79,66 @@ describe.each(['wasm', 'cpu'] as const)('bench steps compute the same thing on %
     },
   );
 });
+
+describe('FLOP counts and the BLAS check', () => {
+  it('the angle and latent encoder counts equal the multiply–adds implied by the encoders’ own parameter shapes', async () => {
+    const { mnistAngleEncoder, mnistLatentEncoder, generatorMlp } = await import('@gcvi/encoders');
+    const { ANGLE_ENCODER, LATENT_ENCODER, GENERATOR } = await import('../src/flops.js');
+    // A weight of a 3×3 stride-2 convolution is used once per output position (28 → 13 → 6 → 2);
+    // a dense weight once per example.
+    const outPositions = [13 * 13, 6 * 6, 2 * 2];
+    const macs = (specs: readonly { name: string; shape: readonly number[] }[]) => {
+      let conv = 0;
+      let s = 0;
+      for (const p of specs) {
+        const n = p.shape.reduce((a, b) => a * b, 1);
+        if (p.shape.length === 4) s += n * outPositions[conv++]!;
+        else if (p.shape.length === 2) s += n;
+      }
+      return s;
+    };
+    const sum = (ls: readonly { macs: number }[]) => ls.reduce((a, l) => a + l.macs, 0);
+    expect(sum(ANGLE_ENCODER)).toBe(macs(mnistAngleEncoder().paramSpecs));
+    expect(sum(LATENT_ENCODER)).toBe(macs(mnistLatentEncoder().paramSpecs));
+    expect(sum(GENERATOR)).toBe(macs(generatorMlp().paramSpecs));
+  });
+
+  it('an E3 L_P step of 8 × 16 images is about 0.6 GFLOP (issue 16’s estimate), 1,000 images about 4.9', async () => {
+    const { e3LpFlops } = await import('../src/flops.js');
+    expect(e3LpFlops(128) / 1e9).toBeGreaterThan(0.55);
+    expect(e3LpFlops(128) / 1e9).toBeLessThan(0.7);
+    expect(e3LpFlops(1000)).toBeCloseTo((1000 / 128) * e3LpFlops(128), 0);
+  });
+
+  it('refuses ratios against the reference BLAS and accepts OpenBLAS', async () => {
+    const { unfairBlas } = await import('../src/python.js');
+    const base = { torch: '1.13', sgemmSize: 1024, sgemmGflops: { '1': 1 } };
+    expect(
+      unfairBlas({
+        ...base,
+        blas: 'reference',
+        blasPaths: ['/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0'],
+      }),
+    ).toMatch(/reference BLAS.*libopenblas0-pthread/);
+    expect(unfairBlas({ ...base, blas: 'none-mapped', blasPaths: [] })).toMatch(/cannot tell/);
+    expect(unfairBlas({ ...base, blas: 'openblas', blasPaths: ['/x/libopenblasp-r0.3.21.so'] })).toBeNull();
+  });
+});
+
+describe.each(['wasm', 'cpu'] as const)('E3/E4 bench steps on %s', (backend) => {
+  beforeAll(async () => {
+    await initBackend({ backend });
+  });
+
+  it('E4 L_P and E3 L_P (2 × 4 images) run through fit() with finite losses and no leaked tensors', async () => {
+    const { runE3Case } = await import('../src/e3.js');
+    const before = tf.memory().numTensors;
+    const a = await runE3Case({ kind: 'e4-lp' }, 2, 1, 1);
+    const b = await runE3Case({ kind: 'e3-lp', sets: 2, images: 4 }, 2, 1, 1);
+    expect(tf.memory().numTensors).toBe(before);
+    for (const r of [a, b]) {
+      expect(r.losses).toHaveLength(3);
+      for (const l of r.losses) expect(Number.isFinite(l)).toBe(true);
+    }
+  });
+});

@@ -1,3 +1,11 @@
+import {
+  type DenseActivation,
+  denseLayer,
+  GcviDenseLayer,
+  GcviIm2Col,
+  hasFusedKernel,
+  im2col,
+} from '@gcvi/kernels';
 import { ConfigError, type Rng, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2d } from './conv.js';
@@ -47,12 +55,41 @@ function initAll(rng: Rng, specs: readonly ParamSpec[]): NamedTensors {
   return out;
 }
 
+/** Whether the fused path (im2col + dense-layer kernels of @gcvi/kernels) runs on this backend. */
+const fused = () => hasFusedKernel(GcviDenseLayer) && hasFusedKernel(GcviIm2Col);
+
+/**
+ * relu(conv(x, w, stride 2) + b). Fused (wasm, cpu): im2col, then one dense-layer kernel (SIMD
+ * GEMM, bias and ReLU in one pass; its gradient from the saved output). Else tfjs ops.
+ */
 function conv(x: tf.Tensor4D, p: NamedTensors, prefix: string): tf.Tensor4D {
-  return tf.relu(tf.add(conv2d(x, p[`${prefix}w`] as tf.Tensor4D, 2), p[`${prefix}b`]!)) as tf.Tensor4D;
+  const w = p[`${prefix}w`] as tf.Tensor4D;
+  const b = p[`${prefix}b`]!;
+  if (!fused()) return tf.relu(tf.add(conv2d(x, w, 2), b)) as tf.Tensor4D;
+  const [kh, kw, c, co] = w.shape;
+  const [n, h, wd] = x.shape;
+  const ho = Math.floor((h - kh) / 2) + 1;
+  const wo = Math.floor((wd - kw) / 2) + 1;
+  const y = denseLayer(im2col(x, kh, kw, 2), tf.reshape(w, [kh * kw * c, co]), b, { activation: 'relu' });
+  return tf.reshape(y, [n, ho, wo, co]) as tf.Tensor4D;
 }
 
-function affine(x: tf.Tensor, p: NamedTensors, prefix: string): tf.Tensor {
-  return tf.add(tf.matMul(x as tf.Tensor2D, p[`${prefix}w`] as tf.Tensor2D), p[`${prefix}b`]!);
+/** act(x W + b): the dense-layer kernel when fused, else matMul + add + activation. */
+function affine(
+  x: tf.Tensor,
+  p: NamedTensors,
+  prefix: string,
+  activation: DenseActivation = 'linear',
+  alpha = 0,
+) {
+  const w = p[`${prefix}w`] as tf.Tensor2D;
+  const b = p[`${prefix}b`]!;
+  if (fused()) return denseLayer(x, w, b, { activation, alpha });
+  const pre = tf.add(tf.matMul(x as tf.Tensor2D, w), b);
+  if (activation === 'relu') return tf.relu(pre);
+  if (activation === 'leakyRelu') return tf.leakyRelu(pre, alpha);
+  if (activation === 'tanh') return tf.tanh(pre);
+  return pre;
 }
 
 export interface MnistAngleEncoderOptions {
@@ -104,7 +141,7 @@ export function mnistAngleEncoder(
         h = conv(h, p, 'conv1.');
         h = conv(h, p, 'conv2.');
         let z = tf.reshape(h, [b * n, flat]);
-        for (const l of ['fc0.', 'fc1.', 'fc2.']) z = tf.leakyRelu(affine(z, p, l), slope);
+        for (const l of ['fc0.', 'fc1.', 'fc2.']) z = affine(z, p, l, 'leakyRelu', slope);
         return tf.mean(tf.reshape(affine(z, p, 'out.'), [b, n, 2]), 1);
       });
     },
@@ -144,7 +181,7 @@ export function mnistLatentEncoder(): Encoder & { readonly spec: MnistLatentSpec
         h = conv(h, p, 'conv0.');
         h = conv(h, p, 'conv1.');
         h = conv(h, p, 'conv2.');
-        const z = tf.relu(affine(tf.reshape(h, [n, flat]), p, 'fc0.'));
+        const z = affine(tf.reshape(h, [n, flat]), p, 'fc0.', 'relu');
         return affine(z, p, 'out.');
       });
     },
@@ -188,6 +225,13 @@ export function generatorMlp(): Encoder & { readonly spec: GeneratorSpec } {
       if (x.rank !== 2 || x.shape[1] !== 64) throw new ShapeError('x', '[N, 64]', x.shape);
       return tf.tidy(() => {
         let h: tf.Tensor = x;
+        if (fused()) {
+          layers.forEach((l, i) => {
+            const activation = i < layers.length - 1 ? 'relu' : 'tanh';
+            h = denseLayer(h, p[`${l.name}.weight`]!, p[`${l.name}.bias`]!, { activation, transposeW: true });
+          });
+          return h;
+        }
         layers.forEach((l, i) => {
           const y = tf.add(
             tf.matMul(h as tf.Tensor2D, p[`${l.name}.weight`] as tf.Tensor2D, false, true),

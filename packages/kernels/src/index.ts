@@ -6,14 +6,25 @@ export { type AdamConfig, FusedAdam, FusedAdamStep } from './adam.js';
 export { attentionPlain, FusedAttention, FusedAttentionGrad, fusedAttention } from './attention.js';
 export { Conv2DBackpropFilter } from './conv2d_backprop_filter_grad.js';
 export {
+  DENSE_ACTIVATIONS,
+  type DenseActivation,
+  type DenseLayerOptions,
+  denseLayer,
+  denseLayerPlain,
+  GcviDenseActivationGrad,
+  GcviDenseLayer,
+} from './dense_layer.js';
+export {
   FusedNtkDense,
   type FusedNtkDenseAttrs,
   FusedNtkDenseGrad,
   fusedDense,
   fusedDensePlain,
 } from './fused_dense.js';
+export { col2im, GcviCol2Im, GcviIm2Col, type Im2ColAttrs, im2col, im2colPlain } from './im2col.js';
 export { FUSED_BACKENDS, type FusedBackendName, hasFusedKernel } from './js_kernel.js';
 export { detached, detachedCompare } from './mask.js';
+export { GcviMatMul, type GcviMatMulAttrs, matMul } from './matmul.js';
 export { GRADIENT_CONFIGS, KERNEL_CONFIGS, registerAllKernels } from './register_all.js';
 export {
   KernelRegistrationError,
@@ -21,6 +32,20 @@ export {
   registerGradientConfig,
   registerKernelConfig,
 } from './registry.js';
+export {
+  GcviRotateBilinear,
+  GcviRotateBilinearGradAngles,
+  GcviRotateBilinearGradImages,
+  hasRotateBilinear,
+  type RotateBilinearAttrs,
+  rotateBilinear,
+} from './rotate_bilinear.js';
+export {
+  GcviRotatedNormalLogLik,
+  GcviRotatedNormalLogLikGrad,
+  hasRotatedNormalLogLik,
+  rotatedNormalLogLik,
+} from './rotated_normal_loglik.js';
 export {
   i1OverI0,
   i1OverI0DerivNumber,

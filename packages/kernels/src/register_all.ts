@@ -3,11 +3,20 @@ import { fusedAdamKernelConfigs } from './adam.js';
 import { fusedAttentionGradConfig, fusedAttentionKernelConfigs } from './attention.js';
 import { conv2dBackpropFilterGradConfig } from './conv2d_backprop_filter_grad.js';
 import {
+  denseActivationGradGradConfig,
+  denseLayerGradConfig,
+  denseLayerKernelConfigs,
+} from './dense_layer.js';
+import {
   fusedNtkDenseGradConfig,
   fusedNtkDenseGradGradConfig,
   fusedNtkDenseKernelConfigs,
 } from './fused_dense.js';
+import { im2colGradConfigs, im2colKernelConfigs } from './im2col.js';
+import { matMulGradConfig, matMulKernelConfigs } from './matmul.js';
 import { registerConfigs } from './registry.js';
+import { rotateBilinearGradConfig, rotateBilinearKernelConfigs } from './rotate_bilinear.js';
+import { rotatedNormalLogLikGradConfig, rotatedNormalLogLikKernelConfigs } from './rotated_normal_loglik.js';
 import { vonMisesNllGradConfig, vonMisesNllKernelConfigs } from './von_mises_nll.js';
 
 /** Every kernel of @gcvi/kernels (one config per kernel name and backend). */
@@ -16,6 +25,11 @@ export const KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
   ...vonMisesNllKernelConfigs,
   ...fusedAdamKernelConfigs,
   ...fusedAttentionKernelConfigs,
+  ...matMulKernelConfigs,
+  ...denseLayerKernelConfigs,
+  ...im2colKernelConfigs,
+  ...rotateBilinearKernelConfigs,
+  ...rotatedNormalLogLikKernelConfigs,
 ];
 
 /** Every gradient @gcvi/kernels registers, including the one patch of a tfjs core kernel. */
@@ -25,6 +39,12 @@ export const GRADIENT_CONFIGS: readonly tf.GradConfig[] = [
   vonMisesNllGradConfig,
   fusedAttentionGradConfig,
   conv2dBackpropFilterGradConfig,
+  matMulGradConfig,
+  denseLayerGradConfig,
+  denseActivationGradGradConfig,
+  ...im2colGradConfigs,
+  rotateBilinearGradConfig,
+  rotatedNormalLogLikGradConfig,
 ];
 
 /**

@@ -46,5 +46,11 @@ export {
   rotatedMnistModel,
   rotatedSetsSimulator,
 } from './model.js';
-export { rotateFlat, rotateFlatMany, rotateImageReference, rotateImages } from './rotate.js';
+export {
+  rotateFlat,
+  rotateFlatMany,
+  rotateFlatManyPlain,
+  rotateImageReference,
+  rotateImages,
+} from './rotate.js';
 export { loadTorchCheckpoint, parseTorchCheckpoint, type TorchStateDict, type TorchTensor } from './torch.js';

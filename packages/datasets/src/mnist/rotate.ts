@@ -1,3 +1,4 @@
+import { hasRotateBilinear, rotateBilinear } from '@gcvi/kernels';
 import { ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -36,9 +37,26 @@ export function rotateFlat(images: tf.Tensor, angle: tf.Tensor | number, h: numb
 
 /**
  * Rotate flattened images `[N, H*W]` by each of K angles `[K]`: returns `[K, N, H*W]`, differentiable
- * in the angles (same semantics as `rotateImages`).
+ * in the angles and the images (same semantics as `rotateImages`). On wasm and cpu this is the
+ * fused `rotateBilinear` kernel of @gcvi/kernels (one pass per angle, analytic angle gradient);
+ * elsewhere the tf-op composition `rotateFlatManyPlain`.
  */
 export function rotateFlatMany(images: tf.Tensor, angles: tf.Tensor, h: number, w: number): tf.Tensor3D {
+  if (images.rank !== 2 || images.shape[1] !== h * w) {
+    throw new ShapeError('images', `[N, ${h * w}]`, images.shape);
+  }
+  if (angles.rank !== 1) throw new ShapeError('angles', '[K]', angles.shape);
+  if (hasRotateBilinear() && images.dtype === 'float32' && angles.dtype === 'float32') {
+    return rotateBilinear(images, angles, h, w);
+  }
+  return rotateFlatManyPlain(images, angles, h, w);
+}
+
+/**
+ * `rotateFlatMany` from tf ops (gathers with bilinear weights that are tf ops smooth in θ): the
+ * reference the fused kernel is tested against, and the path on backends without it.
+ */
+export function rotateFlatManyPlain(images: tf.Tensor, angles: tf.Tensor, h: number, w: number): tf.Tensor3D {
   if (images.rank !== 2 || images.shape[1] !== h * w) {
     throw new ShapeError('images', `[N, ${h * w}]`, images.shape);
   }
