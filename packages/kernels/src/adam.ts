@@ -1,29 +1,16 @@
-import { ConfigError, ShapeError } from '@gcvi/runtime';
-import * as tf from '@tensorflow/tfjs-core';
-import {
-  type FusedBackendName,
-  hasFusedKernel,
-  jsKernelConfigs,
-  type KernelInputs,
-  runJsKernel,
-} from './js_kernel.js';
+import type * as tf from '@tensorflow/tfjs-core';
+import { type FusedBackendName, jsKernelConfigs, type KernelInputs, runJsKernel } from './js_kernel.js';
 import { pad4, simdFloats, simdModule } from './wasm/simd.js';
 
 /**
  * Kernel name: one Adam step over N variables at once. Inputs `p{i}`, `g{i}`, `m{i}`, `v{i}`;
  * outputs [p0', m0', v0', p1', …, applied] where `applied` is a scalar 1 (step taken) or 0 (a
  * gradient held a NaN/±Inf and `skipNonFinite` was set: every output equals its input).
+ * Attributes: `count` (N), `learningRate`, `beta1`, `beta2`, `epsilon`, `step` (t ≥ 1, for the bias
+ * correction) and `skipNonFinite`. gcvi's Adam optimizer is `adam()` of `@gcvi/objectives`, which
+ * runs this kernel on wasm and cpu.
  */
 export const FusedAdamStep = 'GcviFusedAdamStep';
-
-export interface AdamConfig {
-  learningRate: number;
-  beta1?: number;
-  beta2?: number;
-  epsilon?: number;
-  /** Skip the whole step (no variable moves, moments unchanged) when any gradient is not finite. */
-  skipNonFinite?: boolean;
-}
 
 function kernel(
   backendName: FusedBackendName,
@@ -150,163 +137,3 @@ function simdAdam(
 
 /** The fused Adam kernel on wasm and cpu (registered from `register_all.ts`). No gradient. */
 export const fusedAdamKernelConfigs: readonly tf.KernelConfig[] = jsKernelConfigs(FusedAdamStep, kernel);
-
-/** The same update with plain tfjs ops (reference for tests; fallback on other backends). */
-function plainStep(
-  params: readonly tf.Tensor[],
-  grads: readonly tf.Tensor[],
-  ms: readonly tf.Tensor[],
-  vs: readonly tf.Tensor[],
-  a: Required<AdamConfig> & { step: number },
-): { params: tf.Tensor[]; ms: tf.Tensor[]; vs: tf.Tensor[]; applied: boolean } {
-  const finite =
-    !a.skipNonFinite || grads.every((g) => tf.tidy(() => tf.all(tf.isFinite(g)).dataSync()[0] === 1));
-  if (!finite) {
-    return {
-      params: params.map((p) => tf.clone(p)),
-      ms: ms.map((m) => tf.clone(m)),
-      vs: vs.map((v) => tf.clone(v)),
-      applied: false,
-    };
-  }
-  const c1 = 1 / (1 - a.beta1 ** a.step);
-  const c2 = 1 / (1 - a.beta2 ** a.step);
-  const out = { params: [] as tf.Tensor[], ms: [] as tf.Tensor[], vs: [] as tf.Tensor[], applied: true };
-  params.forEach((p, i) => {
-    const [np, nm, nv] = tf.tidy(() => {
-      const m = tf.add(tf.mul(ms[i], a.beta1), tf.mul(grads[i], 1 - a.beta1));
-      const v = tf.add(tf.mul(vs[i], a.beta2), tf.mul(tf.square(grads[i]), 1 - a.beta2));
-      const upd = tf.div(tf.mul(m, a.learningRate * c1), tf.add(tf.sqrt(tf.mul(v, c2)), a.epsilon));
-      return [tf.sub(p, upd), m, v];
-    });
-    out.params.push(np);
-    out.ms.push(nm);
-    out.vs.push(nv);
-  });
-  return out;
-}
-
-/**
- * Adam over a fixed list of variables, the whole update (all variables, moments, bias
- * correction, optional skip-on-non-finite check) in one fused kernel on wasm and cpu. The
- * learning rate may change every step (schedules). Moments are tensors owned by the optimizer.
- */
-export class FusedAdam {
-  readonly variables: readonly tf.Variable[];
-  private readonly m: tf.Tensor[];
-  private readonly v: tf.Tensor[];
-  private readonly cfg: Required<AdamConfig>;
-  /** Steps taken (skipped steps do not count, as with torch's step counter). */
-  iterations = 0;
-  /** Steps skipped because a gradient was not finite. */
-  skipped = 0;
-
-  constructor(variables: readonly tf.Variable[], config: AdamConfig) {
-    if (variables.length === 0) throw new ConfigError('variables', 'needs at least one variable');
-    this.cfg = {
-      learningRate: config.learningRate,
-      beta1: config.beta1 ?? 0.9,
-      beta2: config.beta2 ?? 0.999,
-      epsilon: config.epsilon ?? 1e-8,
-      skipNonFinite: config.skipNonFinite ?? false,
-    };
-    checkConfig(this.cfg);
-    this.variables = variables.slice();
-    this.m = variables.map((x) => tf.keep(tf.zerosLike(x)));
-    this.v = variables.map((x) => tf.keep(tf.zerosLike(x)));
-  }
-
-  get learningRate(): number {
-    return this.cfg.learningRate;
-  }
-
-  set learningRate(lr: number) {
-    checkConfig({ ...this.cfg, learningRate: lr });
-    this.cfg.learningRate = lr;
-  }
-
-  /**
-   * Apply one step. `grads[i]` (array) or `grads[variable.name]` (map, as from tf.variableGrads)
-   * is the gradient of variable i. Returns false when the step was skipped (non-finite gradient
-   * with `skipNonFinite`). The gradient tensors are not disposed.
-   */
-  applyGradients(grads: readonly tf.Tensor[] | tf.NamedTensorMap): boolean {
-    const gs = Array.isArray(grads)
-      ? (grads as readonly tf.Tensor[])
-      : this.variables.map((x) => (grads as tf.NamedTensorMap)[x.name]);
-    if (gs.length !== this.variables.length) {
-      throw new ConfigError('grads', `expected ${this.variables.length} gradients, got ${gs.length}`);
-    }
-    gs.forEach((g, i) => {
-      if (!g) throw new ConfigError('grads', `no gradient for variable '${this.variables[i].name}'`);
-      if (!tf.util.arraysEqual(g.shape, this.variables[i].shape)) {
-        throw new ShapeError(`grads[${i}]`, `[${this.variables[i].shape.join(', ')}]`, g.shape);
-      }
-    });
-    const step = this.iterations + 1;
-    const n = this.variables.length;
-    let newP: tf.Tensor[];
-    let newM: tf.Tensor[];
-    let newV: tf.Tensor[];
-    let applied: boolean;
-    if (hasFusedKernel(FusedAdamStep)) {
-      const inputs: tf.NamedTensorMap = {};
-      for (let i = 0; i < n; i++) {
-        inputs[`p${i}`] = this.variables[i];
-        inputs[`g${i}`] = gs[i];
-        inputs[`m${i}`] = this.m[i];
-        inputs[`v${i}`] = this.v[i];
-      }
-      const outs = tf.engine().runKernel(FusedAdamStep, inputs, {
-        ...this.cfg,
-        step,
-        count: n,
-      }) as tf.Tensor[];
-      newP = [];
-      newM = [];
-      newV = [];
-      for (let i = 0; i < n; i++) {
-        newP.push(outs[3 * i]);
-        newM.push(outs[3 * i + 1]);
-        newV.push(outs[3 * i + 2]);
-      }
-      const flag = outs[3 * n];
-      applied = flag.dataSync()[0] === 1;
-      flag.dispose();
-    } else {
-      ({
-        params: newP,
-        ms: newM,
-        vs: newV,
-        applied,
-      } = plainStep(this.variables, gs, this.m, this.v, {
-        ...this.cfg,
-        step,
-      }));
-    }
-    for (let i = 0; i < n; i++) {
-      this.variables[i].assign(newP[i]);
-      newP[i].dispose();
-      this.m[i].dispose();
-      this.v[i].dispose();
-      this.m[i] = tf.keep(newM[i]);
-      this.v[i] = tf.keep(newV[i]);
-    }
-    if (applied) this.iterations++;
-    else this.skipped++;
-    return applied;
-  }
-
-  dispose(): void {
-    for (const t of [...this.m, ...this.v]) t.dispose();
-  }
-}
-
-function checkConfig(c: Required<AdamConfig>): void {
-  if (!(c.learningRate >= 0) || !Number.isFinite(c.learningRate)) {
-    throw new ConfigError('learningRate', `must be a finite number ≥ 0, got ${c.learningRate}`);
-  }
-  if (!(c.beta1 >= 0 && c.beta1 < 1)) throw new ConfigError('beta1', `must be in [0, 1), got ${c.beta1}`);
-  if (!(c.beta2 >= 0 && c.beta2 < 1)) throw new ConfigError('beta2', `must be in [0, 1), got ${c.beta2}`);
-  if (!(c.epsilon > 0)) throw new ConfigError('epsilon', `must be > 0, got ${c.epsilon}`);
-}

@@ -2,7 +2,7 @@
 import '@gcvi/runtime';
 import { registerAllKernels } from './register_all.js';
 
-export { type AdamConfig, FusedAdam, FusedAdamStep } from './adam.js';
+export { FusedAdamStep } from './adam.js';
 export { attentionPlain, FusedAttention, FusedAttentionGrad, fusedAttention } from './attention.js';
 export { Conv2DBackpropFilter } from './conv2d_backprop_filter_grad.js';
 export {
