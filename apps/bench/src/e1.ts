@@ -1,4 +1,5 @@
-import { FusedAdam, fusedDense, logI0Plain, vonMisesNll } from '@gcvi/kernels';
+import { fusedDense, logI0Plain, vonMisesNll } from '@gcvi/kernels';
+import { adam } from '@gcvi/objectives';
 import { createRng, type Rng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -95,15 +96,18 @@ function initParams(rng: Rng, width: number, tag: string): { w1: tf.Variable; w2
 
 /**
  * The same step with @gcvi/kernels: fusedDense (forward + closed-form backward), the fused von
- * Mises NLL (log I0 and I1/I0 in one kernel) and FusedAdam (all variables, the skip-on-NaN check
- * included) — five kernel launches in all. `dataRng` (default: the seed's `data` stream) lets a
- * test feed it the same pairs as another variant.
+ * Mises NLL (log I0 and I1/I0 in one kernel) and `adam()` of @gcvi/objectives (all variables in
+ * one FusedAdamStep kernel); a step whose gradient is not finite is skipped, as in the plain
+ * variant. `dataRng` (default: the seed's `data` stream) lets a test feed it the same pairs as
+ * another variant.
  */
 export function fusedE1Step(width: number, batch: number, seed: number, dataRng?: Rng): E1Step {
   const rng = createRng(seed);
   const data = dataRng ?? rng.split('data');
   const { w1, w2 } = initParams(rng, width, 'fused');
-  const opt = new FusedAdam([w1, w2], { learningRate: E1.lr0, skipNonFinite: true });
+  const opt = adam({ lr: E1.lr0 });
+  opt.init({ [w1.name]: w1, [w2.name]: w2 });
+  let skipped = 0;
   return {
     variant: 'fused',
     step(n) {
@@ -116,13 +120,18 @@ export function fusedE1Step(width: number, batch: number, seed: number, dataRng?
           () => vonMisesNll(tf.add(fusedDense(xt, w1, w2), E1.etaShift), tt) as tf.Scalar,
           [w1, w2],
         );
-        opt.learningRate = learningRate(n);
-        opt.applyGradients(grads);
+        const finite = tf.logicalAnd(
+          tf.all(tf.isFinite(grads[w1.name])),
+          tf.all(tf.isFinite(grads[w2.name])),
+        );
+        if (finite.dataSync()[0]) opt.apply(grads, learningRate(n), 1);
+        else skipped++;
         return value.dataSync()[0];
       });
     },
     dispose() {
       opt.dispose();
+      void skipped;
       w1.dispose();
       w2.dispose();
     },

@@ -1,4 +1,5 @@
-import { attentionPlain, FusedAdam, fusedAttention } from '@gcvi/kernels';
+import { attentionPlain, fusedAttention } from '@gcvi/kernels';
+import { adam } from '@gcvi/objectives';
 import { createRng, type Rng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { runPythonBench } from './python.js';
@@ -169,7 +170,8 @@ function makeE2Step(variant: 'plain' | 'fused', seed: number, n: number, objecti
   const sEnc = setTransformer(rng.split('sEncoder'), 1);
   const vars = [...variablesOf(zEnc), ...variablesOf(sEnc)];
   const attention: Attention = variant === 'fused' ? fusedAttention : attentionPlain;
-  const fused = variant === 'fused' ? new FusedAdam(vars, { learningRate: E2.lr }) : null;
+  const fused = variant === 'fused' ? adam({ lr: E2.lr }) : null;
+  fused?.init(Object.fromEntries(vars.map((x) => [x.name, x])));
   const plain = variant === 'plain' ? tf.train.adam(E2.lr, 0.9, 0.999, 1e-8) : null;
   // The ELBO fits one observed replicate (S = 100): drawn once.
   const observed = simulateE2(rng.split('observed'), n, 100);
@@ -193,7 +195,7 @@ function makeE2Step(variant: 'plain' | 'fused', seed: number, n: number, objecti
           const ls = tf.mul(0.5, tf.square(tf.sub(sim.s, sMean)));
           return tf.add(lz, ls) as tf.Scalar;
         }, vars);
-        if (fused) fused.applyGradients(grads);
+        if (fused) fused.apply(grads, E2.lr, 1);
         else plain?.applyGradients(grads as never);
         return value.dataSync()[0];
       });
