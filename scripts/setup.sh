@@ -14,14 +14,19 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version)" != "$PNPM_VERSION"
   echo "installing pnpm@$PNPM_VERSION with npm"
   npm install -g "pnpm@$PNPM_VERSION" >/dev/null
 fi
-# The queue tests (apps/experiments) start a real redis-server; install Debian's when missing.
-if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; then
+# Services the tests drive, from Debian: redis-server (the queue tests start their own on free
+# localhost ports) and chromium (the browser tests of apps/demo and the live report). Installed
+# when missing; without them (no root, no apt) those tests skip outside CI and fail in CI.
+missing=()
+command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    echo "installing redis-server with apt-get"
-    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
-    # Debian starts a system redis on 6379; the tests start their own on free ports.
+    echo "installing ${missing[*]} with apt-get"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "redis-server is missing (apt-get install redis-server); the queue tests will be skipped" >&2
+    echo "missing Debian packages: ${missing[*]} (apt-get install ${missing[*]}); their tests will be skipped" >&2
   fi
 fi
 export TURBO_TELEMETRY_DISABLED=1

@@ -166,7 +166,7 @@ describe('exact posterior', () => {
     const se = Math.sqrt(v2 / n); // ≈ 0.005
     expect(Math.abs(nll - entropy)).toBeLessThan(4 * se);
     tf.dispose([theta, x]);
-  });
+  }, 600_000); // 20,000 grid posteriors of 6,283 bins: tens of seconds idle, minutes beside other test tasks
 
   it('canonicalTestSet returns a reproducible set with its exact NLL', () => {
     const a = canonicalTestSet(200, createRng(5));

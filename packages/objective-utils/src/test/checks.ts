@@ -25,7 +25,7 @@ export interface ConformanceOptions extends ConjugateFitOptions {
   /** A label for the group of checks (default: the objective's name and options). */
   readonly label?: string;
   readonly tolerance?: ConformanceTolerance;
-  /** Per-check timeout in ms (default 60 000). */
+  /** Per-check timeout in ms (default 600 000: the fit check trains a small model, slow on a loaded machine). */
   readonly timeout?: number;
 }
 
@@ -74,7 +74,7 @@ export function conformanceChecks(
   options: ConformanceOptions = {},
 ): ConformanceCheck[] {
   const tol = { slope: 0.04, intercept: 0.04, logSdSlope: 0.04, variance: 0.06, ...options.tolerance };
-  const timeout = options.timeout ?? 60_000;
+  const timeout = options.timeout ?? 600_000;
   const who = String((objective as { name?: unknown })?.name);
   const check = (ok: boolean, message: string) => {
     if (!ok) throw new ConformanceError(who, message);
