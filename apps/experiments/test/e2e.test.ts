@@ -1,7 +1,17 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  browserRequired,
+  CHROMIUM_ARGS,
+  findChromium,
+  NO_CHROMIUM_MESSAGE,
+} from '../../../test-support/browser.js';
 import { main } from '../src/cli.js';
 import { quickReproduce } from './fixtures/quick-run.js';
 
@@ -71,6 +81,55 @@ describe('reproduce --profile quick --only e1', () => {
     expect(html).toContain('figures/figure-1.svg');
     expect(html).toContain('figure-a3-ntk-eigenvalues');
   });
+
+  const chromiumPath = findChromium();
+  const inBrowser = chromiumPath || browserRequired() ? it : it.skip;
+  inBrowser(
+    `report.html opens from disk in Chromium with every figure live${chromiumPath ? '' : ` (${NO_CHROMIUM_MESSAGE})`}`,
+    async () => {
+      if (!chromiumPath) throw new Error(NO_CHROMIUM_MESSAGE);
+      const html = join(dir, 'report.html');
+      const figures = [
+        ...readFileSync(html, 'utf8').matchAll(/<figure class="gcvi-live" id="(live-[^"]+)"/g),
+      ].map((m) => m[1] as string);
+      expect(figures.length).toBeGreaterThanOrEqual(4);
+      const browser = await chromium.launch({
+        executablePath: chromiumPath,
+        args: CHROMIUM_ARGS,
+        headless: true,
+      });
+      try {
+        const page = await browser.newPage();
+        const errors: string[] = [];
+        page.on('console', (m) => {
+          if (m.type() === 'error') errors.push(m.text());
+        });
+        page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
+        await page.goto(pathToFileURL(html).href);
+        await page.waitForFunction(
+          () =>
+            [...document.querySelectorAll('figure.gcvi-live')].every(
+              (f) => f.getAttribute('data-live') !== 'pending',
+            ),
+          null,
+          { timeout: 60_000 },
+        );
+        for (const id of figures) {
+          const state = await page.$eval(`#${id}`, (f) => ({
+            live: f.getAttribute('data-live'),
+            error: f.getAttribute('data-error'),
+            marks: f.querySelectorAll('.gcvi-live-view svg .role-mark > *').length,
+          }));
+          expect(state, id).toMatchObject({ live: 'ok', error: null });
+          expect(state.marks, id).toBeGreaterThan(0);
+        }
+        expect(errors).toEqual([]);
+      } finally {
+        await browser.close();
+      }
+    },
+    120_000,
+  );
 
   it('a second invocation skips every finished run and writes the same summary.json', async () => {
     const before = readFileSync(join(dir, 'summary.json'), 'utf8');
