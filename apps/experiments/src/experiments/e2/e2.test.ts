@@ -9,9 +9,9 @@ import { quickReproduce } from '../../../test/fixtures/quick-run.js';
 import { main } from '../../cli.js';
 import { parseWithSchema } from '../../core/validate.js';
 import { ResultsStore } from '../../store/store.js';
-import type { E2Run } from './analysis.js';
 import { type E2Config, e2ConfigSchema, planE2, profileSettings } from './config.js';
 import { e2 } from './index.js';
+import type { E2Run } from './summary.js';
 import { table1 } from './table.js';
 import { trainE2 } from './train.js';
 

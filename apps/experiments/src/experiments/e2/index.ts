@@ -1,8 +1,10 @@
 import { NumericalError } from '@gcvi/runtime';
 import type { ExperimentDefinition, RunContext, TableDef } from '../../core/types.js';
-import { type E2Run, e2Claims, e2Figures, e2Tables, summarizeE2 } from './analysis.js';
+import { e2Claims } from './claims.js';
 import { deviationsE2, type E2Config, e2ConfigSchema, planE2 } from './config.js';
+import { e2Figures } from './figures.js';
 import { type E2Outcome, e2MetricRowSchema, e2OutcomeSchema, e2RunResultSchema } from './schema.js';
+import { type E2Run, e2Tables, summarizeE2 } from './summary.js';
 import { trainE2 } from './train.js';
 
 export { e2ConfigSchema, PAPER as E2_PAPER, PROFILE_SETTINGS as E2_PROFILES, planE2 } from './config.js';

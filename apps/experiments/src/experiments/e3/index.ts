@@ -1,12 +1,14 @@
 import type { ExperimentDefinition } from '../../core/types.js';
-import { type E3Run, e3Claims, e3Figures, summarizeE3 } from './analysis.js';
+import { e3Claims } from './claims.js';
 import { type E3Config, e3ConfigSchema, e3Deviations, e3Plan } from './config.js';
+import { e3Figures } from './figures.js';
 import { type E3RunSummary, runE3 } from './run.js';
 import { e3MetricRowSchema, e3RunResultSchema } from './schema.js';
+import { type E3Run, summarizeE3 } from './summary.js';
 
-export { angleDiffDeg, distinctEndpoints } from './analysis.js';
 export { e3ConfigSchema, e3Plan, PAPER as E3_PAPER, PROFILE_SETTINGS as E3_PROFILES } from './config.js';
 export { resolveGenerator } from './generator.js';
+export { angleDiffDeg, distinctEndpoints } from './summary.js';
 export type { E3Config, E3Run, E3RunSummary };
 export { e3MetricRowSchema, e3RunResultSchema };
 

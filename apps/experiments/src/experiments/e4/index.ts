@@ -1,8 +1,10 @@
 import type { ExperimentDefinition } from '../../core/types.js';
-import { type E4Run, e4Claims, e4Figures, summarizeE4 } from './analysis.js';
+import { e4Claims } from './claims.js';
 import { type E4Config, e4ConfigSchema, e4Deviations, e4Plan } from './config.js';
+import { e4Figures } from './figures.js';
 import { type E4RunSummary, runE4 } from './run.js';
 import { e4MetricRowSchema, e4RunResultSchema } from './schema.js';
+import { type E4Run, summarizeE4 } from './summary.js';
 
 export { e4ConfigSchema, e4Plan, PAPER as E4_PAPER, PROFILE_SETTINGS as E4_PROFILES } from './config.js';
 export { gaussianMetrics, gridPosterior, mergeNodes } from './posterior.js';

@@ -1,52 +1,7 @@
-import type { CheckedClaim, FigureDef, SummaryTree } from '../../core/types.js';
-import type { LoadedRun } from '../../store/store.js';
-import type { E3Config, E3Method } from './config.js';
-import type { E3RunSummary } from './run.js';
+import type { FigureDef } from '../../core/types.js';
+import type { E3Method } from './config.js';
 import { e3MetricRowSchema } from './schema.js';
-
-export type E3Run = LoadedRun<E3Config, E3RunSummary>;
-
-/** Signed difference a − b of two angles in degrees, in (−180, 180]. */
-export function angleDiffDeg(a: number, b: number): number {
-  const d = (((a - b) % 360) + 360) % 360;
-  return d > 180 ? d - 360 : d;
-}
-
-const byInit = (runs: readonly E3Run[], m: E3Method) =>
-  runs.filter((r) => r.config.method === m).sort((a, b) => a.config.initDeg - b.config.initDeg);
-
-/** `summary.e3`: `finalAngleDeg.<forwardKl|iwbo>.<init>`, `trueAngleDeg`, and timings. */
-export function summarizeE3(runs: readonly E3Run[]): SummaryTree {
-  if (runs.length === 0) throw new Error('e3: no finished runs to summarize');
-  const per = (m: E3Method, f: (r: E3Run) => number): SummaryTree =>
-    Object.fromEntries(byInit(runs, m).map((r) => [String(r.config.initDeg), f(r)]));
-  const lp = byInit(runs, 'forwardKl');
-  const maxErr = lp.length
-    ? Math.max(...lp.map((r) => Math.abs(angleDiffDeg(r.summary.finalAngleDeg, 260))))
-    : Number.NaN;
-  return {
-    trueAngleDeg: 260,
-    generator: runs[0]!.summary.generator,
-    finalAngleDeg: {
-      forwardKl: per('forwardKl', (r) => r.summary.finalAngleDeg),
-      iwbo: per('iwbo', (r) => r.summary.finalAngleDeg),
-    },
-    forwardKlMaxAbsErrorDeg: maxErr,
-    iwboDistinctEndpoints: distinctEndpoints(byInit(runs, 'iwbo').map((r) => r.summary.finalAngleDeg)),
-  };
-}
-
-/** Number of clusters of end angles when angles within 10° (on the circle) are chained together. */
-export function distinctEndpoints(anglesDeg: readonly number[], tolDeg = 10): number {
-  const a = [...anglesDeg].map((v) => ((v % 360) + 360) % 360).sort((x, y) => x - y);
-  if (a.length === 0) return 0;
-  let gaps = 0;
-  for (let i = 0; i < a.length; i++) {
-    const next = i + 1 < a.length ? (a[i + 1] as number) : (a[0] as number) + 360;
-    if (next - (a[i] as number) > tolDeg) gaps++;
-  }
-  return Math.max(1, gaps);
-}
+import { byInit, type E3Run } from './summary.js';
 
 function angleRows(runs: readonly E3Run[], m: E3Method, maxStep = Number.POSITIVE_INFINITY) {
   return byInit(runs, m).flatMap((r) =>
@@ -202,36 +157,4 @@ export function e3Figures(runs: readonly E3Run[]): FigureDef[] {
     rows: earlyRows,
   });
   return figs;
-}
-
-export function e3Claims(runs: readonly E3Run[]): CheckedClaim[] {
-  const lp = byInit(runs, 'forwardKl');
-  const iw = byInit(runs, 'iwbo');
-  const lpErr = lp.map((r) => angleDiffDeg(r.summary.finalAngleDeg, 260));
-  const maxErr = Math.max(...lpErr.map(Math.abs));
-  const iwEnd = iw.map((r) => r.summary.finalAngleDeg);
-  const clusters = distinctEndpoints(iwEnd);
-  const iwNear = iwEnd.filter((a) => Math.abs(angleDiffDeg(a, 260)) <= 10).length;
-  const fmt = (v: number) => v.toFixed(1);
-  return [
-    {
-      id: 'e3-lp-all-offsets',
-      paper: 'L_P from all 12 initializations ends at the true angle 260° (Figures 5, 6).',
-      test: 'every L_P run ends within ±10° of 260°',
-      measured: `L_P end angles ${lp.map((r) => `${r.config.initDeg}°→${fmt(r.summary.finalAngleDeg)}°`).join(', ')}; max |error| ${fmt(maxErr)}°`,
-      values: { maxAbsErrorDeg: maxErr, runs: lp.length },
-      status: lp.length === 0 ? 'n/a' : maxErr <= 10 ? 'pass' : 'fail',
-      figures: ['figure-5', 'figure-6'],
-    },
-    {
-      id: 'e3-iwbo-local-optima',
-      paper:
-        'IWBO with θ as a model parameter ends in different local optima depending on its initial angle (Figure 4).',
-      test: 'IWBO end angles fall into ≥ 3 clusters (10° apart) and not all runs end within ±10° of 260°',
-      measured: `IWBO end angles ${iw.map((r) => `${r.config.initDeg}°→${fmt(r.summary.finalAngleDeg)}°`).join(', ')}; ${clusters} clusters; ${iwNear}/${iw.length} within ±10° of 260°`,
-      values: { clusters, nearTruth: iwNear, runs: iw.length },
-      status: iw.length === 0 ? 'n/a' : clusters >= 3 && iwNear < iw.length ? 'pass' : 'fail',
-      figures: ['figure-4'],
-    },
-  ];
 }
