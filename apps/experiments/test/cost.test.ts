@@ -3,18 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
 import { estimateCost, formatCost, STEP_COSTS, type StepCostTable } from '../src/exec/cost.js';
 import type { PlannedRun } from '../src/index.js';
-
-function capture() {
-  let text = '';
-  const stream = {
-    write: (s: string) => {
-      text += s;
-      return true;
-    },
-    isTTY: false,
-  } as unknown as NodeJS.WriteStream;
-  return { stream, text: () => text };
-}
+import { capture } from './fixtures/capture.js';
 
 const table: StepCostTable = {
   version: 1,

@@ -4,7 +4,7 @@
  * hand-edited config.json, SIGINT to the CLI. Each ends with every run executed once and
  * `summary.json` and every run's files equal to an uninterrupted run's.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import {
   appendFileSync,
   existsSync,
@@ -32,9 +32,8 @@ import {
   runId,
 } from '../src/index.js';
 import { capture } from './fixtures/capture.js';
+import { type Child, sleep, cliProcess as spawnCli, until } from './fixtures/cli-process.js';
 
-const APP = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(APP, 'dist', 'cli.js');
 const HOLD = fileURLToPath(new URL('./fixtures/hold-claim.mjs', import.meta.url));
 
 const root = mkdtempSync(join(tmpdir(), 'gcvi-faults-'));
@@ -73,37 +72,9 @@ async function inProcess(out: string, extra: string[] = []) {
   return { code, log: o.text() };
 }
 
-interface Child {
-  readonly proc: ChildProcess;
-  log(): string;
-  exit: Promise<number | null>;
-}
-
 /** The compiled CLI as its own process (what a user or a supervisor starts). */
 function cliProcess(out: string, extra: string[] = []): Child {
-  let log = '';
-  const proc = spawn(process.execPath, [CLI, ...ARGS, '--out', out, ...extra], {
-    cwd: APP,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  proc.stdout?.on('data', (d: Buffer) => {
-    log += d.toString();
-  });
-  proc.stderr?.on('data', (d: Buffer) => {
-    log += d.toString();
-  });
-  const exit = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
-  return { proc, log: () => log, exit };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, ok: () => boolean, timeoutMs = 120_000): Promise<void> {
-  const t0 = Date.now();
-  while (!ok()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
+  return spawnCli([...ARGS, '--out', out, ...extra]);
 }
 
 /** Lock paths of the run claims under a results folder. */

@@ -5,20 +5,18 @@
  * Each ends with every run finished once and its files (metrics, checkpoints, summary), the
  * figures and summary.json byte-equal to an inline run's. Tiny E1 profile, wasm.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
 import { redisConnection } from '../src/exec/bullmq.js';
 import { FILES, inspectClaim, invocationSchema } from '../src/index.js';
+import { capture } from './fixtures/capture.js';
+import { type Child, cliProcess, sleep, until as waitUntil } from './fixtures/cli-process.js';
 import { haveRedis, TestRedis } from './support/redis.js';
 
-const APP = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(APP, 'dist', 'cli.js');
 const root = mkdtempSync(join(tmpdir(), 'gcvi-queue-'));
 
 const PROFILE = join(root, 'tiny.json');
@@ -43,18 +41,6 @@ const RUN = ['--profile', PROFILE, '--only', 'e1', '--backend', 'wasm', '--progr
 const WORKER_TIMES = ['--lock-duration', '3s', '--stalled-interval', '1s'];
 const STALE = ['--stale-after', '2s'];
 
-function capture() {
-  let text = '';
-  const stream = {
-    write: (s: string) => {
-      text += s;
-      return true;
-    },
-    isTTY: false,
-  } as unknown as NodeJS.WriteStream;
-  return { stream, text: () => text };
-}
-
 /**
  * `reproduce` as its own process, as a user starts it. (Not in this process: vega's SVG renderer
  * numbers its clip paths per process, so a second rendering in one process differs byte-wise.)
@@ -70,38 +56,9 @@ async function inProcess(args: string[]) {
   return { code, log: o.text() };
 }
 
-interface Child {
-  readonly proc: ChildProcess;
-  log(): string;
-  exit: Promise<number | null>;
-}
-
 /** The compiled CLI in its own process group (kill -9 of the group = a machine dying). */
-function cli(args: string[]): Child {
-  let log = '';
-  const proc = spawn(process.execPath, [CLI, ...args], {
-    cwd: APP,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  proc.stdout?.on('data', (d: Buffer) => {
-    log += d.toString();
-  });
-  proc.stderr?.on('data', (d: Buffer) => {
-    log += d.toString();
-  });
-  const exit = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
-  return { proc, log: () => log, exit };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, ok: () => boolean, timeoutMs = 180_000): Promise<void> {
-  const t0 = Date.now();
-  while (!ok()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+const cli = (args: string[]): Child => cliProcess(args, { detached: true });
+const until = (what: string, ok: () => boolean, timeoutMs = 180_000) => waitUntil(what, ok, timeoutMs);
 
 let redis: TestRedis;
 const workers: Child[] = [];
