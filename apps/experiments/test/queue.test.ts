@@ -5,7 +5,7 @@
  * Each ends with every run finished once and its files (metrics, checkpoints, summary), the
  * figures and summary.json byte-equal to an inline run's. Tiny E1 profile, wasm.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -16,26 +16,12 @@ import { FILES, inspectClaim, invocationSchema } from '../src/index.js';
 import { capture } from './fixtures/capture.js';
 import { type Child, cliProcess, sleep, until as waitUntil } from './fixtures/cli-process.js';
 import { haveRedis, TestRedis } from './support/redis.js';
+import { claims, expectSameAs } from './support/same-results.js';
+import { writeTinyE1Profile } from './support/tiny-profile.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gcvi-queue-'));
 
-const PROFILE = join(root, 'tiny.json');
-writeFileSync(
-  PROFILE,
-  JSON.stringify({
-    name: 'tiny',
-    base: 'quick',
-    e1: {
-      widths: [16, 24, 32, 40],
-      steps: 40,
-      evalEvery: 10,
-      trackEvery: 20,
-      testSize: 50,
-      trackSize: 5,
-      checkpointEvery: 20,
-    },
-  }),
-);
+const PROFILE = writeTinyE1Profile(root, [16, 24, 32, 40]);
 const RUN = ['--profile', PROFILE, '--only', 'e1', '--backend', 'wasm', '--progress', 'lines'];
 /** Small stalled-job and claim times so that a dead worker's run is handed on within seconds. */
 const WORKER_TIMES = ['--lock-duration', '3s', '--stalled-interval', '1s'];
@@ -87,58 +73,10 @@ async function stopWorkers(ws: readonly Child[]): Promise<void> {
   await Promise.all(ws.map((w) => w.exit));
 }
 
-function claims(dir: string): string[] {
-  const d = join(dir, 'claims', 'e1');
-  return existsSync(d)
-    ? readdirSync(d)
-        .filter((f) => f.endsWith('.lock'))
-        .map((f) => join(d, f))
-    : [];
-}
-
 const reference = join(root, 'reference');
 const refDir = join(reference, 'tiny');
 
-/** Every file of every run except run-meta.json (times, hosts), the figures and summary.json equal the reference's. */
-function expectSameResults(out: string): void {
-  const dir = join(out, 'tiny');
-  expect(readFileSync(join(dir, 'summary.json'), 'utf8')).toBe(
-    readFileSync(join(refDir, 'summary.json'), 'utf8'),
-  );
-  const ids = readdirSync(join(refDir, 'runs', 'e1')).sort();
-  expect(readdirSync(join(dir, 'runs', 'e1')).sort()).toEqual(ids);
-  for (const id of ids) {
-    const files = readdirSync(join(refDir, 'runs', 'e1', id))
-      .filter((f) => f !== FILES.meta)
-      .sort();
-    expect(files).toContain('checkpoint-full.bin');
-    expect(
-      readdirSync(join(dir, 'runs', 'e1', id))
-        .filter((f) => f !== FILES.meta)
-        .sort(),
-    ).toEqual(files);
-    for (const f of files) {
-      expect(
-        readFileSync(join(dir, 'runs', 'e1', id, f)).equals(readFileSync(join(refDir, 'runs', 'e1', id, f))),
-        `${id}/${f}`,
-      ).toBe(true);
-    }
-    // no duplicated metric rows
-    const rows = readFileSync(join(dir, 'runs', 'e1', id, FILES.metrics), 'utf8')
-      .trim()
-      .split('\n');
-    expect(new Set(rows).size, `${id}: duplicate metrics rows`).toBe(rows.length);
-  }
-  const figs = readdirSync(join(refDir, 'figures')).sort();
-  expect(figs.length).toBeGreaterThan(0);
-  expect(readdirSync(join(dir, 'figures')).sort()).toEqual(figs);
-  for (const f of figs) {
-    expect(readFileSync(join(dir, 'figures', f)).equals(readFileSync(join(refDir, 'figures', f))), f).toBe(
-      true,
-    );
-  }
-  expect(claims(dir), 'claims left behind').toEqual([]);
-}
+const expectSameResults = (out: string) => expectSameAs(join(out, 'tiny'), refDir);
 
 /** Executions (fresh or resumed) per run across the workers' logs. */
 function executions(logs: string): Map<string, string[]> {

@@ -4,59 +4,21 @@
  * set, each in its own process), then `reproduce --analyse-only` builds the report. Results
  * (every run's files, the figures, summary.json) equal an inline run's byte for byte.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FILES } from '../src/index.js';
+import { runCli } from './fixtures/cli-process.js';
+import { expectSameAs } from './support/same-results.js';
+import { writeTinyE1Profile } from './support/tiny-profile.js';
 
-const APP = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(APP, 'dist', 'cli.js');
 const root = mkdtempSync(join(tmpdir(), 'gcvi-slurm-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const PROFILE = join(root, 'tiny.json');
-writeFileSync(
-  PROFILE,
-  JSON.stringify({
-    name: 'tiny',
-    base: 'quick',
-    e1: {
-      widths: [16, 24],
-      steps: 40,
-      evalEvery: 10,
-      trackEvery: 20,
-      testSize: 50,
-      trackSize: 5,
-      checkpointEvery: 20,
-    },
-  }),
-);
+const PROFILE = writeTinyE1Profile(root, [16, 24]);
 const RUN = ['--profile', PROFILE, '--only', 'e1', '--backend', 'wasm', '--progress', 'none'];
 
-/** The compiled CLI in its own process (vega numbers SVG clip paths per process). */
-function cli(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; log: string }> {
-  return new Promise((resolve) => {
-    let log = '';
-    const p = spawn(process.execPath, [CLI, ...args], {
-      cwd: APP,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    p.stdout.on('data', (d: Buffer) => {
-      log += d.toString();
-    });
-    p.stderr.on('data', (d: Buffer) => {
-      log += d.toString();
-    });
-    p.on('exit', (code) => resolve({ code, log }));
-  });
-}
+const cli = runCli;
 
 const reference = join(root, 'reference');
 beforeAll(async () => {
@@ -101,24 +63,7 @@ describe('slurm job array (emitted, tasks run with SLURM_ARRAY_TASK_ID set here)
     expect(again.log).toMatch(/: skipped in/);
     const a = await cli(['reproduce', ...RUN, '--out', out, '--analyse-only']);
     expect(a.code, a.log).toBe(0);
-    const dir = join(out, 'tiny');
-    const ref = join(reference, 'tiny');
-    expect(readFileSync(join(dir, 'summary.json'), 'utf8')).toBe(
-      readFileSync(join(ref, 'summary.json'), 'utf8'),
-    );
-    for (const id of readdirSync(join(ref, 'runs', 'e1'))) {
-      for (const f of readdirSync(join(ref, 'runs', 'e1', id)).filter((x) => x !== FILES.meta)) {
-        expect(
-          readFileSync(join(dir, 'runs', 'e1', id, f)).equals(readFileSync(join(ref, 'runs', 'e1', id, f))),
-          `${id}/${f}`,
-        ).toBe(true);
-      }
-    }
-    for (const f of readdirSync(join(ref, 'figures'))) {
-      expect(readFileSync(join(dir, 'figures', f)).equals(readFileSync(join(ref, 'figures', f))), f).toBe(
-        true,
-      );
-    }
+    expectSameAs(join(out, 'tiny'), join(reference, 'tiny'));
   }, 400_000);
 
   it('a bad index is one error naming SLURM_ARRAY_TASK_ID', async () => {
