@@ -43,7 +43,8 @@ for (const l of lines) {
   const cfg = l.config;
   const cell = `${cfg.objective}/${cfg.parameterization}`;
   const key = `${JSON.stringify(l.overrides)} ${cell}`;
-  if (!groups.has(key)) groups.set(key, { overrides: l.overrides, cell, modes: [], inOrder: 0, failed: 0, seconds: 0 });
+  if (!groups.has(key))
+    groups.set(key, { overrides: l.overrides, cell, modes: [], inOrder: 0, failed: 0, seconds: 0 });
   const g = groups.get(key);
   g.seconds += l.seconds;
   if (r.failed) {

@@ -13,7 +13,9 @@ import { EXPERIMENTS, executeRun, runId } from '../dist/index.js';
 
 const [expId, profile, storeRoot, overridesJson = '{}', filterJson = '{}'] = process.argv.slice(2);
 if (!expId || !profile || !storeRoot) {
-  console.error('usage: node studies/run-configs.mjs <experiment> <profile> <storeRoot> [overrides] [filter]');
+  console.error(
+    'usage: node studies/run-configs.mjs <experiment> <profile> <storeRoot> [overrides] [filter]',
+  );
   process.exit(2);
 }
 const exp = EXPERIMENTS.find((e) => e.id === expId);
@@ -30,18 +32,31 @@ for (const config of configs) {
   const parsed = exp.configSchema.parse(config);
   const id = runId(exp.id, parsed);
   const t0 = performance.now();
-  const out = await executeRun(EXPERIMENTS, {
-    experiment: exp.id,
-    id,
-    config: parsed,
-    storeRoot,
-    label: exp.label(parsed),
-  }, { log: (m) => console.error(`[${id}] ${m}`) });
+  const out = await executeRun(
+    EXPERIMENTS,
+    {
+      experiment: exp.id,
+      id,
+      config: parsed,
+      storeRoot,
+      label: exp.label(parsed),
+    },
+    { log: (m) => console.error(`[${id}] ${m}`) },
+  );
   if (!out.ok) {
     console.error(out.error);
     process.exitCode = 1;
     continue;
   }
   const dir = join(storeRoot, 'runs', exp.id, id);
-  console.log(JSON.stringify({ id, dir, mode: out.mode, seconds: (performance.now() - t0) / 1000, overrides, config: parsed }));
+  console.log(
+    JSON.stringify({
+      id,
+      dir,
+      mode: out.mode,
+      seconds: (performance.now() - t0) / 1000,
+      overrides,
+      config: parsed,
+    }),
+  );
 }
