@@ -84,3 +84,24 @@ describe('e3 claims', () => {
     expect(e3Claims(lp(251.5)).find((c) => c.id === id)?.status).toBe('fail');
   });
 });
+
+describe('e3/e4 plans: the learning-rate schedule and sets per step', () => {
+  it('paper configs carry no lrEvery or setsPerStep (their run ids stay); default L_P runs decay the rate', async () => {
+    const { e4Plan } = await import('./config.js');
+    const { e3Plan } = await import('../e3/config.js');
+    for (const c of e4Plan('paper')) {
+      expect('lrEvery' in c || 'setsPerStep' in c, c.method).toBe(false);
+    }
+    for (const c of e3Plan('paper')) expect('lrEvery' in c, c.method).toBe(false);
+    const e4d = e4Plan('default');
+    expect(e4d.map((c) => [c.method, c.steps, c.lrEvery])).toEqual([
+      ['forwardKl', 2000, 250],
+      ['elbo', 1000, undefined],
+    ]);
+    const e3d = e3Plan('default');
+    expect(new Set(e3d.filter((c) => c.method === 'forwardKl').map((c) => c.lrEvery))).toEqual(
+      new Set([200]),
+    );
+    expect(e3d.filter((c) => c.method === 'iwbo').every((c) => !('lrEvery' in c))).toBe(true);
+  });
+});
