@@ -65,7 +65,8 @@ export function sd(v: readonly number[]): number {
   return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1));
 }
 
-function quantile(sorted: readonly number[], q: number): number {
+/** Type-7 quantile of sorted values (linear interpolation between order statistics). */
+export function quantile(sorted: readonly number[], q: number): number {
   const pos = (sorted.length - 1) * q;
   const lo = Math.floor(pos);
   const hi = Math.ceil(pos);

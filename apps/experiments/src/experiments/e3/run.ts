@@ -9,6 +9,7 @@ import {
   iwbo,
   type Params,
   type Problem,
+  stepDivideLr,
 } from '@gcvi/objectives';
 import { createRng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
@@ -134,6 +135,7 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
           objective: forwardKl,
           problem: lpProblem(model, config.setImages, offset),
           optimizer: adam({ lr: config.lr }),
+          ...(config.lrEvery ? { schedule: stepDivideLr(config.lr, config.lrEvery) } : {}),
           steps: config.steps,
           batchSize: config.setsPerStep,
           rng: root.split('train'),

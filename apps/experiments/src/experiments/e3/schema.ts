@@ -30,6 +30,12 @@ export const e3ConfigSchema = z
     noiseSd: z.number().positive(),
     steps: z.number().int().min(1),
     lr: z.number().positive(),
+    /**
+     * L_P: period of the step-divide learning-rate schedule (lr / c, c = 2, 4, 6, … every `lrEvery`
+     * steps, the E2 schedule); 0 or absent keeps lr constant (the paper's E3). The plans set it
+     * only when it is not 0 and only for L_P (IWBO keeps lr constant), so other configs keep their run ids.
+     */
+    lrEvery: z.number().int().nonnegative().optional(),
     /** IWBO: importance particles per image and images per minibatch. */
     particles: z.number().int().min(1),
     minibatch: z.number().int().min(1),

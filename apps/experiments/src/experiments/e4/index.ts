@@ -23,7 +23,8 @@ export const e4: ExperimentDefinition<E4Config, E4RunSummary> = {
   resultSchema: e4RunResultSchema,
   plan: (ctx) => e4Plan(ctx.profile, ctx.generator),
   progressSteps: (c) => c.steps,
-  cost: (c) => c.steps * (c.method === 'elbo' ? c.nImages + c.particles * 2 : c.nImages * 2),
+  cost: (c) =>
+    c.steps * (c.method === 'elbo' ? c.nImages + c.particles * 2 : c.nImages * 2 * (c.setsPerStep ?? 1)),
   label: (c) => (c.method === 'forwardKl' ? 'L_P' : `ELBO (K = ${c.particles})`),
   run: runE4,
   summarize: (runs) => summarizeE4(runs),

@@ -9,6 +9,7 @@ import {
   forwardKl,
   type Params,
   type Problem,
+  stepDivideLr,
 } from '@gcvi/objectives';
 import { createRng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
@@ -188,8 +189,9 @@ export async function runE4(config: E4Config, ctx: RunContext): Promise<E4RunSum
       ...(config.method === 'elbo' ? { objectiveOptions: { K: config.particles } } : {}),
       problem,
       optimizer: adam({ lr: config.lr }),
+      ...(config.lrEvery ? { schedule: stepDivideLr(config.lr, config.lrEvery) } : {}),
       steps: config.steps,
-      batchSize: 1,
+      batchSize: config.method === 'forwardKl' ? (config.setsPerStep ?? 1) : 1,
       rng: root.split('train'),
       callbacks,
       checkpoint: { path: ckpt, every: config.checkpointEvery, meta: { run: ctx.id } },

@@ -26,6 +26,14 @@ export const e4ConfigSchema = z
     meanScale: z.number().positive(),
     steps: z.number().int().min(1),
     lr: z.number().positive(),
+    /**
+     * Period of the step-divide learning-rate schedule (lr / c, c = 2, 4, 6, … every `lrEvery`
+     * steps, the E2 schedule); 0 or absent keeps lr constant (the paper's E4). The plans set it
+     * for L_P only, so ELBO configs (and their run ids) are those of the paper's constant rate.
+     */
+    lrEvery: z.number().int().nonnegative().optional(),
+    /** L_P: simulated sets (each at its own random angle, the known z) per step; absent = 1 (the paper). */
+    setsPerStep: z.number().int().min(1).optional(),
     /** ELBO: reparameterized draws per step. */
     particles: z.number().int().min(1),
     /** Metrics every this many steps. */
