@@ -82,13 +82,12 @@ export function e1Flops(width: number, batch = 16): number {
 }
 
 /**
- * E2 one Set Transformer step pair (Z encoder with 5 seeds, S encoder with 1), n points, width 64:
- * per MAB the Q, K, V, O projections and the attention products QKᵀ and AV (4 heads of 16 share the
- * width: n_q·n_k·64 multiply–adds each); forward, then 2× for the backward (input and weight
+ * E2 one Set Transformer step pair (Z encoder with 5 seeds, S encoder with 1), n points, width w (64):
+ * per MAB the Q, K, V, O projections and the attention products QKᵀ and AV (heads share the
+ * width: n_q·n_k·w multiply–adds each); forward, then 2× for the backward (input and weight
  * gradients everywhere except the first projections' input x).
  */
-export function e2Flops(n: number, particles = 0): number {
-  const w = 64;
+export function e2Flops(n: number, particles = 0, w = 64): number {
   const mab = (nq: number, nk: number, dq: number, dk: number) =>
     nq * dq * w + 2 * nk * dk * w + nq * w * w + 2 * nq * nk * w;
   const encoder = (seeds: number) => mab(n, n, 1, 1) + mab(n, n, w, w) + mab(seeds, n, w, w) + seeds * w * 2;

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { type BackendName, describeBackend, initBackend } from '@gcvi/runtime';
 import { fusedE1Step, plainE1Step } from './e1.js';
 import { runE1Fit } from './e1fit.js';
-import { E2, ELBO_SAMPLES, e2Cases, runTorchE2 } from './e2.js';
+import { e2Cases, runTorchE2 } from './e2.js';
 import { caseKey, caseLabel, E3_CASES, type E3Case, runE3Case } from './e3.js';
 import { e1Flops, e2Flops, e3IwboFlops, e3LpFlops, e4ElboFlops, e4LpFlops } from './flops.js';
 import { machineInfo } from './machine.js';
@@ -295,7 +295,9 @@ async function main(): Promise<void> {
     notes.push(...skippedE2);
     for (const [key, ms] of ours) {
       const [name, backend, variant] = key.split('|') as [string, string, string];
-      const flops = e2Flops(E2.n, name.startsWith('elbo') ? ELBO_SAMPLES : 0);
+      const cfg = cases.find((c) => c.name === name)?.config;
+      if (!cfg) throw new Error(`e2: no config for case '${name}'`);
+      const flops = e2Flops(cfg.nPoints, cfg.objective === 'elbo' ? cfg.K : 0, cfg.width);
       rows.push(
         makeRow(
           'e2',

@@ -43,7 +43,28 @@ export { InlineExecutor } from './exec/inline.js';
 export { defaultWorkerScript, LocalPoolExecutor, type LocalPoolOptions } from './exec/pool.js';
 export { type ProgressMode, ProgressReporter } from './exec/progress.js';
 export type { Executor, ExecutorEvents, FromWorker, ToWorker } from './exec/types.js';
+// The training steps of E2, E3 and E4 (also what apps/bench times), and the plans that size them.
+export { E2_PAPER, type E2Family, e2Family, planE2 } from './experiments/e2/index.js';
+export type { E2Config } from './experiments/e2/schema.js';
+export { type E2StepConfig, e2Step } from './experiments/e2/train.js';
+export { generatorCacheDir } from './experiments/e3/generator.js';
+export { E3_PAPER, e3Plan, resolveGenerator } from './experiments/e3/index.js';
+export {
+  type E3IwboStepConfig,
+  type E3LpStepConfig,
+  type E3StepSetup,
+  e3IwboStep,
+  e3LpStep,
+  e3RunRoot,
+  lpProblem as e3LpProblem,
+  observedSet as e3ObservedSet,
+} from './experiments/e3/run.js';
+export type { E3Config } from './experiments/e3/schema.js';
+export { E4_PAPER, e4Plan } from './experiments/e4/index.js';
+export { type E4StepConfig, e4Data, e4RunRoot, e4Step } from './experiments/e4/run.js';
+export type { E4Config } from './experiments/e4/schema.js';
 export { EXPERIMENTS } from './experiments/registry.js';
+
 export { analyseExperiment } from './pipeline/analyse.js';
 export { type ExecuteOptions, executeAll } from './pipeline/execute.js';
 export {

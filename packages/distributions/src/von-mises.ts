@@ -27,20 +27,44 @@ import { checkSampleCount, checkTensorNonNegative, LOG_2PI, type Param, sizeOf, 
  * gradients everywhere including η = 0.
  */
 export class VonMises implements Distribution, ExponentialFamily {
-  readonly loc: tf.Tensor;
-  readonly concentration: tf.Tensor;
   readonly batchShape: readonly number[];
   readonly eventShape: readonly number[] = [];
   /** Natural parameters as given to `fromNatural` ([..., 2]); undefined otherwise. */
   private eta: tf.Tensor | undefined;
   private readonly owned: tf.Tensor[] = [];
+  private locT: tf.Tensor | undefined;
+  private concT: tf.Tensor | undefined;
 
   constructor(loc: Param, concentration: Param, opts: DistributionOptions = {}) {
     const validate = opts.validateArgs ?? true;
-    this.loc = toTensor('loc', loc, validate, this.owned);
-    this.concentration = toTensor('concentration', concentration, validate, this.owned);
-    if (validate) checkTensorNonNegative('concentration', this.concentration);
-    this.batchShape = broadcastShapes(this.concentration.shape, this.loc.shape, ['concentration', 'loc']);
+    this.locT = toTensor('loc', loc, validate, this.owned);
+    this.concT = toTensor('concentration', concentration, validate, this.owned);
+    if (validate) checkTensorNonNegative('concentration', this.concT);
+    this.batchShape = broadcastShapes(this.concT.shape, this.locT.shape, ['concentration', 'loc']);
+  }
+
+  /** μ. From natural parameters it is computed on first use (the log-density does not need it). */
+  get loc(): tf.Tensor {
+    if (!this.locT || this.locT.isDisposed) this.fromEta();
+    return this.locT as tf.Tensor;
+  }
+
+  /** κ. From natural parameters it is computed on first use (the log-density does not need it). */
+  get concentration(): tf.Tensor {
+    if (!this.concT || this.concT.isDisposed) this.fromEta();
+    return this.concT as tf.Tensor;
+  }
+
+  /** μ = atan2(η2, η1), κ = ‖η‖, in the caller's tidy scope (recomputed if that scope freed them). */
+  private fromEta(): void {
+    const e = this.eta as tf.Tensor;
+    const [loc, conc] = tf.tidy(() => {
+      const [e1, e2] = tf.unstack(e, -1) as [tf.Tensor, tf.Tensor];
+      return [tf.atan2(e2, e1), tf.sqrt(tf.add(tf.square(e1), tf.square(e2)))];
+    });
+    this.locT = loc as tf.Tensor;
+    this.concT = conc as tf.Tensor;
+    this.owned.push(this.locT, this.concT);
   }
 
   /** From natural parameters η `[..., 2]`: κ = ‖η‖, μ = atan2(η2, η1). */
@@ -51,13 +75,22 @@ export class VonMises implements Distribution, ExponentialFamily {
     }
     const owned: tf.Tensor[] = [];
     const e = toTensor('eta', eta, opts.validateArgs ?? true, owned);
-    const [loc, conc] = tf.tidy(() => {
-      const [e1, e2] = tf.unstack(e, -1) as [tf.Tensor, tf.Tensor];
-      return [tf.atan2(e2, e1), tf.sqrt(tf.add(tf.square(e1), tf.square(e2)))];
-    });
-    const d = new VonMises(loc as tf.Tensor, conc as tf.Tensor, { validateArgs: false });
-    d.eta = e;
-    d.owned.push(loc as tf.Tensor, conc as tf.Tensor, ...owned);
+    // Built without loc and concentration: they are derived from η when first read.
+    const d = Object.create(VonMises.prototype) as VonMises;
+    const init = d as unknown as {
+      batchShape: readonly number[];
+      eventShape: readonly number[];
+      eta: tf.Tensor;
+      owned: tf.Tensor[];
+      locT: undefined;
+      concT: undefined;
+    };
+    init.batchShape = e.shape.slice(0, -1);
+    init.eventShape = [];
+    init.eta = e;
+    init.owned = owned;
+    init.locT = undefined;
+    init.concT = undefined;
     return d;
   }
 
@@ -79,15 +112,18 @@ export class VonMises implements Distribution, ExponentialFamily {
       if (this.eta) {
         // The one fused von Mises NLL of @gcvi/kernels, in its angle form: on the host (float64,
         // one kernel) or as tfjs ops (twice differentiable, wasm's sin worked around).
+        const nllOf = host ? vonMisesNllFromAngle : vonMisesNllFromAnglePlain;
+        const es = this.eta.shape;
+        if (es.length === th.shape.length + 1 && th.shape.every((d, i) => d === es[i])) {
+          // η already has the value's batch shape: no broadcast (the same numbers, fewer ops).
+          const nll = nllOf(tf.reshape(this.eta, [-1, 2]), tf.reshape(th, [-1]), 'none');
+          return tf.reshape(tf.neg(nll), th.shape);
+        }
         const [e1, e2] = tf.unstack(this.eta, -1) as [tf.Tensor, tf.Tensor];
         const [b1, b2, bt] = broadcastAll([e1, e2, th]) as [tf.Tensor, tf.Tensor, tf.Tensor];
         const shape = bt.shape;
         const eta = tf.reshape(tf.stack([b1, b2], -1), [-1, 2]);
-        const nll = (host ? vonMisesNllFromAngle : vonMisesNllFromAnglePlain)(
-          eta,
-          tf.reshape(bt, [-1]),
-          'none',
-        );
+        const nll = nllOf(eta, tf.reshape(bt, [-1]), 'none');
         return tf.reshape(tf.neg(nll), shape);
       }
       if (host) {

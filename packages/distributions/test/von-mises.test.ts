@@ -54,6 +54,33 @@ describe.each(['host', 'tensor'] as const)('VonMises (%s mode)', (mode) => {
     }
   });
 
+  it('fromNatural: logProb at values of the batch shape (no broadcast) equals the broadcast path and the formula; loc/κ on demand', () => {
+    const mus = [0.3, -2, 3];
+    const ks = [0.01, 2, 500];
+    const ts = [0.31, -1.5, 2.9];
+    const eta = tf.tensor2d(mus.map((m, i) => [ks[i]! * Math.cos(m), ks[i]! * Math.sin(m)]));
+    const dn = VonMises.fromNatural(eta);
+    const direct = dn.logProb(tf.tensor1d(ts)).dataSync(); // η [3, 2], value [3]: the direct path
+    const viaBroadcast = dn.logProb(tf.tensor2d([ts], [1, 3])).dataSync(); // value [1, 3]: broadcast
+    ts.forEach((t, i) => {
+      expect(direct[i]).toBe(viaBroadcast[i]);
+      expectClose(direct[i]!, ref(t, mus[i]!, ks[i]!), 2e-6 * Math.max(1, ks[i]!), `κ=${ks[i]}`);
+    });
+    // loc and concentration are derived on first read, again after a tidy scope freed them.
+    const before = tf.memory().numTensors;
+    const locs = tf.tidy(() => dn.loc.dataSync().slice());
+    expect(tf.memory().numTensors).toBe(before);
+    const conc = Array.from(dn.concentration.dataSync());
+    mus.forEach((m, i) => {
+      expectClose(locs[i]!, m, 1e-6, 'loc');
+      expectClose(conc[i]!, ks[i]!, 1e-6 * ks[i]!, 'concentration');
+    });
+    expect(dn.batchShape).toEqual([3]);
+    expect(tf.memory().numTensors).toBe(before + 2); // μ and κ, read outside a tidy: the distribution's
+    dn.dispose();
+    expect(tf.memory().numTensors).toBe(before); // freed by dispose (η stays the caller's)
+  });
+
   it('integrates to 1 over the circle for several (μ, κ), both parameterizations', () => {
     for (const [m, k, tol] of [
       [0, 0, 1e-6],

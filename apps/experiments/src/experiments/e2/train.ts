@@ -2,13 +2,13 @@
  * One E2 run: fit the two Set Transformers of a replicate with one objective and one
  * parameterization, then read the posterior mode of q(Z, S | X) at the replicate's observed X.
  */
-import { clusteringSimulator } from '@gcvi/datasets';
+import { type ClusteringReplicate, clusteringSimulator } from '@gcvi/datasets';
 import type { NamedTensors } from '@gcvi/encoders';
-import { adam, fit as fitObjective, type Params, stepDivideLr } from '@gcvi/objectives';
+import { adam, type FitSetup, fit as fitObjective, type Params, stepDivideLr } from '@gcvi/objectives';
 import { createRng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { asRng } from '../../core/rng.js';
-import { e2Family } from './family.js';
+import { type E2Family, e2Family } from './family.js';
 import type { E2Config, E2RunResult } from './schema.js';
 import { isIncreasing, l1Distance, matchesTrueCentres } from './stats.js';
 
@@ -24,16 +24,36 @@ export interface TrainHooks {
   onStep?(step: number): void;
 }
 
-/** Train one run and evaluate it at the observed data. Disposes everything it creates. */
-export async function trainE2(
-  config: E2Config,
-  hooks: TrainHooks = {},
-): Promise<{
-  result: E2RunResult;
-  history: { step: number[]; loss: number[] };
-  /** Wall-clock ms per step in this call of `fit` (a timing, not part of the result). */
-  msPerStep: number;
-}> {
+/** What the E2 step needs from an E2 config. */
+export type E2StepConfig = Pick<
+  E2Config,
+  | 'seed'
+  | 'objective'
+  | 'parameterization'
+  | 'nPoints'
+  | 'steps'
+  | 'lr'
+  | 'lrEvery'
+  | 'K'
+  | 'width'
+  | 'heads'
+  | 'trueShift'
+  | 'fusedAttention'
+>;
+
+/**
+ * One E2 training setup (DESIGN §2 E2), shared by `trainE2` and the bench (apps/bench): the
+ * replicate's observed data, the two Set Transformers (init from the config's seed), the
+ * objective (L_P on simulated sets, or the ELBO with K samples and softmax weights on the observed
+ * X), Adam with the step-divide schedule. `dispose()` frees the parameters and the replicate.
+ */
+export function e2Step(config: E2StepConfig): {
+  setup: FitSetup;
+  params: Record<string, tf.Variable>;
+  family: E2Family;
+  replicate: ClusteringReplicate;
+  dispose(): void;
+} {
   const sim = clusteringSimulator({ nPoints: config.nPoints });
   const family = e2Family({
     parameterization: config.parameterization,
@@ -46,28 +66,51 @@ export async function trainE2(
   const init = family.init(root);
   const params: Record<string, tf.Variable> = {};
   for (const [name, t] of Object.entries(init)) {
-    params[name] = tf.variable(t, true, `e2/${config.seed}/${name}`);
+    params[name] = tf.variable(t, true);
     t.dispose();
   }
-  const optimizer = adam({ lr: config.lr });
+  const setup: FitSetup = {
+    params,
+    variational: (p: Params, x: tf.Tensor) => family.q(p as NamedTensors, x),
+    objective: config.objective,
+    objectiveOptions: config.objective === 'elbo' ? { K: config.K, weighting: 'softmax' } : {},
+    problem: {
+      simulate: (n, rng) => sim.sample(n, asRng(rng, 'e2 problem')),
+      observed: rep.x,
+      logJoint: (theta, x) => sim.logJoint(theta, x),
+    },
+    optimizer: adam({ lr: config.lr }),
+    schedule: stepDivideLr(config.lr, config.lrEvery),
+    steps: config.steps,
+    batchSize: 1,
+    rng: root.split('train'),
+  };
+  return {
+    setup,
+    params,
+    family,
+    replicate: rep,
+    dispose: () => tf.dispose([rep.x, rep.theta, ...Object.values(params)]),
+  };
+}
+
+/** Train one run and evaluate it at the observed data. Disposes everything it creates. */
+export async function trainE2(
+  config: E2Config,
+  hooks: TrainHooks = {},
+): Promise<{
+  result: E2RunResult;
+  history: { step: number[]; loss: number[] };
+  /** Wall-clock ms per step in this call of `fit` (a timing, not part of the result). */
+  msPerStep: number;
+}> {
+  const trainer = e2Step(config);
+  const { params, family, replicate: rep } = trainer;
   const t0 = performance.now();
   let stepsThisCall = 0;
   try {
     const out = await fitObjective({
-      params,
-      variational: (p: Params, x: tf.Tensor) => family.q(p as NamedTensors, x),
-      objective: config.objective,
-      objectiveOptions: config.objective === 'elbo' ? { K: config.K, weighting: 'softmax' } : {},
-      problem: {
-        simulate: (n, rng) => sim.sample(n, asRng(rng, 'e2 problem')),
-        observed: rep.x,
-        logJoint: (theta, x) => sim.logJoint(theta, x),
-      },
-      optimizer,
-      schedule: stepDivideLr(config.lr, config.lrEvery),
-      steps: config.steps,
-      batchSize: 1,
-      rng: root.split('train'),
+      ...trainer.setup,
       historyEvery: Math.max(1, Math.floor(config.steps / 200)),
       ...(hooks.checkpointPath
         ? {
@@ -109,6 +152,6 @@ export async function trainE2(
     };
     return { result, history: { step: out.history.step, loss: out.history.loss }, msPerStep };
   } finally {
-    tf.dispose([rep.x, rep.theta, ...Object.values(params)]);
+    trainer.dispose();
   }
 }

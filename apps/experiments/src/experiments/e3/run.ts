@@ -4,6 +4,7 @@ import { mnistAngleEncoder, mnistLatentEncoder, type NamedTensors } from '@gcvi/
 import {
   adam,
   type FitCallbacks,
+  type FitSetup,
   fit as fitModel,
   forwardKl,
   iwbo,
@@ -11,7 +12,7 @@ import {
   type Problem,
   stepDivideLr,
 } from '@gcvi/objectives';
-import { createRng } from '@gcvi/runtime';
+import { createRng, type Rng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { asRng } from '../../core/rng.js';
 import type { RunContext } from '../../core/types.js';
@@ -58,6 +59,118 @@ export function lpProblem(model: RotatedMnistModel, setImages: number, offset: n
   };
 }
 
+/**
+ * One E3 training setup: the parameters (fresh variables, owned by the caller: `dispose()`) and
+ * everything `fit`/`initFit` needs except the loop's callbacks and checkpoints. `runE3` and the
+ * bench (apps/bench) both build their steps here, so the bench times the experiment's step.
+ */
+export interface E3StepSetup {
+  readonly setup: FitSetup;
+  readonly params: Record<string, tf.Variable>;
+  dispose(): void;
+}
+
+/** What the L_P step needs from an E3 config. */
+export type E3LpStepConfig = Pick<
+  E3Config,
+  'setImages' | 'setsPerStep' | 'lr' | 'lrEvery' | 'steps' | 'initDeg'
+>;
+
+/**
+ * The E3 L_P step (DESIGN §2 E3): the set-averaged angle encoder, q = von Mises from its natural
+ * parameters, forward KL on simulated sets with the target θ + offset; init from `root/init`, the
+ * fit stream `root/train`. `root` is `e3RunRoot(config)` in the experiment.
+ */
+export function e3LpStep(
+  model: RotatedMnistModel,
+  root: Rng,
+  c: E3LpStepConfig,
+): E3StepSetup & { apply: (p: NamedTensors, x: tf.Tensor) => tf.Tensor; offset: number } {
+  const enc = mnistAngleEncoder();
+  const params = variables(enc.init(root.split('init')));
+  const offset = (c.initDeg * Math.PI) / 180;
+  const setup: FitSetup = {
+    params,
+    variational: (p, x) => VonMises.fromNatural(enc.apply(p as NamedTensors, x), { validateArgs: false }),
+    objective: forwardKl,
+    problem: lpProblem(model, c.setImages, offset),
+    optimizer: adam({ lr: c.lr }),
+    ...(c.lrEvery ? { schedule: stepDivideLr(c.lr, c.lrEvery) } : {}),
+    steps: c.steps,
+    batchSize: c.setsPerStep,
+    rng: root.split('train'),
+  };
+  return { setup, params, apply: enc.apply, offset, dispose: () => tf.dispose(Object.values(params)) };
+}
+
+/** What the IWBO step needs from an E3 config. */
+export type E3IwboStepConfig = Pick<
+  E3Config,
+  'lr' | 'steps' | 'initDeg' | 'particles' | 'minibatch' | 'noiseSd'
+>;
+
+/**
+ * The E3 IWBO step: θ a parameter (started at `initDeg`), a per-image Gaussian encoder for z,
+ * IWBO with K particles on minibatches of the observed images `observed` `[n, 28, 28]`.
+ */
+export function e3IwboStep(
+  model: RotatedMnistModel,
+  root: Rng,
+  observed: tf.Tensor,
+  c: E3IwboStepConfig,
+): E3StepSetup & { theta: tf.Variable } {
+  const enc = mnistLatentEncoder();
+  const d = model.latentDim;
+  const offset = (c.initDeg * Math.PI) / 180;
+  const theta0 = tf.scalar(offset);
+  const params: Record<string, tf.Variable> = {
+    ...variables(enc.init(root.split('init'))),
+    theta: tf.variable(theta0, true),
+  };
+  theta0.dispose();
+  const theta = params.theta as tf.Variable;
+  const problem: Problem = {
+    observed,
+    logJoint(zs, x) {
+      return tf.tidy(() => {
+        const [K, B] = zs.shape as [number, number, number];
+        const imgs = model.images(tf.reshape(zs, [K * B, d])); // [K*B, 28, 28]
+        const rot = tf.reshape(rotateFlat(tf.reshape(imgs, [K * B, 784]), theta, 28, 28), [K, B, 784]);
+        const r = tf.div(tf.sub(tf.reshape(x, [1, B, 784]), rot), c.noiseSd);
+        const logLik = tf.add(
+          tf.mul(-0.5, tf.sum(tf.square(r), 2)),
+          784 * (-0.5 * Math.log(TWO_PI) - Math.log(c.noiseSd)),
+        );
+        const logPrior = tf.mul(-0.5, tf.add(tf.sum(tf.square(zs), 2), d * Math.log(TWO_PI)));
+        return tf.add(logLik, logPrior); // [K, B]
+      });
+    },
+  };
+  const setup: FitSetup = {
+    params,
+    variational: (p, x) => {
+      const out = enc.apply(p as NamedTensors, x);
+      const B = out.shape[0] as number;
+      const mean = tf.slice(out, [0, 0], [B, d]);
+      const sd = tf.exp(tf.clipByValue(tf.slice(out, [0, d], [B, d]), -12, 3));
+      return new Independent(new Normal(mean, sd, { validateArgs: false }), 1);
+    },
+    objective: iwbo,
+    objectiveOptions: { K: c.particles },
+    problem,
+    optimizer: adam({ lr: c.lr }),
+    steps: c.steps,
+    batchSize: c.minibatch,
+    rng: root.split('train'),
+  };
+  return { setup, params, theta, dispose: () => tf.dispose(Object.values(params)) };
+}
+
+/** The run's root stream: init and train streams are its children. */
+export function e3RunRoot(c: Pick<E3Config, 'seed' | 'method' | 'initDeg'>): Rng {
+  return createRng(c.seed).split(`e3/${c.method}/${c.initDeg}`);
+}
+
 /** The angle (radians) of the mode of q(θ | x) for one set x `[1, n, 28, 28]`. */
 function lpMode(apply: (p: NamedTensors, x: tf.Tensor) => tf.Tensor, params: Params, x: tf.Tensor): number {
   return tf.tidy(() => {
@@ -80,7 +193,7 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
     noiseSd: config.noiseSd,
   });
   const obs = observedSet(model, config.dataSeed);
-  const root = createRng(config.seed).split(`e3/${config.method}/${config.initDeg}`);
+  const root = e3RunRoot(config);
   const offset = (config.initDeg * Math.PI) / 180;
   const store = ctx.store;
   const ckpt = store.file('checkpoint.bin');
@@ -117,10 +230,9 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
       );
     }
     if (config.method === 'forwardKl') {
-      const enc = mnistAngleEncoder();
-      const vars = variables(enc.init(root.split('init')));
+      const step = e3LpStep(model, root, config);
       const xObs = tf.expandDims(obs.x, 0);
-      const estimate = (params: Params) => lpMode(enc.apply, params, xObs) - offset;
+      const estimate = (params: Params) => lpMode(step.apply, params, xObs) - offset;
       const callbacks: FitCallbacks = {
         every: [{ every: config.evalEvery, atStart: true, fn: (i) => record(i.step, estimate(i.params)) }],
         progressEvery: Math.max(1, Math.min(50, config.evalEvery)),
@@ -129,16 +241,7 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
       };
       try {
         const res = await fitModel({
-          params: vars,
-          variational: (params, x) =>
-            VonMises.fromNatural(enc.apply(params as NamedTensors, x), { validateArgs: false }),
-          objective: forwardKl,
-          problem: lpProblem(model, config.setImages, offset),
-          optimizer: adam({ lr: config.lr }),
-          ...(config.lrEvery ? { schedule: stepDivideLr(config.lr, config.lrEvery) } : {}),
-          steps: config.steps,
-          batchSize: config.setsPerStep,
-          rng: root.split('train'),
+          ...step.setup,
           callbacks,
           checkpoint: { path: ckpt, every: config.checkpointEvery, meta: { run: ctx.id } },
           resume: true,
@@ -147,33 +250,11 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
         finalAngle = estimate(res.params);
       } finally {
         xObs.dispose();
-        for (const v of Object.values(vars)) v.dispose();
+        step.dispose();
       }
     } else {
-      const enc = mnistLatentEncoder();
-      const d = model.latentDim;
-      const vars: Record<string, tf.Variable> = {
-        ...variables(enc.init(root.split('init'))),
-        theta: tf.variable(tf.scalar(offset), true, `e3-theta-${ctx.id}`),
-      };
-      const theta = vars.theta as tf.Variable;
-      const problem: Problem = {
-        observed: obs.x,
-        logJoint(zs, x) {
-          return tf.tidy(() => {
-            const [K, B] = zs.shape as [number, number, number];
-            const imgs = model.images(tf.reshape(zs, [K * B, d])); // [K*B, 28, 28]
-            const rot = tf.reshape(rotateFlat(tf.reshape(imgs, [K * B, 784]), theta, 28, 28), [K, B, 784]);
-            const r = tf.div(tf.sub(tf.reshape(x, [1, B, 784]), rot), config.noiseSd);
-            const logLik = tf.add(
-              tf.mul(-0.5, tf.sum(tf.square(r), 2)),
-              784 * (-0.5 * Math.log(TWO_PI) - Math.log(config.noiseSd)),
-            );
-            const logPrior = tf.mul(-0.5, tf.add(tf.sum(tf.square(zs), 2), d * Math.log(TWO_PI)));
-            return tf.add(logLik, logPrior); // [K, B]
-          });
-        },
-      };
+      const step = e3IwboStep(model, root, obs.x, config);
+      const theta = step.theta;
       const callbacks: FitCallbacks = {
         every: [
           {
@@ -188,21 +269,7 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
       };
       try {
         const res = await fitModel({
-          params: vars,
-          variational: (params, x) => {
-            const out = enc.apply(params as NamedTensors, x);
-            const B = out.shape[0] as number;
-            const mean = tf.slice(out, [0, 0], [B, d]);
-            const sd = tf.exp(tf.clipByValue(tf.slice(out, [0, d], [B, d]), -12, 3));
-            return new Independent(new Normal(mean, sd, { validateArgs: false }), 1);
-          },
-          objective: iwbo,
-          objectiveOptions: { K: config.particles },
-          problem,
-          optimizer: adam({ lr: config.lr }),
-          steps: config.steps,
-          batchSize: config.minibatch,
-          rng: root.split('train'),
+          ...step.setup,
           callbacks,
           checkpoint: { path: ckpt, every: config.checkpointEvery, meta: { run: ctx.id } },
           resume: true,
@@ -210,7 +277,7 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
         skipped = res.skippedSteps;
         finalAngle = (res.params.theta as tf.Variable).dataSync()[0] as number;
       } finally {
-        for (const v of Object.values(vars)) v.dispose();
+        step.dispose();
       }
     }
     if (config.steps % config.evalEvery !== 0 && resumeStep < config.steps) record(config.steps, finalAngle);

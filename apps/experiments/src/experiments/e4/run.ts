@@ -5,13 +5,14 @@ import {
   adam,
   elbo,
   type FitCallbacks,
+  type FitSetup,
   fit as fitModel,
   forwardKl,
   type Params,
   type Problem,
   stepDivideLr,
 } from '@gcvi/objectives';
-import { createRng } from '@gcvi/runtime';
+import { createRng, type Rng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { asRng } from '../../core/rng.js';
 import type { RunContext } from '../../core/types.js';
@@ -31,6 +32,106 @@ export function e4Data(model: RotatedMnistModel, dataSeed: number) {
   const images = model.images(set.z);
   set.z.dispose();
   return { images, x: set.x };
+}
+
+/** What the E4 step needs from an E4 config. */
+export type E4StepConfig = Pick<
+  E4Config,
+  | 'method'
+  | 'lr'
+  | 'lrEvery'
+  | 'setsPerStep'
+  | 'steps'
+  | 'particles'
+  | 'qSd'
+  | 'meanScale'
+  | 'noiseSd'
+  | 'nImages'
+>;
+
+/** The run's root stream: init and train streams are its children. */
+export function e4RunRoot(c: Pick<E4Config, 'seed' | 'method'>): Rng {
+  return createRng(c.seed).split(`e4/${c.method}`);
+}
+
+/**
+ * One E4 training setup (DESIGN §2 E4), shared by `runE4` and the bench (apps/bench): the angle
+ * encoder (init from `root/init`), q(θ | x) = Normal(meanScale · η1, qSd), and either L_P (one
+ * simulated set of the known images per step) or the ELBO with K reparameterized angles on the
+ * observed set; the fit stream is `root/train`. `dispose()` frees the parameters and `xObs`.
+ */
+export function e4Step(
+  model: RotatedMnistModel,
+  data: { images: tf.Tensor; x: tf.Tensor },
+  root: Rng,
+  c: E4StepConfig,
+): {
+  setup: FitSetup;
+  params: Record<string, tf.Variable>;
+  /** The observed set as one observation `[1, n, 28, 28]`. */
+  xObs: tf.Tensor;
+  /** The mean of q(θ | x) `[B]`. */
+  qOf: (params: Params, x: tf.Tensor) => tf.Tensor;
+  dispose(): void;
+} {
+  const enc = mnistAngleEncoder();
+  const p0 = enc.init(root.split('init'));
+  const params: Record<string, tf.Variable> = {};
+  for (const [k, v] of Object.entries(p0)) {
+    params[k] = tf.variable(v, true);
+    v.dispose();
+  }
+  const xObs = tf.expandDims(data.x, 0); // one observation: the set
+  const qOf = (p: Params, x: tf.Tensor) =>
+    tf.tidy(() =>
+      tf.mul(tf.squeeze(tf.slice(enc.apply(p as NamedTensors, x), [0, 0], [-1, 1]), [1]), c.meanScale),
+    );
+  const n = c.nImages;
+  const problem: Problem =
+    c.method === 'forwardKl'
+      ? {
+          simulate(b, rng) {
+            const thetas: number[] = [];
+            const xs: tf.Tensor[] = [];
+            for (let j = 0; j < b; j++) {
+              const th = 2 * Math.PI * asRng(rng, 'e4 problem').uniform();
+              thetas.push(th);
+              xs.push(
+                tf.tidy(() => {
+                  const mean = rotateImages(data.images, th);
+                  return tf.add(mean, asRng(rng, 'e4 problem').normalTensor([n, 28, 28], 0, c.noiseSd));
+                }),
+              );
+            }
+            const x = tf.stack(xs);
+            tf.dispose(xs);
+            return { theta: tf.tensor1d(thetas), x };
+          },
+        }
+      : {
+          observed: xObs,
+          logJoint(theta, x) {
+            return tf.tidy(() => {
+              const [K, B] = theta.shape as [number, number];
+              if (B !== 1) throw new Error('e4: one observed set expected');
+              const ll = model.logLikelihoodAngles(tf.reshape(theta, [K]), data.images, tf.squeeze(x, [0]));
+              return tf.reshape(tf.sub(ll, LOG_2PI), [K, 1]);
+            });
+          },
+        };
+  const setup: FitSetup = {
+    params,
+    variational: (p, x) => new Normal(qOf(p, x), c.qSd, { validateArgs: false }),
+    objective: c.method === 'forwardKl' ? forwardKl : elbo,
+    ...(c.method === 'elbo' ? { objectiveOptions: { K: c.particles } } : {}),
+    problem,
+    optimizer: adam({ lr: c.lr }),
+    ...(c.lrEvery ? { schedule: stepDivideLr(c.lr, c.lrEvery) } : {}),
+    steps: c.steps,
+    batchSize: c.method === 'forwardKl' ? (c.setsPerStep ?? 1) : 1,
+    rng: root.split('train'),
+  };
+  return { setup, params, xObs, qOf, dispose: () => tf.dispose([xObs, ...Object.values(params)]) };
 }
 
 /** log p(x | θ) at many angles, in chunks (float64 out). */
@@ -99,27 +200,14 @@ export async function runE4(config: E4Config, ctx: RunContext): Promise<E4RunSum
       return s + d * diff * diff * dt;
     }, 0),
   );
-  const root = createRng(config.seed).split(`e4/${config.method}`);
+  const root = e4RunRoot(config);
   const store = ctx.store;
   const ckpt = store.file('checkpoint.bin');
   // The store drops the metrics after the step fit resumes from (`onResume`), all of them on a fresh start.
   const metrics = store.segment();
   let resumeStep = -1;
-  const enc = mnistAngleEncoder();
-  const p0 = enc.init(root.split('init'));
-  const vars: Record<string, tf.Variable> = {};
-  for (const [k, v] of Object.entries(p0)) {
-    vars[k] = tf.variable(v, true);
-    v.dispose();
-  }
-  const xObs = tf.expandDims(data.x, 0); // one observation: the set
-  const qOf = (params: Params, x: tf.Tensor) =>
-    tf.tidy(() =>
-      tf.mul(
-        tf.squeeze(tf.slice(enc.apply(params as NamedTensors, x), [0, 0], [-1, 1]), [1]),
-        config.meanScale,
-      ),
-    );
+  const trainer = e4Step(model, data, root, config);
+  const { xObs, qOf } = trainer;
   const evaluate = (step: number, params: Params, write = true) => {
     const mu = tf.tidy(() => qOf(params, xObs).dataSync()[0] as number);
     const m = gaussianMetrics(post, mu, config.qSd, E3_TRUE_ANGLE);
@@ -127,39 +215,6 @@ export async function runE4(config: E4Config, ctx: RunContext): Promise<E4RunSum
     if (write) metrics.append([row]);
     return row;
   };
-  const n = config.nImages;
-  const problem: Problem =
-    config.method === 'forwardKl'
-      ? {
-          simulate(b, rng) {
-            const thetas: number[] = [];
-            const xs: tf.Tensor[] = [];
-            for (let j = 0; j < b; j++) {
-              const th = 2 * Math.PI * asRng(rng, 'e4 problem').uniform();
-              thetas.push(th);
-              xs.push(
-                tf.tidy(() => {
-                  const mean = rotateImages(data.images, th);
-                  return tf.add(mean, asRng(rng, 'e4 problem').normalTensor([n, 28, 28], 0, config.noiseSd));
-                }),
-              );
-            }
-            const x = tf.stack(xs);
-            tf.dispose(xs);
-            return { theta: tf.tensor1d(thetas), x };
-          },
-        }
-      : {
-          observed: xObs,
-          logJoint(theta, x) {
-            return tf.tidy(() => {
-              const [K, B] = theta.shape as [number, number];
-              if (B !== 1) throw new Error('e4: one observed set expected');
-              const ll = model.logLikelihoodAngles(tf.reshape(theta, [K]), data.images, tf.squeeze(x, [0]));
-              return tf.reshape(tf.sub(ll, LOG_2PI), [K, 1]);
-            });
-          },
-        };
   let skipped = 0;
   let last: ReturnType<typeof evaluate> | undefined;
   const t0 = performance.now();
@@ -183,16 +238,7 @@ export async function runE4(config: E4Config, ctx: RunContext): Promise<E4RunSum
   };
   try {
     const res = await fitModel({
-      params: vars,
-      variational: (params, x) => new Normal(qOf(params, x), config.qSd, { validateArgs: false }),
-      objective: config.method === 'forwardKl' ? forwardKl : elbo,
-      ...(config.method === 'elbo' ? { objectiveOptions: { K: config.particles } } : {}),
-      problem,
-      optimizer: adam({ lr: config.lr }),
-      ...(config.lrEvery ? { schedule: stepDivideLr(config.lr, config.lrEvery) } : {}),
-      steps: config.steps,
-      batchSize: config.method === 'forwardKl' ? (config.setsPerStep ?? 1) : 1,
-      rng: root.split('train'),
+      ...trainer.setup,
       callbacks,
       checkpoint: { path: ckpt, every: config.checkpointEvery, meta: { run: ctx.id } },
       resume: true,
@@ -204,8 +250,8 @@ export async function runE4(config: E4Config, ctx: RunContext): Promise<E4RunSum
       (res.resumedFrom === config.steps && config.steps % config.evalEvery === 0);
     if (!last || last.step !== config.steps) last = evaluate(config.steps, res.params, !written);
   } finally {
-    for (const v of Object.values(vars)) v.dispose();
-    tf.dispose([xObs, data.images, data.x, ...Object.values(gen.params)]);
+    trainer.dispose();
+    tf.dispose([data.images, data.x, ...Object.values(gen.params)]);
   }
   const trainSeconds = (performance.now() - t0) / 1000;
   ctx.timing('train', trainSeconds);
