@@ -1,6 +1,11 @@
 import { createRequire } from 'node:module';
-import '@tensorflow/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
+// The cpu backend (always there) and the gradients of tfjs-core's ops: tfjs-core's CommonJS main
+// registers none, so the build bundles its register_all_gradients into dist/tfjs-gradients.js
+// (scripts/bundle-gradients.mjs). No `@tensorflow/tfjs`: that would pull in layers, converter,
+// data and webgl. wasm is imported on demand below; tfjs-node, when installed, brings its own.
+import '@tensorflow/tfjs-backend-cpu';
+import '#tfjs-gradients';
 import { BackendError, ConfigError } from './errors.js';
 
 /**
