@@ -34,3 +34,6 @@ export async function main(): Promise<unknown> {
   console.log(result);
   return result;
 }
+
+// Run when executed directly (`npx tsx example.ts`), not when imported.
+if (import.meta.url === `file://${process.argv[1]}`) await main();
