@@ -21,5 +21,5 @@ export async function main(): Promise<unknown> {
   return { mode, exactNll };
 }
 
-// Run when executed directly (`npx tsx example.ts`), not when imported.
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+// Run and print the result when executed directly (`npx tsx example.ts`), not when imported.
+if (import.meta.url === `file://${process.argv[1]}`) console.log(await main());
