@@ -6,7 +6,14 @@ import * as tf from '@tensorflow/tfjs-core';
 // data and webgl. wasm is imported on demand below; tfjs-node, when installed, brings its own.
 import '@tensorflow/tfjs-backend-cpu';
 import '#tfjs-gradients';
+// The types of those chained ops (`x.add(y)` on a Tensor): tfjs-core declares them as module
+// augmentations in this file. A type-only import used by an exported type keeps it in the emitted
+// .d.ts, so every package using @gcvi/runtime sees the chained ops it registers.
+import type * as chainedOps from '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops.js';
 import { BackendError, ConfigError } from './errors.js';
+
+/** tfjs-core's chained-op module, whose augmentations of `Tensor` this package registers. */
+export type TfjsChainedOps = typeof chainedOps;
 
 /**
  * Backend choice. `auto` tries tfjs-node ('tensorflow'), then 'wasm', then 'cpu'. An explicit
