@@ -30,6 +30,23 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 export TURBO_TELEMETRY_DISABLED=1
-# tfjs-node is optional: its install script downloads libtensorflow and fails without that
-# network; pnpm then skips it and gcvi runs on the wasm backend.
-pnpm install --frozen-lockfile
+# tfjs-node is optional (DESIGN §4): its install script downloads libtensorflow and fails without
+# that network; pnpm then skips it and gcvi runs on the wasm backend. That failure prints a ~20-line
+# Node stack trace; fold it into one line here and keep pnpm's full output in a log file.
+log=$(mktemp "${TMPDIR:-/tmp}/gcvi-setup-install.XXXXXX.log")
+pnpm install --frozen-lockfile 2>&1 | tee "$log" | awk -v logfile="$log" '
+  /@tensorflow\/tfjs-node (install|postinstall)[:$]/ {
+    tfnode = 1
+    if (!reason && /Error: /) { reason = $0; sub(/.*Error: /, "", reason) }
+    if (/Failed|ERR_PNPM|exited with|code: /) failed = 1
+    next
+  }
+  { print }
+  END {
+    if (!tfnode) exit
+    if (failed || reason) {
+      printf "tfjs-node (optional fast backend): libtensorflow could not be downloaded (%s); skipped, gcvi runs on the wasm backend. Full install output: %s\n", (reason ? reason : "install script failed"), logfile
+    } else {
+      print "tfjs-node (optional fast backend): installed; gcvi will use the tensorflow backend"
+    }
+  }'

@@ -20,3 +20,6 @@ export async function main(): Promise<unknown> {
   tf.dispose([theta, x, x0]);
   return { mode, exactNll };
 }
+
+// Run and print the result when executed directly (`npx tsx example.ts`), not when imported.
+if (import.meta.url === `file://${process.argv[1]}`) console.log(await main());

@@ -31,6 +31,8 @@ export async function main(): Promise<unknown> {
   const special = { logI0: Array.from(logI0(k).dataSync()), ratio: Array.from(i1OverI0(k).dataSync()) };
 
   const result = { nll, gEta, draws, klValue, special };
-  console.log(result);
   return result;
 }
+
+// Run and print the result when executed directly (`npx tsx example.ts`), not when imported.
+if (import.meta.url === `file://${process.argv[1]}`) console.log(await main());

@@ -56,3 +56,6 @@ export async function main(): Promise<unknown> {
     rebuilt: again.spec.kind, // 'set-transformer'
   };
 }
+
+// Run and print the result when executed directly (`npx tsx example.ts`), not when imported.
+if (import.meta.url === `file://${process.argv[1]}`) console.log(await main());

@@ -73,3 +73,6 @@ export async function main(): Promise<unknown> {
     maxAbs, // < 1
   };
 }
+
+// Run and print the result when executed directly (`npx tsx example.ts`), not when imported.
+if (import.meta.url === `file://${process.argv[1]}`) console.log(await main());

@@ -27,3 +27,6 @@ export async function main(): Promise<unknown> {
   tf.dispose([w1, w2, x, t, q, dq, value, ...Object.values(grads)]);
   return result;
 }
+
+// Run and print the result when executed directly (`npx tsx example.ts`), not when imported.
+if (import.meta.url === `file://${process.argv[1]}`) console.log(await main());

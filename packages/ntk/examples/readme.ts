@@ -32,3 +32,6 @@ export async function main(): Promise<unknown> {
   tf.dispose([x, j, moved.w1, ...Object.values(params0)]);
   return { row, lambdaMin };
 }
+
+// Run and print the result when executed directly (`npx tsx example.ts`), not when imported.
+if (import.meta.url === `file://${process.argv[1]}`) console.log(await main());

@@ -55,4 +55,5 @@ export async function main(): Promise<unknown> {
   return shapes;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+// Run and print the result when executed directly (`npx tsx example.ts`), not when imported.
+if (import.meta.url === `file://${process.argv[1]}`) console.log(await main());

@@ -34,3 +34,6 @@ export async function main(): Promise<unknown> {
   problem.dispose();
   return { slope, variance };
 }
+
+// Run and print the result when executed directly (`npx tsx example.ts`), not when imported.
+if (import.meta.url === `file://${process.argv[1]}`) console.log(await main());

@@ -78,3 +78,6 @@ export async function main(): Promise<unknown> {
   tf.dispose(Object.values(params));
   return { slope, variance, stepsDone: result.stepsDone };
 }
+
+// Run and print the result when executed directly (`npx tsx example.ts`), not when imported.
+if (import.meta.url === `file://${process.argv[1]}`) console.log(await main());

@@ -34,3 +34,6 @@ export async function main() {
 
   return { svgBytes: svg.length, pngBytes: png.length, files: [coverage.svg, coverage.png, pairs.csv] };
 }
+
+// Run and print the result when executed directly (`npx tsx example.ts`), not when imported.
+if (import.meta.url === `file://${process.argv[1]}`) console.log(await main());

@@ -17,3 +17,6 @@ export async function main(): Promise<unknown> {
   tf.dispose([x, w, y]);
   return result;
 }
+
+// Run and print the result when executed directly (`npx tsx example.ts`), not when imported.
+if (import.meta.url === `file://${process.argv[1]}`) console.log(await main());

@@ -1,7 +1,19 @@
 import { createRequire } from 'node:module';
-import '@tensorflow/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
+// The cpu backend (always there) and the gradients of tfjs-core's ops: tfjs-core's CommonJS main
+// registers none, so the build bundles its register_all_gradients into dist/tfjs-gradients.js
+// (scripts/bundle-gradients.mjs). No `@tensorflow/tfjs`: that would pull in layers, converter,
+// data and webgl. wasm is imported on demand below; tfjs-node, when installed, brings its own.
+import '@tensorflow/tfjs-backend-cpu';
+import '#tfjs-gradients';
+// The types of those chained ops (`x.add(y)` on a Tensor): tfjs-core declares them as module
+// augmentations in this file. A type-only import used by an exported type keeps it in the emitted
+// .d.ts, so every package using @gcvi/runtime sees the chained ops it registers.
+import type * as chainedOps from '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops.js';
 import { BackendError, ConfigError } from './errors.js';
+
+/** tfjs-core's chained-op module, whose augmentations of `Tensor` this package registers. */
+export type TfjsChainedOps = typeof chainedOps;
 
 /**
  * Backend choice. `auto` tries tfjs-node ('tensorflow'), then 'wasm', then 'cpu'. An explicit

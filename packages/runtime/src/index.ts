@@ -7,6 +7,7 @@ export {
   describeBackend,
   type InitBackendOptions,
   initBackend,
+  type TfjsChainedOps,
 } from './backend.js';
 export {
   BackendError,
