@@ -102,8 +102,10 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   }
   const failed = outcomes.filter((o) => !o.ok);
   for (const f of failed) {
-    say(
-      `run FAILED: ${f.task.label} id ${f.task.id}${f.task.seed !== undefined ? ` seed ${f.task.seed}` : ''}\n  ${(f.error ?? '').split('\n').slice(0, 6).join('\n  ')}`,
+    // The message only (a stack trace helps nobody but a developer: --verbose shows it).
+    const lines = (f.error ?? '').split('\n').filter((l) => opts.verbose || !/^\s+at\s/.test(l));
+    out.write(
+      `run FAILED: ${f.task.label} id ${f.task.id}${f.task.seed !== undefined ? ` seed ${f.task.seed}` : ''}\n  ${lines.slice(0, opts.verbose ? 40 : 6).join('\n  ')}\n`,
     );
   }
 
@@ -179,7 +181,26 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   say(
     `wrote ${summaryFile}, invocation.json, report.md, report.html (${invocation.wallSeconds.toFixed(1)} s)`,
   );
+  // The closing lines, whatever --progress says (after the bars stopped): the claims and where
+  // the results went.
+  out.write(`${claimSummaryLine(results, failed.length, planned.length)}\n`);
+  out.write(`results: ${dir} (report: ${join(dir, 'report.md')})\n`);
   return { dir, summaryFile, summary, invocation, outcomes, failed, analysisErrors, experiments: results };
+}
+
+/** `claims: 5 PASS, 2 FAIL, 1 n/a; runs: 12 planned, 0 failed`. */
+export function claimSummaryLine(
+  results: readonly ExperimentResult[],
+  failedRuns: number,
+  plannedRuns: number,
+): string {
+  const all = results.flatMap((r) => r.claims);
+  const n = (s: string) => all.filter((c) => c.status === s).length;
+  const na = n('n/a');
+  return (
+    `claims: ${n('pass')} PASS, ${n('fail')} FAIL${na > 0 ? `, ${na} n/a` : ''}; ` +
+    `runs: ${plannedRuns} planned, ${failedRuns} failed`
+  );
 }
 
 function readMeta(store: ResultsStore, p: { experiment: AnyExperiment; task: { id: string } }) {
