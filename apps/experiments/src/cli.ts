@@ -20,16 +20,10 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkGeneratorCheckpoint } from '@gcvi/datasets';
-import {
-  BACKENDS,
-  type BackendRequest,
-  ConfigError,
-  GcviError,
-  initBackend,
-} from '@gcvi/runtime';
+import { BACKENDS, type BackendRequest, ConfigError, GcviError, initBackend } from '@gcvi/runtime';
 import { Command, CommanderError, Option } from 'commander';
-import type { AnyExperiment, PlanContext } from './core/types.js';
 import { checkOutDir, checkReadableOutDir, defaultOutDir } from './core/paths.js';
+import type { AnyExperiment, PlanContext } from './core/types.js';
 import { appRoot } from './core/versions.js';
 import {
   addScaleOutCommands,
@@ -44,6 +38,7 @@ import type { Executor } from './exec/types.js';
 import { generatorSource } from './experiments/e3/generator.js';
 import { EXPERIMENTS } from './experiments/registry.js';
 import {
+  checkProfileSettings,
   planContext,
   planRuns,
   resolveProfile as resolveProfileValue,
@@ -182,7 +177,10 @@ interface CommonOpts {
  * weights), so a bad one is one message naming the option or variable, not a failure per run.
  * The value reaches the E3/E4 plans through the plan context.
  */
-export function checkGenerator(value: string | undefined, env: Record<string, string | undefined> = {}): string {
+export function checkGenerator(
+  value: string | undefined,
+  env: Record<string, string | undefined> = {},
+): string {
   const fromEnv = value === undefined && env.GCVI_GENERATOR !== undefined && env.GCVI_GENERATOR.trim() !== '';
   const raw = value ?? (fromEnv ? env.GCVI_GENERATOR : undefined);
   const field = fromEnv ? 'GCVI_GENERATOR' : '--generator';
@@ -226,7 +224,10 @@ function addRunOptions(cmd: Command): Command {
         'worker processes, 0 … 4 × cores (0 = in this process; default: number of cores)',
       ).argParser(parseWorkers),
     )
-    .option('--out <dir>', 'results root (default: apps/experiments/results in the workspace, ./results when installed)')
+    .option(
+      '--out <dir>',
+      'results root (default: apps/experiments/results in the workspace, ./results when installed)',
+    )
     .option('--force', 'redo finished runs instead of skipping them', false)
     .addOption(
       new Option('--progress <mode>', 'progress display')
@@ -280,24 +281,31 @@ export async function main(argv: readonly string[], io?: Partial<CliIo>): Promis
     try {
       // Everything a newcomer can get wrong is checked here, before any run starts.
       const profileValue = resolveProfile(o.profile, env);
-      const profileName = resolveProfileValue(profileValue).name;
+      const profileParsed = resolveProfileValue(profileValue);
+      checkProfileSettings(profileParsed, experiments);
+      const profileName = profileParsed.name;
       const generator = checkGenerator(o.generator, env);
       const backend = resolveBackend(o.backend, env);
       const outRoot = checkOutDir(o.out ?? defaultOutDir(), o.out === undefined ? 'results folder' : '--out');
       checkOutDir(join(outRoot, profileName), o.out === undefined ? 'results folder' : '--out');
-      const scaled = await scaleOutExecutor({ ...o, out: outRoot, backend: backend.backend }, {
-        only,
-        env,
-        experiments,
-        stdout,
-        stderr,
-        generator,
-      });
+      const scaled = await scaleOutExecutor(
+        { ...o, out: outRoot, backend: backend.backend },
+        {
+          only,
+          env,
+          experiments,
+          stdout,
+          stderr,
+          generator,
+        },
+      );
       if (scaled === 'emitted') return;
       if (!o.analyseOnly && (o.executor ?? 'local') === 'local') {
         // A forced backend that cannot load: one BackendError naming where it was asked for.
         await initBackend(
-          backend.source === 'env' ? { env: { GCVI_BACKEND: backend.backend } } : { backend: backend.backend },
+          backend.source === 'env'
+            ? { env: { GCVI_BACKEND: backend.backend } }
+            : { backend: backend.backend },
         );
       }
       const res = await reproduce({
@@ -361,14 +369,27 @@ export async function main(argv: readonly string[], io?: Partial<CliIo>): Promis
     .command('list')
     .description('list the experiments and the runs a profile plans, with their status on disk')
     .addOption(new Option('--profile <name>', 'quick | default | paper, or a profile file (.json)'))
-    .option('--out <dir>', 'results root (default: apps/experiments/results in the workspace, ./results when installed)')
-    .option('--generator <source>', "E3/E4 generator: 'trained' or a PyTorch checkpoint path (default: $GCVI_GENERATOR or trained)")
+    .option(
+      '--out <dir>',
+      'results root (default: apps/experiments/results in the workspace, ./results when installed)',
+    )
+    .option(
+      '--generator <source>',
+      "E3/E4 generator: 'trained' or a PyTorch checkpoint path (default: $GCVI_GENERATOR or trained)",
+    )
     .option('--objective <name>', 'objective for experiments that take one (E1)')
     .action((o: { profile?: string; out?: string; generator?: string; objective?: string }) => {
       const profile = resolveProfileValue(resolveProfile(o.profile, env));
+      checkProfileSettings(profile, experiments);
       const generator = checkGenerator(o.generator, env);
-      const root = checkReadableOutDir(o.out ?? defaultOutDir(), o.out === undefined ? 'results folder' : '--out');
-      const dir = checkReadableOutDir(join(root, profile.name), o.out === undefined ? 'results folder' : '--out');
+      const root = checkReadableOutDir(
+        o.out ?? defaultOutDir(),
+        o.out === undefined ? 'results folder' : '--out',
+      );
+      const dir = checkReadableOutDir(
+        join(root, profile.name),
+        o.out === undefined ? 'results folder' : '--out',
+      );
       const store = new ResultsStore(dir);
       const all: PlannedRun[] = [];
       for (const exp of experiments) {

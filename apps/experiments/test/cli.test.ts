@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { smallGeneratorStateDict, torchCheckpointBytes } from '../../../test-support/torch-checkpoint.js';
 import { main, resolveProfile } from '../src/cli.js';
 import { InlineExecutor } from '../src/index.js';
 import { capture } from './fixtures/capture.js';
@@ -46,7 +47,7 @@ describe('CLI options', () => {
     [['reproduce', '--stale-after', 'soon'], /--stale-after: must be a duration/],
     [['reproduce', '--profile', 'nope.json'], /--profile: profile file 'nope.json' does not exist/],
     [['reproduce', '--plugin', ' '], /--plugin: needs a package name/],
-    [['run', 'nope'], /--only: unknown experiment 'nope'/],
+    [['run', 'nope'], /^error: experiment: unknown 'nope' \(toy\)$/m],
     [
       ['reproduce', '--generator', '/no/such/G.ckpt'],
       /--generator: '\/no\/such\/G.ckpt' is neither 'trained' nor an existing checkpoint file/,
@@ -62,7 +63,7 @@ describe('CLI options', () => {
     const own = mkdtempSync(join(tmpdir(), 'gcvi-cli-gen-'));
     try {
       const ckpt = join(own, 'G.ckpt');
-      writeFileSync(ckpt, 'x');
+      writeFileSync(ckpt, torchCheckpointBytes(smallGeneratorStateDict(4)));
       const r = await cli(['reproduce', '--profile', 'quick', '--generator', 'trained', '--out', own]);
       expect(r.code).toBe(0);
       expect(r.toy.contexts[0]).toMatchObject({

@@ -36,7 +36,8 @@ function storageOffset(bytes: Uint8Array, key: string): number {
 const sources: [string, () => Uint8Array][] = [
   ['a checkpoint the test writes', () => torchCheckpointBytes(smallGeneratorStateDict(8))],
 ];
-if (existsSync(FIXTURE)) sources.push(['../shared/fixtures/G299.ckpt', () => new Uint8Array(readFileSync(FIXTURE))]);
+if (existsSync(FIXTURE))
+  sources.push(['../shared/fixtures/G299.ckpt', () => new Uint8Array(readFileSync(FIXTURE))]);
 else console.warn(`mnist-checkpoint-damage: ${FIXTURE} absent; only the written checkpoint is damaged`);
 
 describe.each(sources)('damaged generator checkpoints: %s', (label, bytesOf) => {
@@ -65,7 +66,9 @@ describe.each(sources)('damaged generator checkpoints: %s', (label, bytesOf) => 
     const f = write('bitflip', b);
     for (const load of [() => loadTorchCheckpoint(f), () => checkGeneratorCheckpoint(f)]) {
       expect(load).toThrow(FileFormatError);
-      expect(load).toThrow(new RegExp(`${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: zip entry '.*data/2' is damaged \\(CRC-32`));
+      expect(load).toThrow(
+        new RegExp(`${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: zip entry '.*data/2' is damaged \\(CRC-32`),
+      );
     }
   });
 
@@ -91,7 +94,9 @@ describe.each(sources)('damaged generator checkpoints: %s', (label, bytesOf) => 
   it('a truncated file is a FileFormatError naming the file', () => {
     for (const cut of [10, Math.floor(base.length / 2), base.length - 5]) {
       const f = write(`trunc-${cut}`, base.subarray(0, cut));
-      expect(() => checkGeneratorCheckpoint(f)).toThrow(expect.objectContaining({ name: 'FileFormatError', file: f }));
+      expect(() => checkGeneratorCheckpoint(f)).toThrow(
+        expect.objectContaining({ name: 'FileFormatError', file: f }),
+      );
     }
   });
 });

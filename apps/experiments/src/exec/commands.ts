@@ -5,8 +5,8 @@
 import { basename, join, resolve } from 'node:path';
 import { ConfigError } from '@gcvi/runtime';
 import { type Command, Option } from 'commander';
-import type { AnyExperiment, PlanContext } from '../core/types.js';
 import { defaultOutDir } from '../core/paths.js';
+import type { AnyExperiment, PlanContext } from '../core/types.js';
 import { planContext, planRuns, resolveProfile, selectExperiments } from '../pipeline/plan.js';
 import { DEFAULT_STALE_AFTER_MS } from '../store/claim.js';
 import { ResultsStore } from '../store/store.js';
@@ -300,7 +300,9 @@ export function addScaleOutCommands(program: Command, io: ScaleOutIo): void {
         if (r.ok) io.stdout.write(`${r.task.label} (${r.task.id}): ${r.mode} in ${r.seconds.toFixed(1)} s\n`);
         else {
           io.stderr.write(
-            `run FAILED: ${r.task.label} id ${r.task.id}${r.task.seed !== undefined ? ` seed ${r.task.seed}` : ''}\n  ${(r.error ?? '')
+            `run FAILED: ${r.task.label} id ${r.task.id}${r.task.seed !== undefined ? ` seed ${r.task.seed}` : ''}\n  ${(
+              r.error ?? ''
+            )
               .split('\n')
               .filter((l) => !/^\s+at\s/.test(l))
               .slice(0, 6)

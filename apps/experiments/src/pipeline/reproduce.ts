@@ -18,7 +18,14 @@ import { DEFAULT_STALE_AFTER_MS } from '../store/claim.js';
 import { ResultsStore } from '../store/store.js';
 import { analyseExperiment } from './analyse.js';
 import { executeAll } from './execute.js';
-import { checkFinishedRuns, planContext, planRuns, resolveProfile, selectExperiments } from './plan.js';
+import {
+  checkFinishedRuns,
+  checkProfileSettings,
+  planContext,
+  planRuns,
+  resolveProfile,
+  selectExperiments,
+} from './plan.js';
 import { writeReport } from './report.js';
 import {
   type ExperimentResult,
@@ -53,6 +60,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
     if (opts.progress !== 'none') out.write(`${s}\n`);
   };
   const profile = resolveProfile(opts.profile);
+  checkProfileSettings(profile, opts.experiments);
   const selected = selectExperiments(opts.experiments, opts.only);
   const dir = join(opts.out, profile.name);
   const store = new ResultsStore(dir);

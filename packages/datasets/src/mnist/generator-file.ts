@@ -64,7 +64,7 @@ export function loadGenerator(file: string): GeneratorFileMeta & { params: Gener
 export function checkGeneratorCheckpoint(file: string): { hidden: number } {
   const sd = loadTorchCheckpoint(file);
   const w0 = sd['0.weight'];
-  if (!w0 || w0.shape.length !== 2) {
+  if (w0?.shape.length !== 2) {
     throw new FileFormatError(
       file,
       `no '0.weight' of shape [hidden, ${GENERATOR_LATENT_DIM}] (keys: ${Object.keys(sd).join(', ') || 'none'})`,
@@ -74,15 +74,22 @@ export function checkGeneratorCheckpoint(file: string): { hidden: number } {
   const shapes = generatorParamShapes(hidden);
   for (const name of GENERATOR_PARAM_NAMES) {
     const t = sd[name];
-    if (!t) throw new FileFormatError(file, `no '${name}' in the state dict (keys: ${Object.keys(sd).join(', ')})`);
+    if (!t)
+      throw new FileFormatError(file, `no '${name}' in the state dict (keys: ${Object.keys(sd).join(', ')})`);
     const want = shapes[name] as number[];
     if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
-      throw new FileFormatError(file, `'${name}': expected shape [${want.join(', ')}], got [${t.shape.join(', ')}]`);
+      throw new FileFormatError(
+        file,
+        `'${name}': expected shape [${want.join(', ')}], got [${t.shape.join(', ')}]`,
+      );
     }
     for (let i = 0; i < t.data.length; i++) {
       const x = t.data[i] as number;
       if (!Number.isFinite(x)) {
-        throw new FileFormatError(file, `'${name}' holds ${x} at element ${i} (generator weights must be finite)`);
+        throw new FileFormatError(
+          file,
+          `'${name}' holds ${x} at element ${i} (generator weights must be finite)`,
+        );
       }
     }
   }

@@ -344,10 +344,15 @@ function centralDirectory(zip: Uint8Array, file: string): Map<string, { crc: num
       break;
     }
   }
-  if (eocd < 0) throw new FileFormatError(file, 'not a zip archive (no end-of-central-directory record; truncated?)');
+  if (eocd < 0)
+    throw new FileFormatError(file, 'not a zip archive (no end-of-central-directory record; truncated?)');
   let count = v.getUint16(eocd + 10, true);
   let offset = v.getUint32(eocd + 16, true);
-  if ((count === 0xffff || offset === 0xffffffff) && eocd >= 20 && v.getUint32(eocd - 20, true) === 0x07064b50) {
+  if (
+    (count === 0xffff || offset === 0xffffffff) &&
+    eocd >= 20 &&
+    v.getUint32(eocd - 20, true) === 0x07064b50
+  ) {
     const z64 = Number(v.getBigUint64(eocd - 12, true));
     if (z64 + 56 > zip.length || v.getUint32(z64, true) !== 0x06064b50) {
       throw new FileFormatError(file, 'zip64 end-of-central-directory record is damaged');
@@ -393,7 +398,10 @@ function checkCrcs(entries: Record<string, Uint8Array>, zip: Uint8Array, file: s
     const want = dir.get(name);
     if (!want) throw new FileFormatError(file, `zip entry '${name}' is not in the central directory`);
     if (data.length !== want.size) {
-      throw new FileFormatError(file, `zip entry '${name}' has ${data.length} bytes, the archive records ${want.size}`);
+      throw new FileFormatError(
+        file,
+        `zip entry '${name}' has ${data.length} bytes, the archive records ${want.size}`,
+      );
     }
     const got = crc32(data) >>> 0;
     if (got !== want.crc >>> 0) {
