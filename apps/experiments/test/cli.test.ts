@@ -1,6 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { smallGeneratorStateDict, torchCheckpointBytes } from '../../../test-support/torch-checkpoint.js';
 import { main, resolveProfile } from '../src/cli.js';
@@ -161,4 +163,23 @@ describe('CLI options', () => {
       'analysis failed: no numbers',
     );
   });
+
+  it('the package entry loads with require() from a CommonJS project (no top-level await in its graph)', () => {
+    const cjs = mkdtempSync(join(tmpdir(), 'gcvi-cjs-'));
+    try {
+      writeFileSync(join(cjs, 'package.json'), '{"type":"commonjs"}');
+      const entry = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'index.js');
+      const printed = execFileSync(
+        process.execPath,
+        [
+          '-e',
+          `const m = require(${JSON.stringify(entry)}); console.log(typeof m.reproduce, typeof m.renderVegaLite)`,
+        ],
+        { cwd: cjs, encoding: 'utf8', timeout: 120_000 },
+      );
+      expect(printed.trim()).toBe('function function');
+    } finally {
+      rmSync(cjs, { recursive: true, force: true });
+    }
+  }, 150_000);
 });
