@@ -44,7 +44,7 @@ import {
   resolveProfile as resolveProfileValue,
   selectExperiments,
 } from './pipeline/plan.js';
-import { reproduce } from './pipeline/reproduce.js';
+import { claimSummaryLine, reproduce } from './pipeline/reproduce.js';
 import type { PlannedRun } from './pipeline/types.js';
 import { MIN_STALE_AFTER_MS } from './store/claim.js';
 import { ResultsStore } from './store/store.js';
@@ -326,6 +326,12 @@ export async function main(argv: readonly string[], io?: Partial<CliIo>): Promis
         verbose,
       });
       code = res.failed.length > 0 || res.analysisErrors.length > 0 ? 1 : 0;
+      // The closing lines, whatever --progress says (the bars have stopped): the claims and where
+      // the results went.
+      stdout.write(
+        `${claimSummaryLine(res.experiments, res.failed.length, res.invocation.counts.planned)}\n`,
+      );
+      stdout.write(`results: ${res.dir} (report: ${join(res.dir, 'report.md')})\n`);
     } finally {
       uninstall();
     }

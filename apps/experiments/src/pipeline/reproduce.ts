@@ -189,10 +189,6 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   say(
     `wrote ${summaryFile}, invocation.json, report.md, report.html (${invocation.wallSeconds.toFixed(1)} s)`,
   );
-  // The closing lines, whatever --progress says (after the bars stopped): the claims and where
-  // the results went.
-  out.write(`${claimSummaryLine(results, failed.length, planned.length)}\n`);
-  out.write(`results: ${dir} (report: ${join(dir, 'report.md')})\n`);
   return { dir, summaryFile, summary, invocation, outcomes, failed, analysisErrors, experiments: results };
 }
 
