@@ -69,6 +69,7 @@ export { analyseExperiment } from './pipeline/analyse.js';
 export { type ExecuteOptions, executeAll } from './pipeline/execute.js';
 export {
   checkFinishedRuns,
+  checkProfileSettings,
   type Profile,
   planContext,
   planRuns,

@@ -1,7 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { smallGeneratorStateDict, torchCheckpointBytes } from '../../../test-support/torch-checkpoint.js';
 import { main, resolveProfile } from '../src/cli.js';
 import { InlineExecutor } from '../src/index.js';
 import { capture } from './fixtures/capture.js';
@@ -46,7 +49,7 @@ describe('CLI options', () => {
     [['reproduce', '--stale-after', 'soon'], /--stale-after: must be a duration/],
     [['reproduce', '--profile', 'nope.json'], /--profile: profile file 'nope.json' does not exist/],
     [['reproduce', '--plugin', ' '], /--plugin: needs a package name/],
-    [['run', 'nope'], /--only: unknown experiment 'nope'/],
+    [['run', 'nope'], /^error: experiment: unknown 'nope' \(toy\)$/m],
     [
       ['reproduce', '--generator', '/no/such/G.ckpt'],
       /--generator: '\/no\/such\/G.ckpt' is neither 'trained' nor an existing checkpoint file/,
@@ -62,7 +65,7 @@ describe('CLI options', () => {
     const own = mkdtempSync(join(tmpdir(), 'gcvi-cli-gen-'));
     try {
       const ckpt = join(own, 'G.ckpt');
-      writeFileSync(ckpt, 'x');
+      writeFileSync(ckpt, torchCheckpointBytes(smallGeneratorStateDict(4)));
       const r = await cli(['reproduce', '--profile', 'quick', '--generator', 'trained', '--out', own]);
       expect(r.code).toBe(0);
       expect(r.toy.contexts[0]).toMatchObject({
@@ -160,4 +163,23 @@ describe('CLI options', () => {
       'analysis failed: no numbers',
     );
   });
+
+  it('the package entry loads with require() from a CommonJS project (no top-level await in its graph)', () => {
+    const cjs = mkdtempSync(join(tmpdir(), 'gcvi-cjs-'));
+    try {
+      writeFileSync(join(cjs, 'package.json'), '{"type":"commonjs"}');
+      const entry = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'index.js');
+      const printed = execFileSync(
+        process.execPath,
+        [
+          '-e',
+          `const m = require(${JSON.stringify(entry)}); console.log(typeof m.reproduce, typeof m.renderVegaLite)`,
+        ],
+        { cwd: cjs, encoding: 'utf8', timeout: 120_000 },
+      );
+      expect(printed.trim()).toBe('function function');
+    } finally {
+      rmSync(cjs, { recursive: true, force: true });
+    }
+  }, 150_000);
 });

@@ -1,8 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import writeFileAtomic from 'write-file-atomic';
 
 export interface RenderedFigure {
@@ -15,6 +14,9 @@ export interface RenderedFigure {
  * (resvg, system fonts, `scale`× zoom, white background). No browser or canvas involved.
  */
 export async function renderVegaLite(spec: Record<string, unknown>, scale = 2): Promise<RenderedFigure> {
+  // Imported here, not at the top: vega's module graph has a top-level await, which would make
+  // every package importing @gcvi/plots unloadable with require() (ERR_REQUIRE_ASYNC_MODULE).
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   // vega tags data objects with symbols; keep the caller's spec and rows untouched
   const vgSpec = compile(JSON.parse(JSON.stringify(spec)) as TopLevelSpec).spec;
   const view = new vega.View(vega.parse(vgSpec), { renderer: 'none' });

@@ -5,8 +5,8 @@
 import { basename, join, resolve } from 'node:path';
 import { ConfigError } from '@gcvi/runtime';
 import { type Command, Option } from 'commander';
+import { defaultOutDir } from '../core/paths.js';
 import type { AnyExperiment, PlanContext } from '../core/types.js';
-import { appRoot } from '../core/versions.js';
 import { planContext, planRuns, resolveProfile, selectExperiments } from '../pipeline/plan.js';
 import { DEFAULT_STALE_AFTER_MS } from '../store/claim.js';
 import { ResultsStore } from '../store/store.js';
@@ -100,7 +100,7 @@ export interface ScaleOutContext {
 }
 
 function resultsRoot(out: string | undefined): string {
-  return resolve(out ?? join(appRoot(), 'results'));
+  return resolve(out ?? defaultOutDir());
 }
 
 function profileValue(o: ScaleOutOpts, env: Record<string, string | undefined>): string {
@@ -300,7 +300,13 @@ export function addScaleOutCommands(program: Command, io: ScaleOutIo): void {
         if (r.ok) io.stdout.write(`${r.task.label} (${r.task.id}): ${r.mode} in ${r.seconds.toFixed(1)} s\n`);
         else {
           io.stderr.write(
-            `run FAILED: ${r.task.label} id ${r.task.id}${r.task.seed !== undefined ? ` seed ${r.task.seed}` : ''}\n  ${(r.error ?? '').split('\n').slice(0, 6).join('\n  ')}\n`,
+            `run FAILED: ${r.task.label} id ${r.task.id}${r.task.seed !== undefined ? ` seed ${r.task.seed}` : ''}\n  ${(
+              r.error ?? ''
+            )
+              .split('\n')
+              .filter((l) => !/^\s+at\s/.test(l))
+              .slice(0, 6)
+              .join('\n  ')}\n`,
           );
           io.setCode(1);
         }

@@ -77,6 +77,21 @@ export function resolveProfile(value: string, field = '--profile'): Profile {
   return { name, base, settings: settings as Profile['settings'] };
 }
 
+/**
+ * A profile file may only hold settings for experiments that exist: `"e9": {…}` would otherwise
+ * be ignored without a word.
+ */
+export function checkProfileSettings(profile: Profile, experiments: readonly AnyExperiment[]): void {
+  for (const key of Object.keys(profile.settings)) {
+    if (!experiments.some((e) => e.id === key)) {
+      throw new ConfigError(
+        `profile.${key}`,
+        `no experiment '${key}' to take these settings (experiments: ${experiments.map((e) => e.id).join(', ')})`,
+      );
+    }
+  }
+}
+
 /** The plan context of one experiment. */
 export function planContext(
   exp: AnyExperiment,

@@ -18,7 +18,14 @@ import { DEFAULT_STALE_AFTER_MS } from '../store/claim.js';
 import { ResultsStore } from '../store/store.js';
 import { analyseExperiment } from './analyse.js';
 import { executeAll } from './execute.js';
-import { checkFinishedRuns, planContext, planRuns, resolveProfile, selectExperiments } from './plan.js';
+import {
+  checkFinishedRuns,
+  checkProfileSettings,
+  planContext,
+  planRuns,
+  resolveProfile,
+  selectExperiments,
+} from './plan.js';
 import { writeReport } from './report.js';
 import {
   type ExperimentResult,
@@ -53,6 +60,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
     if (opts.progress !== 'none') out.write(`${s}\n`);
   };
   const profile = resolveProfile(opts.profile);
+  checkProfileSettings(profile, opts.experiments);
   const selected = selectExperiments(opts.experiments, opts.only);
   const dir = join(opts.out, profile.name);
   const store = new ResultsStore(dir);
@@ -102,8 +110,10 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   }
   const failed = outcomes.filter((o) => !o.ok);
   for (const f of failed) {
-    say(
-      `run FAILED: ${f.task.label} id ${f.task.id}${f.task.seed !== undefined ? ` seed ${f.task.seed}` : ''}\n  ${(f.error ?? '').split('\n').slice(0, 6).join('\n  ')}`,
+    // The message only (a stack trace helps nobody but a developer: --verbose shows it).
+    const lines = (f.error ?? '').split('\n').filter((l) => opts.verbose || !/^\s+at\s/.test(l));
+    out.write(
+      `run FAILED: ${f.task.label} id ${f.task.id}${f.task.seed !== undefined ? ` seed ${f.task.seed}` : ''}\n  ${lines.slice(0, opts.verbose ? 40 : 6).join('\n  ')}\n`,
     );
   }
 
@@ -180,6 +190,21 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
     `wrote ${summaryFile}, invocation.json, report.md, report.html (${invocation.wallSeconds.toFixed(1)} s)`,
   );
   return { dir, summaryFile, summary, invocation, outcomes, failed, analysisErrors, experiments: results };
+}
+
+/** `claims: 5 PASS, 2 FAIL, 1 n/a; runs: 12 planned, 0 failed`. */
+export function claimSummaryLine(
+  results: readonly ExperimentResult[],
+  failedRuns: number,
+  plannedRuns: number,
+): string {
+  const all = results.flatMap((r) => r.claims);
+  const n = (s: string) => all.filter((c) => c.status === s).length;
+  const na = n('n/a');
+  return (
+    `claims: ${n('pass')} PASS, ${n('fail')} FAIL${na > 0 ? `, ${na} n/a` : ''}; ` +
+    `runs: ${plannedRuns} planned, ${failedRuns} failed`
+  );
 }
 
 function readMeta(store: ResultsStore, p: { experiment: AnyExperiment; task: { id: string } }) {

@@ -160,6 +160,8 @@ export interface ReproduceOptions {
   readonly executor?: Executor;
   readonly progress?: ProgressMode;
   readonly stdout?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Print failed runs' stack frames (default false: their message only). */
+  readonly verbose?: boolean;
 }
 
 export interface ReproduceResult {

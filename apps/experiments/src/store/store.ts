@@ -351,13 +351,31 @@ export class ResultsStore {
       ? parseFileWithSchema(schemas.result, sum.result, summaryFile, 'result')
       : (sum.result as S);
     const metaFile = join(dir, FILES.meta);
+    let meta: RunMeta | undefined;
+    if (existsSync(metaFile)) {
+      const m = readJson(metaFile) as Partial<RunMeta> | null;
+      if (
+        !m ||
+        typeof m !== 'object' ||
+        Array.isArray(m) ||
+        typeof m.wallSeconds !== 'number' ||
+        typeof m.finishedAt !== 'string' ||
+        (m.timings !== undefined && (typeof m.timings !== 'object' || m.timings === null))
+      ) {
+        throw new FileFormatError(
+          metaFile,
+          'is not a run meta (needs an object with finishedAt and wallSeconds); restore it or rerun with --force',
+        );
+      }
+      meta = m as RunMeta;
+    }
     return {
       experiment,
       id,
       dir,
       config,
       summary,
-      meta: existsSync(metaFile) ? (readJson(metaFile) as RunMeta) : undefined,
+      meta,
       metrics: readMetricsFile(join(dir, FILES.metrics)).rows,
     };
   }

@@ -10,6 +10,7 @@ export {
   generatorParamShapes,
 } from './generator.js';
 export {
+  checkGeneratorCheckpoint,
   GENERATOR_FILE_KIND,
   type GeneratorFileMeta,
   loadGenerator,

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { FileFormatError } from '@gcvi/runtime';
 import { unzipSync } from 'fflate';
 
@@ -329,6 +330,89 @@ function unpickle(bytes: Uint8Array, file: string, persistentLoad: (pid: unknown
   }
 }
 
+/**
+ * The CRC-32 and uncompressed size the zip's central directory records for each entry (zip64
+ * sizes are taken from the zip64 extra field). fflate does not check CRCs; we do, so a flipped bit
+ * in a stored weight is an error, not a silently different generator.
+ */
+function centralDirectory(zip: Uint8Array, file: string): Map<string, { crc: number; size: number }> {
+  const v = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+  let eocd = -1;
+  for (let i = zip.length - 22; i >= Math.max(0, zip.length - 22 - 0xffff); i--) {
+    if (v.getUint32(i, true) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0)
+    throw new FileFormatError(file, 'not a zip archive (no end-of-central-directory record; truncated?)');
+  let count = v.getUint16(eocd + 10, true);
+  let offset = v.getUint32(eocd + 16, true);
+  if (
+    (count === 0xffff || offset === 0xffffffff) &&
+    eocd >= 20 &&
+    v.getUint32(eocd - 20, true) === 0x07064b50
+  ) {
+    const z64 = Number(v.getBigUint64(eocd - 12, true));
+    if (z64 + 56 > zip.length || v.getUint32(z64, true) !== 0x06064b50) {
+      throw new FileFormatError(file, 'zip64 end-of-central-directory record is damaged');
+    }
+    count = Number(v.getBigUint64(z64 + 32, true));
+    offset = Number(v.getBigUint64(z64 + 48, true));
+  }
+  const out = new Map<string, { crc: number; size: number }>();
+  let p = offset;
+  const dec = new TextDecoder();
+  for (let k = 0; k < count; k++) {
+    if (p + 46 > zip.length || v.getUint32(p, true) !== 0x02014b50) {
+      throw new FileFormatError(file, `zip central directory entry ${k} is damaged (at byte ${p})`);
+    }
+    const crc = v.getUint32(p + 16, true);
+    let size = v.getUint32(p + 24, true);
+    const nameLen = v.getUint16(p + 28, true);
+    const extraLen = v.getUint16(p + 30, true);
+    const commentLen = v.getUint16(p + 32, true);
+    if (p + 46 + nameLen + extraLen > zip.length) {
+      throw new FileFormatError(file, `zip central directory entry ${k} runs past the end of the file`);
+    }
+    const name = dec.decode(zip.subarray(p + 46, p + 46 + nameLen));
+    if (size === 0xffffffff) {
+      // zip64 extra field (id 1): uncompressed size first
+      for (let e = p + 46 + nameLen; e + 4 <= p + 46 + nameLen + extraLen; ) {
+        const id = v.getUint16(e, true);
+        const len = v.getUint16(e + 2, true);
+        if (id === 1 && len >= 8) size = Number(v.getBigUint64(e + 4, true));
+        e += 4 + len;
+      }
+    }
+    out.set(name, { crc, size });
+    p += 46 + nameLen + extraLen + commentLen;
+  }
+  return out;
+}
+
+/** Check every entry's size and CRC-32 against the central directory. */
+function checkCrcs(entries: Record<string, Uint8Array>, zip: Uint8Array, file: string): void {
+  const dir = centralDirectory(zip, file);
+  for (const [name, data] of Object.entries(entries)) {
+    const want = dir.get(name);
+    if (!want) throw new FileFormatError(file, `zip entry '${name}' is not in the central directory`);
+    if (data.length !== want.size) {
+      throw new FileFormatError(
+        file,
+        `zip entry '${name}' has ${data.length} bytes, the archive records ${want.size}`,
+      );
+    }
+    const got = crc32(data) >>> 0;
+    if (got !== want.crc >>> 0) {
+      throw new FileFormatError(
+        file,
+        `zip entry '${name}' is damaged (CRC-32 ${got.toString(16).padStart(8, '0')}, the archive records ${(want.crc >>> 0).toString(16).padStart(8, '0')})`,
+      );
+    }
+  }
+}
+
 /** Parse a checkpoint already in memory (`file` only names it in errors). */
 export function parseTorchCheckpoint(zipBytes: Uint8Array, file: string): TorchStateDict {
   let entries: Record<string, Uint8Array>;
@@ -337,6 +421,7 @@ export function parseTorchCheckpoint(zipBytes: Uint8Array, file: string): TorchS
   } catch (e) {
     throw new FileFormatError(file, `not a readable zip archive (${(e as Error).message})`, { cause: e });
   }
+  checkCrcs(entries, zipBytes, file);
   const pklName = Object.keys(entries).find((n) => n === 'data.pkl' || n.endsWith('/data.pkl'));
   if (!pklName)
     throw new FileFormatError(file, 'no data.pkl in the archive (not a torch.save zip checkpoint)');
