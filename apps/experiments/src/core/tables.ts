@@ -38,7 +38,7 @@ export function validateTable(def: TableDef, where = 'table'): void {
  * Markdown text that shows exactly as written, on one line: no raw HTML (`<`, `>`, `&` become
  * entities, so a path holding `<script>` stays text), Markdown punctuation that could format or
  * link (`\\`, `` ` ``, `*`, `_`, `[`, `]`, `|`) backslash-escaped, a leading block marker
- * (`#`, `+`, `-`, `=`, `1.`) escaped, newlines folded. Safe in paragraphs, headings, list items,
+ * (`# `, `+ `, `- `, `==`, `1. `) escaped, newlines folded. Safe in paragraphs, headings, list items,
  * image alt text and table cells.
  */
 export function mdText(s: string): string {
@@ -48,8 +48,8 @@ export function mdText(s: string): string {
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/\r?\n/g, ' ')
-    .replace(/^[#+=-]/, '\\$&')
-    .replace(/^(\d+)([.)])/, '$1\\$2');
+    .replace(/^[#+=-](?=[\s#+=-]|$)/, '\\$&')
+    .replace(/^(\d+)([.)])(?=\s|$)/, '$1\\$2');
 }
 
 /** Escape a Markdown table cell (see `mdText`: pipes, backslashes and HTML kept literal, newlines folded). */

@@ -126,7 +126,7 @@ export function renderMarkdown(input: ReportInput): string {
   );
   for (const r of input.invocation.runs) {
     L.push(
-      `| ${mdText(r.experiment)} | ${mdText(r.label)} | ${mdCode(r.id, true)} | ${mdText(String(r.seed ?? ''))} | ${mdText(r.outcome)} | ${r.wallSeconds === null ? '' : r.wallSeconds.toFixed(1)} | ${mdCode(r.dir, true)} |`,
+      `| ${mdText(r.experiment)} | ${mdText(r.label)} | ${mdCode(r.id, true)} | ${mdText(String(r.seed ?? ''))} | ${mdText(r.outcome)} | ${r.wallSeconds === null ? '' : r.wallSeconds.toFixed(1)} | ${mdText(r.dir)} |`,
     );
   }
   L.push('');
