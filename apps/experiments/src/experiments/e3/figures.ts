@@ -151,9 +151,16 @@ export function e3Figures(runs: readonly E3Run[]): FigureDef[] {
     const size = Math.ceil(Math.sqrt(Math.floor(Buffer.from(grid, 'base64').length / 784))) * 29;
     figs.push({
       name: 'figure-3',
-      title: 'Figure 3: observed images (rotated by 260° counterclockwise, σ = 0.01)',
+      title: `Figure 3: observed images (rotated by ${runs[0]?.summary.trueAngleDeg}° counterclockwise, σ = ${runs[0]?.config.noiseSd})`,
       paperCaption: 'A 10×10 grid of the observed rotated MNIST images.',
-      spec: imageGridSpec('Observed images (true angle 260°)', rows, 400, 400, size, size),
+      spec: imageGridSpec(
+        `Observed images (true angle ${runs[0]?.summary.trueAngleDeg}°)`,
+        rows,
+        400,
+        400,
+        size,
+        size,
+      ),
       rows,
     });
   }
@@ -173,7 +180,7 @@ export function e3Figures(runs: readonly E3Run[]): FigureDef[] {
   const iwboRows = angleRows(runs, 'iwbo');
   figs.push({
     name: 'figure-4',
-    title: 'Figure 4: IWBO — angle vs step from 12 initial angles',
+    title: `Figure 4: IWBO — angle vs step from ${byInit(runs, 'iwbo').length} initial angles`,
     paperCaption:
       'IWBO with θ as a model parameter: from the 12 initial angles the estimates end in different local optima.',
     spec: angleSpec(
@@ -189,11 +196,12 @@ export function e3Figures(runs: readonly E3Run[]): FigureDef[] {
   const lpRows = angleRows(runs, 'forwardKl');
   const range = figure5Range(lpRows, early, truth);
   const [y0, y1] = range.domain;
+  const nLp = byInit(runs, 'forwardKl').length;
   figs.push({
     name: 'figure-5',
     title: range.widened
-      ? `Figure 5: L_P — angle (offset-corrected) vs step from 12 offsets (y ${y0}–${y1}°, widened from the paper's 240–280° to show the estimates after step ${early})`
-      : 'Figure 5: L_P — angle (offset-corrected) vs step from 12 offsets (y 240–280°, as in the paper)',
+      ? `Figure 5: L_P — angle (offset-corrected) vs step from ${nLp} offsets (y ${y0}–${y1}°, widened from the paper's 240–280° to show the estimates after step ${early})`
+      : `Figure 5: L_P — angle (offset-corrected) vs step from ${nLp} offsets (y 240–280°, as in the paper)`,
     paperCaption:
       'L_P from all 12 initializations (target offsets) converges to the true angle 260° (y from 240 to 280).',
     spec: angleSpec(`L_P: estimated angle (y ${y0}–${y1}°)`, lpRows, range.domain, truth),

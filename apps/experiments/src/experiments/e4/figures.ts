@@ -39,7 +39,14 @@ export function e4Figures(runs: readonly E4Run[]): FigureDef[] {
   const rows = e4FigureRows(runs);
   // the true rotation angle (the same in every run), drawn as the dashed line of the angle panel
   const truth = runs[0]?.summary.trueAngleDeg;
-  const panel = (metric: (typeof METRICS)[number], title: string, log: boolean, ytitle = title) => {
+  // and the exact posterior's mode (grid), which L_P's mode should reach (dotted)
+  const posteriorMode = runs[0]?.summary.posteriorModeDeg;
+  const panel = (
+    metric: (typeof METRICS)[number],
+    title: string | string[],
+    log: boolean,
+    ytitle: string = String(title),
+  ) => {
     const angle = metric === 'angleDeg';
     return {
       title,
@@ -71,6 +78,14 @@ export function e4Figures(runs: readonly E4Run[]): FigureDef[] {
               },
             ]
           : []),
+        ...(angle && posteriorMode !== undefined
+          ? [
+              {
+                mark: { type: 'rule', strokeDash: [1, 3], strokeWidth: 2, color: '#555' },
+                encoding: { y: { datum: posteriorMode } },
+              },
+            ]
+          : []),
       ],
     };
   };
@@ -95,7 +110,10 @@ export function e4Figures(runs: readonly E4Run[]): FigureDef[] {
               panel('reverseKl', 'reverse KL(q‖p)', true),
               panel(
                 'angleDeg',
-                'mode of q (on the circle: lines break at 0°/360°; dashed: truth)',
+                [
+                  'mode of q (on the circle: broken at 0°/360°)',
+                  'dashed: truth, dotted: exact posterior mode',
+                ],
                 false,
                 'mode of q (degrees)',
               ),
