@@ -5,6 +5,7 @@ import MarkdownIt from 'markdown-it';
 import { describe, expect, it } from 'vitest';
 import {
   type ExperimentResult,
+  mdText,
   type ReportInput,
   renderHtml,
   renderMarkdown,
@@ -273,5 +274,16 @@ describe('report.md shows user-controlled text as text', () => {
     expect(html).toContain(
       '(quick profile: too short to show: 12 L_P steps &lt; the 600 of the default profile)',
     );
+  });
+});
+
+describe('mdText', () => {
+  it('keeps L_P readable (an underscore inside a word never emphasizes) and escapes the rest', () => {
+    const s = 'L_P vs _ELBO_ and *x* 1. [y](z) ‖J_t − J_0‖_F';
+    expect(mdText(s)).toBe('L_P vs \\_ELBO\\_ and \\*x\\* 1. \\[y\\](z) ‖J_t − J_0‖\\_F');
+    const html = new MarkdownIt().renderInline(mdText(s));
+    expect(html).toBe('L_P vs _ELBO_ and *x* 1. [y](z) ‖J_t − J_0‖_F');
+    expect(mdText('1. not a list')).toBe('1\\. not a list');
+    expect(mdText('0.50')).toBe('0.50');
   });
 });

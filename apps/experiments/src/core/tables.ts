@@ -34,22 +34,30 @@ export function validateTable(def: TableDef, where = 'table'): void {
   });
 }
 
+const WORD = /^[\p{L}\p{N}]$/u;
+
 /**
  * Markdown text that shows exactly as written, on one line: no raw HTML (`<`, `>`, `&` become
  * entities, so a path holding `<script>` stays text), Markdown punctuation that could format or
- * link (`\\`, `` ` ``, `*`, `_`, `[`, `]`, `|`) backslash-escaped, a leading block marker
+ * link (`\\`, `` ` ``, `*`, `_` except inside a word, `[`, `]`, `|`) backslash-escaped, a leading block marker
  * (`# `, `+ `, `- `, `==`, `1. `) escaped, newlines folded. Safe in paragraphs, headings, list items,
  * image alt text and table cells.
  */
 export function mdText(s: string): string {
-  return s
-    .replace(/[\\`*_[\]|]/g, (c) => `\\${c}`)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/\r?\n/g, ' ')
-    .replace(/^[#+=-](?=[\s#+=-]|$)/, '\\$&')
-    .replace(/^(\d+)([.)])(?=\s|$)/, '$1\\$2');
+  return (
+    s
+      .replace(/[\\`*[\]|]/g, (c) => `\\${c}`)
+      // an underscore between two letters or digits (L_P, J_0) never emphasizes: left as it is
+      .replace(/_/g, (c, at: number, all: string) =>
+        WORD.test(all[at - 1] ?? '') && WORD.test(all[at + 1] ?? '') ? c : `\\${c}`,
+      )
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/\r?\n/g, ' ')
+      .replace(/^[#+=-](?=[\s#+=-]|$)/, '\\$&')
+      .replace(/^(\d+)([.)])(?=\s|$)/, '$1\\$2')
+  );
 }
 
 /** Escape a Markdown table cell (see `mdText`: pipes, backslashes and HTML kept literal, newlines folded). */
