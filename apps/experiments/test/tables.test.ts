@@ -280,7 +280,10 @@ describe('report.md shows user-controlled text as text', () => {
 describe('mdText', () => {
   it('keeps L_P readable (an underscore inside a word never emphasizes) and escapes the rest', () => {
     const s = 'L_P vs _ELBO_ and *x* 1. [y](z) ‖J_t − J_0‖_F';
-    expect(mdText(s)).toBe('L_P vs \\_ELBO\\_ and \\*x\\* 1. \\[y\\](z) ‖J_t − J_0‖\\_F');
+    expect(mdText(s)).toBe('L_P vs \\_ELBO\\_ and \\*x\\* 1. [y\\](z) ‖J_t − J_0‖\\_F');
+    expect(mdText('[0.00, 0.66]')).toBe('\\[0.00, 0.66]');
+    expect(mdText('x [0.00, 0.66] y')).toBe('x [0.00, 0.66] y');
+    expect(new MarkdownIt().render(mdText('[a]: http://evil.example'))).not.toContain('href');
     const html = new MarkdownIt().renderInline(mdText(s));
     expect(html).toBe('L_P vs _ELBO_ and *x* 1. [y](z) ‖J_t − J_0‖_F');
     expect(mdText('1. not a list')).toBe('1\\. not a list');

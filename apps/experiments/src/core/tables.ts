@@ -39,14 +39,18 @@ const WORD = /^[\p{L}\p{N}]$/u;
 /**
  * Markdown text that shows exactly as written, on one line: no raw HTML (`<`, `>`, `&` become
  * entities, so a path holding `<script>` stays text), Markdown punctuation that could format or
- * link (`\\`, `` ` ``, `*`, `_` except inside a word, `[`, `]`, `|`) backslash-escaped, a leading block marker
+ * link (`\\`, `` ` ``, `*`, `|`, `_` except inside a word, `]` before `(`, `[` or `:`, a leading `[`)
+ * backslash-escaped, a leading block marker
  * (`# `, `+ `, `- `, `==`, `1. `) escaped, newlines folded. Safe in paragraphs, headings, list items,
  * image alt text and table cells.
  */
 export function mdText(s: string): string {
   return (
     s
-      .replace(/[\\`*[\]|]/g, (c) => `\\${c}`)
+      .replace(/[\\`*|]/g, (c) => `\\${c}`)
+      // brackets only where they could make a link, image or reference: `](`, `][`, `]:`, leading `[`
+      .replace(/\](?=[([:])/g, '\\]')
+      .replace(/^\[/, '\\[')
       // an underscore between two letters or digits (L_P, J_0) never emphasizes: left as it is
       .replace(/_/g, (c, at: number, all: string) =>
         WORD.test(all[at - 1] ?? '') && WORD.test(all[at + 1] ?? '') ? c : `\\${c}`,
