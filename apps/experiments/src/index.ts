@@ -17,6 +17,8 @@ export { executeRun, type RunHooks, type RunOutcome, type RunTask } from './core
 export {
   escapeHtml,
   mdCell,
+  mdCode,
+  mdText,
   tableFileMarkdown,
   tableHtml,
   tableMarkdown,

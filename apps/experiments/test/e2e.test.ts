@@ -14,6 +14,7 @@ import {
 } from '../../../test-support/browser.js';
 import { main } from '../src/cli.js';
 import { quickReproduce } from './fixtures/quick-run.js';
+import { expectReadableReport, itInChromium, measureReport } from './fixtures/report-layout.js';
 
 /**
  * The test-command check of issue 4: `reproduce --profile quick --only e1` into a temporary folder
@@ -129,6 +130,23 @@ describe('reproduce --profile quick --only e1', () => {
       }
     },
     120_000,
+  );
+
+  // issue 12: Figure 1 was squeezed to ~620 px with ~5 px tick labels
+  itInChromium(
+    'report.html at a laptop width (1280 px): every figure at natural size, inside the page, wide ones ≥ 900 px, tick labels ≥ 10 px',
+    async () => {
+      const shot = join(run.out, 'report-1280px.png');
+      const m = await measureReport(join(dir, 'report.html'), shot);
+      expectReadableReport(m, shot, [
+        'live-figure-1',
+        'live-figure-a1-jacobian-distance',
+        'live-figure-a2-ntk-distance',
+        'live-figure-a3-ntk-eigenvalues',
+      ]);
+      expect(m.figures.find((f) => f.id === 'live-figure-1')?.multiPanel).toBe(true);
+    },
+    300_000,
   );
 
   it('a second invocation skips every finished run and writes the same summary.json', async () => {

@@ -34,9 +34,52 @@ export function validateTable(def: TableDef, where = 'table'): void {
   });
 }
 
-/** Escape a Markdown table cell: pipes and backslashes kept literal, newlines folded. */
+const WORD = /^[\p{L}\p{N}]$/u;
+
+/**
+ * Markdown text that shows exactly as written, on one line: no raw HTML (`<`, `>`, `&` become
+ * entities, so a path holding `<script>` stays text), Markdown punctuation that could format or
+ * link (`\\`, `` ` ``, `*`, `|`, `_` except inside a word, `]` before `(`, `[` or `:`, a leading `[`)
+ * backslash-escaped, a leading block marker
+ * (`# `, `+ `, `- `, `==`, `1. `) escaped, newlines folded. Safe in paragraphs, headings, list items,
+ * image alt text and table cells.
+ */
+export function mdText(s: string): string {
+  return (
+    s
+      .replace(/[\\`*|]/g, (c) => `\\${c}`)
+      // brackets only where they could make a link, image or reference: `](`, `][`, `]:`, leading `[`
+      .replace(/\](?=[([:])/g, '\\]')
+      .replace(/^\[/, '\\[')
+      // an underscore between two letters or digits (L_P, J_0) never emphasizes: left as it is
+      .replace(/_/g, (c, at: number, all: string) =>
+        WORD.test(all[at - 1] ?? '') && WORD.test(all[at + 1] ?? '') ? c : `\\${c}`,
+      )
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/\r?\n/g, ' ')
+      .replace(/^[#+=-](?=[\s#+=-]|$)/, '\\$&')
+      .replace(/^(\d+)([.)])(?=\s|$)/, '$1\\$2')
+  );
+}
+
+/** Escape a Markdown table cell (see `mdText`: pipes, backslashes and HTML kept literal, newlines folded). */
 export function mdCell(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  return mdText(s);
+}
+
+/**
+ * A Markdown code span showing `s` literally: fenced by more backticks than any run inside it.
+ * `inTable`: also escape `|` (GFM splits table cells on it even inside code spans).
+ */
+export function mdCode(s: string, inTable = false): string {
+  let t = s.replace(/\r?\n/g, ' ');
+  if (inTable) t = t.replace(/\|/g, '\\|');
+  const longest = Math.max(0, ...[...t.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = t.startsWith('`') || t.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${t}${pad}${fence}`;
 }
 
 /** Escape text for HTML content and attribute values. */
@@ -80,9 +123,9 @@ export function tableHtml(def: TableDef): string {
 
 /** `tables/<name>.md`: title, table, the paper's claim, notes, and where the numbers are. */
 export function tableFileMarkdown(def: TableDef): string {
-  const L = [`# ${def.title}`, '', tableMarkdown(def), ''];
-  if (def.paperCaption) L.push(`*Paper:* ${def.paperCaption}`, '');
-  for (const n of def.notes ?? []) L.push(n, '');
+  const L = [`# ${mdText(def.title)}`, '', tableMarkdown(def), ''];
+  if (def.paperCaption) L.push(`*Paper:* ${mdText(def.paperCaption)}`, '');
+  for (const n of def.notes ?? []) L.push(mdText(n), '');
   L.push(`Numbers: [\`${def.name}.csv\`](${def.name}.csv)`, '');
   return L.join('\n');
 }

@@ -70,6 +70,11 @@ export interface CheckedClaim {
   readonly status: 'pass' | 'fail' | 'n/a';
   /** Figure(s) and/or table(s) the claim is about (their `name`s); the report lists the claim beside each. */
   readonly figures: readonly string[];
+  /**
+   * Why this profile's result says little about the claim, shown beside its status (never changes
+   * it): e.g. a FAIL from runs shorter than the claim needs (`scaleNote` in experiments/scale-note.ts).
+   */
+  readonly note?: string;
 }
 
 /** A figure: a Vega-Lite spec with its data inline, plus the rows saved beside it. */

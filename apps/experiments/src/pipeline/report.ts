@@ -1,5 +1,7 @@
 import { basename, join } from 'node:path';
-import { escapeHtml as esc, mdCell, tableHtml, tableMarkdown } from '../core/tables.js';
+import { escapeHtml as esc, mdCode, mdText, tableHtml, tableMarkdown } from '../core/tables.js';
+import type { CheckedClaim } from '../core/types.js';
+import { REPORT_CONTENT_WIDTH } from '../experiments/figure-style.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { liveAssets, liveBootHtml, liveFigureHtml, liveHeadHtml } from './live.js';
 import type { ExperimentResult, Invocation, ProfileSummary } from './types.js';
@@ -12,6 +14,17 @@ export interface ReportInput {
 }
 
 const BADGE: Record<string, string> = { pass: 'PASS', fail: 'FAIL', 'n/a': 'n/a' };
+
+/** A claim's note beside its status, naming the profile: `quick profile: too short to show: …`. */
+function noteText(input: ReportInput, c: CheckedClaim): string | undefined {
+  return c.note ? `${input.profile} profile: ${c.note}` : undefined;
+}
+
+/** What the report says at the top about a profile too small to check most claims (none otherwise). */
+function scaleIntro(input: ReportInput): string | undefined {
+  if (input.summary.baseProfile !== 'quick') return undefined;
+  return 'This is the quick profile: a smoke test of the pipeline, sized to finish in minutes, with runs far shorter than the paper’s (each experiment lists its deviations). Most claims cannot show at this scale; a FAIL from runs shorter than the default profile (which is sized to check every claim) says so beside it. Its FAILs are not evidence about the paper; run the default profile for that.';
+}
 
 function metadata(input: ReportInput): Array<[string, string]> {
   const s = input.summary;
@@ -37,54 +50,63 @@ function metadata(input: ReportInput): Array<[string, string]> {
   ];
 }
 
+/** A claim listed under its figure or table: `- FAIL (note): paper Measured: …`. */
+function claimLine(input: ReportInput, c: CheckedClaim): string {
+  const note = noteText(input, c);
+  return `- ${BADGE[c.status]}${note ? ` (${mdText(note)})` : ''}: ${mdText(c.paper)} Measured: ${mdText(c.measured)}`;
+}
+
 export function renderMarkdown(input: ReportInput): string {
   const L: string[] = [];
   L.push(
-    `# Reproduction report: "Globally Convergent Variational Inference" (profile \`${input.profile}\`)`,
+    `# Reproduction report: "Globally Convergent Variational Inference" (profile ${mdCode(input.profile)})`,
     '',
   );
   L.push(
     "Every claim below is checked against the numbers of this profile's runs with a fixed threshold; a claim that does not reproduce is reported as FAIL with its numbers. Nothing is tuned to pass.",
     '',
   );
+  const intro = scaleIntro(input);
+  if (intro) L.push(`> ${mdText(intro)}`, '');
   L.push('| | |', '|---|---|');
-  for (const [k, v] of metadata(input)) L.push(`| ${k} | ${mdCell(v)} |`);
+  for (const [k, v] of metadata(input)) L.push(`| ${mdText(k)} | ${mdText(v)} |`);
   L.push('');
   for (const e of input.experiments) {
-    L.push(`## ${e.id.toUpperCase()}: ${e.title}`, '');
+    L.push(`## ${mdText(`${e.id.toUpperCase()}: ${e.title}`)}`, '');
     if (!e.complete) {
       L.push(
-        `**Incomplete:** ${String(e.incomplete)}. No figures, tables or claims for this experiment.`,
+        `**Incomplete:** ${mdText(String(e.incomplete))}. No figures, tables or claims for this experiment.`,
         '',
       );
     }
     if (e.claims.length) {
       L.push('### Claims', '', '| Claim | Paper | Check | Measured | Result |', '|---|---|---|---|---|');
       for (const c of e.claims) {
+        const note = noteText(input, c);
         L.push(
-          `| ${c.id} | ${mdCell(c.paper)} | ${mdCell(c.test)} | ${mdCell(c.measured)} | **${BADGE[c.status]}** |`,
+          `| ${mdText(c.id)} | ${mdText(c.paper)} | ${mdText(c.test)} | ${mdText(c.measured)} | **${BADGE[c.status]}**${note ? ` (${mdText(note)})` : ''} |`,
         );
       }
       L.push('');
     }
     for (const t of e.tables) {
-      L.push(`### ${t.def.title}`, '', tableMarkdown(t.def), '');
-      if (t.def.paperCaption) L.push(`*Paper:* ${t.def.paperCaption}`, '');
+      L.push(`### ${mdText(t.def.title)}`, '', tableMarkdown(t.def), '');
+      if (t.def.paperCaption) L.push(`*Paper:* ${mdText(t.def.paperCaption)}`, '');
       const related = e.claims.filter((c) => c.figures.includes(t.def.name));
-      for (const c of related) L.push(`- ${BADGE[c.status]}: ${c.paper} Measured: ${c.measured}`);
+      for (const c of related) L.push(claimLine(input, c));
       if (related.length) L.push('');
-      for (const n of t.def.notes ?? []) L.push(n, '');
+      for (const n of t.def.notes ?? []) L.push(mdText(n), '');
       L.push(
         `Table: [\`tables/${basename(t.files.md)}\`](tables/${basename(t.files.md)}), numbers: [\`tables/${basename(t.files.csv)}\`](tables/${basename(t.files.csv)})`,
         '',
       );
     }
     for (const f of e.figures) {
-      L.push(`### ${f.def.title}`, '');
-      L.push(`![${f.def.title}](figures/${basename(f.files.png)})`, '');
-      L.push(`*Paper:* ${f.def.paperCaption}`, '');
+      L.push(`### ${mdText(f.def.title)}`, '');
+      L.push(`![${mdText(f.def.title)}](figures/${basename(f.files.png)})`, '');
+      L.push(`*Paper:* ${mdText(f.def.paperCaption)}`, '');
       const related = e.claims.filter((c) => c.figures.includes(f.def.name));
-      for (const c of related) L.push(`- ${BADGE[c.status]}: ${c.paper} Measured: ${c.measured}`);
+      for (const c of related) L.push(claimLine(input, c));
       if (related.length) L.push('');
       L.push(
         `Data: [\`figures/${basename(f.files.csv)}\`](figures/${basename(f.files.csv)}), spec: [\`figures/${basename(f.files.spec)}\`](figures/${basename(f.files.spec)}), SVG: [\`figures/${basename(f.files.svg)}\`](figures/${basename(f.files.svg)})`,
@@ -93,7 +115,7 @@ export function renderMarkdown(input: ReportInput): string {
     }
     L.push('### Deviations from the paper in this profile', '');
     if (e.deviations.length === 0) L.push('None.');
-    for (const d of e.deviations) L.push(`- ${d}`);
+    for (const d of e.deviations) L.push(`- ${mdText(d)}`);
     L.push('');
   }
   L.push(
@@ -104,7 +126,7 @@ export function renderMarkdown(input: ReportInput): string {
   );
   for (const r of input.invocation.runs) {
     L.push(
-      `| ${r.experiment} | ${mdCell(r.label)} | \`${r.id}\` | ${r.seed ?? ''} | ${r.outcome} | ${r.wallSeconds === null ? '' : r.wallSeconds.toFixed(1)} | \`${r.dir}\` |`,
+      `| ${mdText(r.experiment)} | ${mdText(r.label)} | ${mdCode(r.id, true)} | ${mdText(String(r.seed ?? ''))} | ${mdText(r.outcome)} | ${r.wallSeconds === null ? '' : r.wallSeconds.toFixed(1)} | ${mdText(r.dir)} |`,
     );
   }
   L.push('');
@@ -116,11 +138,13 @@ export function renderHtml(input: ReportInput): string {
   H.push(
     '<!doctype html><html lang="en"><head><meta charset="utf-8">',
     `<title>gcvi reproduction (${esc(input.profile)})</title>`,
-    '<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;line-height:1.45}',
+    // figures are shown at their natural size (never shrunk: their tick labels stay ≥ 10 px); the
+    // content column is REPORT_CONTENT_WIDTH px wide and a figure wider than it scrolls
+    `<style>body{font-family:system-ui,sans-serif;max-width:${REPORT_CONTENT_WIDTH}px;margin:2em auto;padding:0 16px;line-height:1.45}`,
     'table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}',
     '.pass{color:#fff;background:#2a7d2a;padding:1px 6px;border-radius:3px}.fail{color:#fff;background:#b3261e;padding:1px 6px;border-radius:3px}',
-    '.na{background:#ddd;padding:1px 6px;border-radius:3px}.fig{display:flex;gap:1.5em;align-items:flex-start;margin:1.5em 0;flex-wrap:wrap}',
-    '.fig img{max-width:620px;border:1px solid #eee}.fig .side{flex:1;min-width:280px}code{background:#f4f4f4;padding:0 3px}</style>',
+    '.na{background:#ddd;padding:1px 6px;border-radius:3px}.note{color:#555;font-size:0.9em}.intro{background:#fff4d6;border-left:4px solid #e0a800;padding:0.5em 1em}',
+    '.fig{margin:1.5em 0}.fig .gcvi-live{max-width:100%;overflow-x:auto}.fig img{max-width:none;border:1px solid #eee}.fig .side{max-width:60em}code{background:#f4f4f4;padding:0 3px}</style>',
     liveHeadHtml(),
     '</head><body>',
   );
@@ -133,10 +157,16 @@ export function renderHtml(input: ReportInput): string {
   H.push(
     '<p>Figures are live Vega-Lite views (hover for values; the static SVG is the fallback). E1 also runs live in your browser: <code>pnpm --filter demo build</code>, serve <code>apps/demo/dist</code> (e.g. <code>npx vite preview --outDir apps/demo/dist</code>) and open it; see <a href="../../../demo/README.md">apps/demo</a>.</p>',
   );
+  const intro = scaleIntro(input);
+  if (intro) H.push(`<p class="intro">${esc(intro)}</p>`);
   H.push('<table>');
   for (const [k, v] of metadata(input)) H.push(`<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`);
   H.push('</table>');
   const badge = (s: string) => `<span class="${s === 'n/a' ? 'na' : s}">${BADGE[s]}</span>`;
+  const noted = (c: CheckedClaim) => {
+    const note = noteText(input, c);
+    return `${badge(c.status)}${note ? ` <span class="note">(${esc(note)})</span>` : ''}`;
+  };
   for (const e of input.experiments) {
     H.push(`<h2>${esc(e.id.toUpperCase())}: ${esc(e.title)}</h2>`);
     if (!e.complete) H.push(`<p><b>Incomplete:</b> ${esc(String(e.incomplete))}.</p>`);
@@ -146,7 +176,7 @@ export function renderHtml(input: ReportInput): string {
       );
       for (const c of e.claims) {
         H.push(
-          `<tr><td>${esc(c.id)}</td><td>${esc(c.paper)}</td><td>${esc(c.test)}</td><td>${esc(c.measured)}</td><td>${badge(c.status)}</td></tr>`,
+          `<tr><td>${esc(c.id)}</td><td>${esc(c.paper)}</td><td>${esc(c.test)}</td><td>${esc(c.measured)}</td><td>${noted(c)}</td></tr>`,
         );
       }
       H.push('</table>');
@@ -157,7 +187,7 @@ export function renderHtml(input: ReportInput): string {
       if (t.def.paperCaption) H.push(`<p><b>Paper:</b> ${esc(t.def.paperCaption)}</p>`);
       if (related.length)
         H.push(
-          `<ul>${related.map((c) => `<li>${badge(c.status)} ${esc(c.paper)} <i>Measured:</i> ${esc(c.measured)}</li>`).join('')}</ul>`,
+          `<ul>${related.map((c) => `<li>${noted(c)} ${esc(c.paper)} <i>Measured:</i> ${esc(c.measured)}</li>`).join('')}</ul>`,
         );
       for (const n of t.def.notes ?? []) H.push(`<p>${esc(n)}</p>`);
       H.push(
@@ -177,7 +207,7 @@ export function renderHtml(input: ReportInput): string {
       );
       H.push(`<div class="side"><p><b>Paper:</b> ${esc(f.def.paperCaption)}</p><ul>`);
       for (const c of related)
-        H.push(`<li>${badge(c.status)} ${esc(c.paper)} <i>Measured:</i> ${esc(c.measured)}</li>`);
+        H.push(`<li>${noted(c)} ${esc(c.paper)} <i>Measured:</i> ${esc(c.measured)}</li>`);
       H.push(
         `</ul><p>Data: <a href="figures/${esc(basename(f.files.csv))}">${esc(basename(f.files.csv))}</a> · spec: <a href="figures/${esc(basename(f.files.spec))}">${esc(basename(f.files.spec))}</a> · <a href="figures/${esc(basename(f.files.png))}">PNG</a></p></div></div>`,
       );

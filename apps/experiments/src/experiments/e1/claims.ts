@@ -1,5 +1,10 @@
 import type { CheckedClaim } from '../../core/types.js';
+import { scaleNote } from '../scale-note.js';
+import { PAPER, PROFILE_SETTINGS } from './config.js';
 import { byWidth, type E1Run } from './summary.js';
+
+/** Steps per model of the default profile (sized to show every E1 claim): the scale of the quick notes. */
+const DEFAULT_STEPS = PROFILE_SETTINGS.default.steps ?? PAPER.steps;
 
 const f4 = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : String(v));
 const g3 = (v: number) => (Number.isFinite(v) ? v.toPrecision(3) : String(v));
@@ -14,6 +19,13 @@ export function e1Claims(runs: readonly E1Run[], exactNll: number): CheckedClaim
   const widths = sorted.map((r) => r.config.width);
   const target = sorted.find((r) => r.config.width === 1024);
   const claims: CheckedClaim[] = [];
+  // the steps of these runs (the same at every width in a profile)
+  const steps = Math.min(...sorted.map((r) => r.config.steps));
+  const withNote = (c: CheckedClaim): CheckedClaim => {
+    const note = scaleNote(c.status, steps, DEFAULT_STEPS, 'steps per model');
+    return note ? { ...c, note } : c;
+  };
+  const testSize = (target ?? sorted[0])?.config.testSize;
   const na = (id: string, paper: string, test: string, figures: string[]): CheckedClaim => ({
     id,
     paper,
@@ -26,22 +38,24 @@ export function e1Claims(runs: readonly E1Run[], exactNll: number): CheckedClaim
   for (const m of ['full', 'linear'] as const) {
     const id = `e1-${m}-1024-reaches-exact`;
     const paper = `At width 1024 the ${m === 'full' ? 'neural network' : 'linearized network'} reaches the exact-posterior test NLL.`;
-    const test = '|final test NLL − exact NLL| ≤ 0.01 on the same 1,000-point test set';
+    const test = `|final test NLL − exact NLL| ≤ 0.01 on the same ${testSize === undefined ? '' : `${testSize.toLocaleString('en')}-point `}test set`;
     if (!target) {
       claims.push(na(id, paper, test, ['figure-1']));
       continue;
     }
     const v = target.summary.finalTestNll[m];
     const gap = v - exactNll;
-    claims.push({
-      id,
-      paper,
-      test,
-      measured: `${m} ${f4(v)} vs exact ${f4(exactNll)} after ${target.config.steps.toLocaleString('en')} steps: gap ${gap >= 0 ? '+' : ''}${f4(gap)}`,
-      values: { finalTestNll: v, exactNll, gap },
-      status: Math.abs(gap) <= 0.01 ? 'pass' : 'fail',
-      figures: ['figure-1'],
-    });
+    claims.push(
+      withNote({
+        id,
+        paper,
+        test,
+        measured: `${m} ${f4(v)} vs exact ${f4(exactNll)} after ${target.config.steps.toLocaleString('en')} steps: gap ${gap >= 0 ? '+' : ''}${f4(gap)}`,
+        values: { finalTestNll: v, exactNll, gap },
+        status: Math.abs(gap) <= 0.01 ? 'pass' : 'fail',
+        figures: ['figure-1'],
+      }),
+    );
   }
   {
     const id = 'e1-1024-full-matches-linear';
@@ -50,15 +64,17 @@ export function e1Claims(runs: readonly E1Run[], exactNll: number): CheckedClaim
     if (!target) claims.push(na(id, paper, test, ['figure-1']));
     else {
       const d = target.summary.finalTestNll.full - target.summary.finalTestNll.linear;
-      claims.push({
-        id,
-        paper,
-        test,
-        measured: `full ${f4(target.summary.finalTestNll.full)}, linear ${f4(target.summary.finalTestNll.linear)}: difference ${f4(d)}`,
-        values: { difference: d },
-        status: Math.abs(d) <= 0.005 ? 'pass' : 'fail',
-        figures: ['figure-1'],
-      });
+      claims.push(
+        withNote({
+          id,
+          paper,
+          test,
+          measured: `full ${f4(target.summary.finalTestNll.full)}, linear ${f4(target.summary.finalTestNll.linear)}: difference ${f4(d)}`,
+          values: { difference: d },
+          status: Math.abs(d) <= 0.005 ? 'pass' : 'fail',
+          figures: ['figure-1'],
+        }),
+      );
     }
   }
   const shrink = (
@@ -68,7 +84,7 @@ export function e1Claims(runs: readonly E1Run[], exactNll: number): CheckedClaim
     fig: string,
   ): CheckedClaim => {
     const vals = sorted.map((r) => r.summary[key]);
-    return {
+    return withNote({
       id,
       paper: `The ${what} from initialization shrinks as the width grows.`,
       test: `last tracked value strictly decreasing over widths ${widths.join(' < ')}`,
@@ -76,7 +92,7 @@ export function e1Claims(runs: readonly E1Run[], exactNll: number): CheckedClaim
       values: Object.fromEntries(sorted.map((r, i) => [String(r.config.width), vals[i] as number])),
       status: widths.length < 2 ? 'n/a' : decreasing(vals) ? 'pass' : 'fail',
       figures: [fig],
-    };
+    });
   };
   claims.push(
     shrink(
@@ -91,15 +107,17 @@ export function e1Claims(runs: readonly E1Run[], exactNll: number): CheckedClaim
   );
   {
     const last = sorted.map((r) => r.summary.ntkEig1);
-    claims.push({
-      id: 'e1-ntk-eigenvalues-shrink',
-      paper: 'The eigenvalues of K_t − K_0 shrink as the width grows.',
-      test: `last tracked mean |λ1| strictly decreasing over widths ${widths.join(' < ')}`,
-      measured: sorted.map((r, i) => `W=${r.config.width}: ${g3(last[i] as number)}`).join(', '),
-      values: Object.fromEntries(sorted.map((r, i) => [String(r.config.width), last[i] as number])),
-      status: widths.length < 2 ? 'n/a' : decreasing(last) ? 'pass' : 'fail',
-      figures: ['figure-a3-ntk-eigenvalues'],
-    });
+    claims.push(
+      withNote({
+        id: 'e1-ntk-eigenvalues-shrink',
+        paper: 'The eigenvalues of K_t − K_0 shrink as the width grows.',
+        test: `last tracked mean |λ1| strictly decreasing over widths ${widths.join(' < ')}`,
+        measured: sorted.map((r, i) => `W=${r.config.width}: ${g3(last[i] as number)}`).join(', '),
+        values: Object.fromEntries(sorted.map((r, i) => [String(r.config.width), last[i] as number])),
+        status: widths.length < 2 ? 'n/a' : decreasing(last) ? 'pass' : 'fail',
+        figures: ['figure-a3-ntk-eigenvalues'],
+      }),
+    );
   }
   {
     const spec = sorted[0]!.summary.infiniteNtk;

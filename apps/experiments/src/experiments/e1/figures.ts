@@ -1,4 +1,5 @@
 import type { FigureDef } from '../../core/types.js';
+import { styled } from '../figure-style.js';
 import { type E1NtkRow, type E1TestNllRow, e1MetricRowSchema, MODELS } from './schema.js';
 import { byWidth, type E1Run } from './summary.js';
 
@@ -34,28 +35,41 @@ export function e1Figures(runs: readonly E1Run[], exactNll: number): FigureDef[]
   // Zoom on the end of training: from just below the exact NLL to a bit above the worst final
   // value (early steps, up to log 2π ≈ 1.84, are clipped; the CSV has every value).
   const finals = byWidth(runs).flatMap((r) => MODELS.map((m) => r.summary.finalTestNll[m]));
-  const lo = exactNll - 0.05;
-  const hi = Math.max(exactNll + 0.15, Math.max(...finals.filter(Number.isFinite)) + 0.1);
+  // Both ends on a 0.05 grid, so the axis runs exactly over the range the title states.
+  const lo = Math.floor((exactNll - 0.05) * 20) / 20;
+  const hi =
+    Math.ceil(Math.max(exactNll + 0.15, Math.max(...finals.filter(Number.isFinite)) + 0.1) * 20) / 20;
+  // one panel per width, at most 4 a row (wrapped beyond), sized to fill report.html's column
+  const nWidths = new Set(runs.map((r) => r.config.width)).size;
+  const columns = nWidths <= 3 ? Math.max(1, nWidths) : Math.min(4, Math.ceil(nWidths / 2));
+  const panelWidth = Math.floor(880 / columns) - 20;
   const figure1: FigureDef = {
     name: 'figure-1',
     title: 'Figure 1: test NLL of the full network and its linearization',
     paperCaption:
       'Test NLL of the neural network and its linearization against training step for widths 64, 256 and 1024, with the exact posterior NLL as a red line: as the width grows the two curves coincide, and both reach the exact NLL.',
     rows: nllRows,
-    spec: {
+    spec: styled({
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-      title: `E1: test NLL vs step (red: exact posterior NLL ${exactNll.toFixed(4)}; y clipped to [${lo.toFixed(2)}, ${hi.toFixed(2)}])`,
+      // the y axis runs exactly over [lo, hi] (nice: false), the range the title states
+      title: `E1: test NLL vs step (red: exact posterior NLL ${exactNll.toFixed(4)}; y axis ${lo.toFixed(2)} to ${hi.toFixed(2)}, values outside clipped)`,
       data: { values: nllRows },
-      facet: { column: { field: 'width', type: 'ordinal', title: 'width' } },
+      facet: { field: 'width', type: 'ordinal', title: 'width' },
+      columns,
       spec: {
-        width: 260,
-        height: 220,
+        width: panelWidth,
+        height: 240,
         layer: [
           {
             mark: { type: 'line', clip: true, strokeWidth: 1.5 },
             encoding: {
               x: { field: 'step', type: 'quantitative', title: 'step' },
-              y: { field: 'nll', type: 'quantitative', title: 'test NLL', scale: { domain: [lo, hi] } },
+              y: {
+                field: 'nll',
+                type: 'quantitative',
+                title: 'test NLL',
+                scale: { domain: [lo, hi], nice: false },
+              },
               color: {
                 field: 'model',
                 type: 'nominal',
@@ -71,23 +85,24 @@ export function e1Figures(runs: readonly E1Run[], exactNll: number): FigureDef[]
           },
         ],
       },
-    },
+    }),
   };
   const widthColor = { field: 'width', type: 'ordinal', title: 'width', scale: { scheme: 'viridis' } };
   const positive = ntkRows.filter((r) => r.step > 0);
-  const lineSpec = (field: string, ytitle: string, title: string) => ({
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title,
-    width: 420,
-    height: 280,
-    data: { values: positive },
-    mark: { type: 'line', strokeWidth: 1.5 },
-    encoding: {
-      x: { field: 'step', type: 'quantitative', title: 'step' },
-      y: { field, type: 'quantitative', title: ytitle, scale: { type: 'log' } },
-      color: widthColor,
-    },
-  });
+  const lineSpec = (field: string, ytitle: string, title: string) =>
+    styled({
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      title,
+      width: 600,
+      height: 300,
+      data: { values: positive },
+      mark: { type: 'line', strokeWidth: 1.5 },
+      encoding: {
+        x: { field: 'step', type: 'quantitative', title: 'step' },
+        y: { field, type: 'quantitative', title: ytitle, scale: { type: 'log' } },
+        color: widthColor,
+      },
+    });
   const eigRows = positive.flatMap((r) => [
     { width: r.width, step: r.step, eigenvalue: '|λ1|', value: r.eig1 },
     { width: r.width, step: r.step, eigenvalue: '|λ2|', value: r.eig2 },
@@ -124,14 +139,14 @@ export function e1Figures(runs: readonly E1Run[], exactNll: number): FigureDef[]
       paperCaption:
         'Mean over the tracked inputs of the eigenvalue magnitudes |λ1| ≥ |λ2| of K_t(x,x) − K_0(x,x): both shrink as the width grows.',
       rows: eigRows,
-      spec: {
+      spec: styled({
         $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
         title: 'E1: eigenvalues of K_t(x,x) − K_0(x,x)',
         data: { values: eigRows },
         facet: { column: { field: 'eigenvalue', type: 'nominal', title: null } },
         spec: {
-          width: 300,
-          height: 240,
+          width: 400,
+          height: 260,
           mark: { type: 'line', strokeWidth: 1.5 },
           encoding: {
             x: { field: 'step', type: 'quantitative', title: 'step' },
@@ -139,7 +154,7 @@ export function e1Figures(runs: readonly E1Run[], exactNll: number): FigureDef[]
             color: widthColor,
           },
         },
-      },
+      }),
     },
   ];
 }

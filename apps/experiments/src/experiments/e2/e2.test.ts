@@ -6,6 +6,7 @@ import { initBackend } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quickReproduce } from '../../../test/fixtures/quick-run.js';
+import { expectReadableReport, itInChromium, measureReport } from '../../../test/fixtures/report-layout.js';
 import { main } from '../../cli.js';
 import { parseWithSchema } from '../../core/validate.js';
 import { ResultsStore } from '../../store/store.js';
@@ -167,6 +168,16 @@ describe('reproduce --profile quick --only e2', () => {
     expect(c, log2).toBe(0);
     expect(log2).toMatch(/8 finished \(skipped\)/);
   }, 120_000);
+
+  itInChromium(
+    'report.html at a laptop width: every figure at natural size, inside the page, tick labels ≥ 10 px',
+    async () => {
+      const shot = join(run.out, 'report-1280px.png');
+      const m = await measureReport(join(run.dir, 'report.html'), shot);
+      expectReadableReport(m, shot, ['live-figure-2']);
+    },
+    300_000,
+  );
 });
 
 describe('E2 runs', () => {

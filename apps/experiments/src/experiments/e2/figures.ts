@@ -1,6 +1,7 @@
 /** E2's Figure 2 (KDE of the mode of q(S | X)), from the runs' outcomes. */
 
 import type { FigureDef } from '../../core/types.js';
+import { styled } from '../figure-style.js';
 import { gaussianKde, linspace, silvermanBandwidth } from './stats.js';
 import { type E2Run, successful } from './summary.js';
 import { CELLS, OBJECTIVE_LABEL } from './table.js';
@@ -35,7 +36,7 @@ export function e2Figures(runs: readonly E2Run[]): FigureDef[] {
       });
     }
   }
-  const spec = {
+  const spec = styled({
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     data: { values: rows },
     facet: {
@@ -48,8 +49,8 @@ export function e2Figures(runs: readonly E2Run[]): FigureDef[] {
       column: { field: 'parameterization', type: 'nominal', sort: ['natural', 'mean'], title: null },
     },
     spec: {
-      width: 260,
-      height: 150,
+      width: 420,
+      height: 170,
       layer: [
         {
           transform: [{ filter: "datum.kind === 'density'" }],
@@ -78,7 +79,7 @@ export function e2Figures(runs: readonly E2Run[]): FigureDef[] {
     },
     resolve: { scale: { y: 'independent' } },
     title: 'Figure 2: posterior mode of the shift S across replicates (true S = 100)',
-  };
+  });
   return [
     {
       name: 'figure-2',

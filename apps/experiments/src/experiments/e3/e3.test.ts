@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { initBackend } from '@gcvi/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quickReproduce } from '../../../test/fixtures/quick-run.js';
+import { expectReadableReport, itInChromium, measureReport } from '../../../test/fixtures/report-layout.js';
 import { ResultsStore } from '../../store/store.js';
 import { generatorCacheName, generatorSource } from './generator.js';
 import { angleDiffDeg, distinctEndpoints, e3, e3Plan, resolveGenerator } from './index.js';
@@ -133,4 +134,20 @@ describe('reproduce --profile quick --only e3', () => {
       }
     }
   });
+
+  itInChromium(
+    'report.html at a laptop width: every figure at natural size, inside the page, tick labels ≥ 10 px',
+    async () => {
+      const shot = join(run.out, 'report-1280px.png');
+      const m = await measureReport(join(run.dir, 'report.html'), shot);
+      expectReadableReport(m, shot, [
+        'live-figure-3',
+        'live-figure-e3-generator-samples',
+        'live-figure-4',
+        'live-figure-5',
+        'live-figure-6',
+      ]);
+    },
+    300_000,
+  );
 });

@@ -1,32 +1,67 @@
 import type { FigureDef } from '../../core/types.js';
+import { splitAtWrap } from '../angles.js';
+import { styled } from '../figure-style.js';
 import type { E3Method } from './config.js';
 import { e3MetricRowSchema } from './schema.js';
 import { byInit, type E3Run } from './summary.js';
 
 function angleRows(runs: readonly E3Run[], m: E3Method, maxStep = Number.POSITIVE_INFINITY) {
-  return byInit(runs, m).flatMap((r) =>
-    r.metrics
+  return byInit(runs, m).flatMap((r) => {
+    const series = r.metrics
       .map((row) => e3MetricRowSchema.parse(row))
       .filter((row) => row.step <= maxStep)
-      .map((row) => ({
-        init: `${r.config.initDeg}°`,
-        initDeg: r.config.initDeg,
-        step: row.step,
-        angleDeg: row.angleDeg,
-      })),
-  );
+      .sort((a, b) => a.step - b.step);
+    // angles are in [0°, 360°): break each trajectory where it crosses the wrap (drawn on the circle)
+    return splitAtWrap(series).map((p) => ({
+      init: `${r.config.initDeg}°`,
+      initDeg: r.config.initDeg,
+      step: p.step,
+      angleDeg: p.angleDeg,
+      segment: p.segment,
+      point: p.point,
+    }));
+  });
+}
+
+/** The paper's y range of Figure 5: 240° to 280° (the true angle ± 20°). */
+export const FIGURE_5_PAPER_RANGE: readonly [number, number] = [240, 280];
+
+/**
+ * Figure 5's y range: the paper's 240–280° when every estimate after the early steps (those
+ * Figure 6 shows, `afterStep`) lies inside it; otherwise widened to cover them and the truth, to the
+ * next 10° (within 0–360°), so the figure never shows an empty frame. `widened` says which.
+ */
+export function figure5Range(
+  rows: ReadonlyArray<{ readonly step: number; readonly angleDeg: number; readonly point?: string }>,
+  afterStep: number,
+  truth: number | undefined,
+): { domain: [number, number]; widened: boolean } {
+  const measured = rows.filter((r) => r.point !== 'wrap' && Number.isFinite(r.angleDeg));
+  const late = measured.filter((r) => r.step > afterStep);
+  const used = late.length ? late : measured;
+  const [p0, p1] = FIGURE_5_PAPER_RANGE;
+  const values = [...used.map((r) => r.angleDeg), ...(truth === undefined ? [] : [truth])];
+  const lo = Math.min(p0, ...values);
+  const hi = Math.max(p1, ...values);
+  if (lo >= p0 && hi <= p1) return { domain: [p0, p1], widened: false };
+  return {
+    domain: [Math.max(0, Math.floor(lo / 10) * 10), Math.min(360, Math.ceil(hi / 10) * 10)],
+    widened: true,
+  };
 }
 
 function angleSpec(
   title: string,
   rows: readonly Record<string, unknown>[],
-  yDomain: [number, number],
+  yDomain: readonly [number, number],
+  truth: number | undefined,
 ): Record<string, unknown> {
-  return {
+  const full = yDomain[0] === 0 && yDomain[1] === 360;
+  return styled({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title,
-    width: 420,
-    height: 280,
+    width: 560,
+    height: 320,
     data: { values: rows },
     layer: [
       {
@@ -37,14 +72,21 @@ function angleSpec(
             field: 'angleDeg',
             type: 'quantitative',
             title: 'angle (degrees)',
-            scale: { domain: yDomain },
+            scale: { domain: [...yDomain], nice: false },
+            ...(full ? { axis: { values: [0, 90, 180, 270, 360] } } : {}),
           },
           color: { field: 'init', type: 'nominal', sort: { field: 'initDeg' }, title: 'init' },
+          // one line per unbroken piece of a trajectory (broken where it crosses 0°/360°)
+          detail: { field: 'segment', type: 'nominal' },
         },
       },
-      { mark: { type: 'rule', strokeDash: [4, 4], color: 'black' }, encoding: { y: { datum: 260 } } },
+      ...(truth === undefined
+        ? []
+        : [
+            { mark: { type: 'rule', strokeDash: [4, 4], color: 'black' }, encoding: { y: { datum: truth } } },
+          ]),
     ],
-  };
+  });
 }
 
 /** Observed images as figure rows (ink pixels only; white background). */
@@ -81,7 +123,7 @@ function imageGridSpec(
     scale: reverse ? { domain: [0, extent], reverse: true } : { domain: [0, extent] },
     axis: null,
   });
-  return {
+  return styled({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title,
     width,
@@ -98,7 +140,7 @@ function imageGridSpec(
         legend: null,
       },
     },
-  };
+  });
 }
 
 export function e3Figures(runs: readonly E3Run[]): FigureDef[] {
@@ -109,9 +151,16 @@ export function e3Figures(runs: readonly E3Run[]): FigureDef[] {
     const size = Math.ceil(Math.sqrt(Math.floor(Buffer.from(grid, 'base64').length / 784))) * 29;
     figs.push({
       name: 'figure-3',
-      title: 'Figure 3: observed images (rotated by 260° counterclockwise, σ = 0.01)',
+      title: `Figure 3: observed images (rotated by ${runs[0]?.summary.trueAngleDeg}° counterclockwise, σ = ${runs[0]?.config.noiseSd})`,
       paperCaption: 'A 10×10 grid of the observed rotated MNIST images.',
-      spec: imageGridSpec('Observed images (true angle 260°)', rows, 400, 400, size, size),
+      spec: imageGridSpec(
+        `Observed images (true angle ${runs[0]?.summary.trueAngleDeg}°)`,
+        rows,
+        400,
+        400,
+        size,
+        size,
+      ),
       rows,
     });
   }
@@ -127,33 +176,44 @@ export function e3Figures(runs: readonly E3Run[]): FigureDef[] {
       rows,
     });
   }
+  const truth = runs[0]?.summary.trueAngleDeg;
   const iwboRows = angleRows(runs, 'iwbo');
   figs.push({
     name: 'figure-4',
-    title: 'Figure 4: IWBO — angle vs step from 12 initial angles',
+    title: `Figure 4: IWBO — angle vs step from ${byInit(runs, 'iwbo').length} initial angles`,
     paperCaption:
       'IWBO with θ as a model parameter: from the 12 initial angles the estimates end in different local optima.',
-    spec: angleSpec('IWBO: estimated angle', iwboRows, [0, 360]),
+    spec: angleSpec(
+      'IWBO: estimated angle (on the circle: lines break at 0°/360°)',
+      iwboRows,
+      [0, 360],
+      truth,
+    ),
     rows: iwboRows,
-  });
-  const lpRows = angleRows(runs, 'forwardKl');
-  figs.push({
-    name: 'figure-5',
-    title: 'Figure 5: L_P — angle (offset-corrected) vs step from 12 offsets',
-    paperCaption:
-      'L_P from all 12 initializations (target offsets) converges to the true angle 260° (y from 240 to 280).',
-    spec: angleSpec('L_P: estimated angle', lpRows, [240, 280]),
-    rows: lpRows,
   });
   const steps = Math.max(0, ...byInit(runs, 'forwardKl').map((r) => r.config.steps));
   const early = Math.max(1, Math.round(steps * 0.2));
+  const lpRows = angleRows(runs, 'forwardKl');
+  const range = figure5Range(lpRows, early, truth);
+  const [y0, y1] = range.domain;
+  const nLp = byInit(runs, 'forwardKl').length;
+  figs.push({
+    name: 'figure-5',
+    title: range.widened
+      ? `Figure 5: L_P — angle (offset-corrected) vs step from ${nLp} offsets (y ${y0}–${y1}°, widened from the paper's 240–280° to show the estimates after step ${early})`
+      : `Figure 5: L_P — angle (offset-corrected) vs step from ${nLp} offsets (y 240–280°, as in the paper)`,
+    paperCaption:
+      'L_P from all 12 initializations (target offsets) converges to the true angle 260° (y from 240 to 280).',
+    spec: angleSpec(`L_P: estimated angle (y ${y0}–${y1}°)`, lpRows, range.domain, truth),
+    rows: lpRows,
+  });
   const earlyRows = angleRows(runs, 'forwardKl', early);
   figs.push({
     name: 'figure-6',
     title: `Figure 6: L_P — the first ${early} steps (20% of the run)`,
     paperCaption:
       "Figure 5's first 2,000 steps (2% of the paper's run): the estimates from every offset approach 260° early.",
-    spec: angleSpec('L_P: early steps', earlyRows, [0, 360]),
+    spec: angleSpec('L_P: early steps (on the circle: lines break at 0°/360°)', earlyRows, [0, 360], truth),
     rows: earlyRows,
   });
   return figs;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quickReproduce } from '../../../test/fixtures/quick-run.js';
+import { expectReadableReport, itInChromium, measureReport } from '../../../test/fixtures/report-layout.js';
 import { e4, e4Plan } from './index.js';
 
 describe('e4 plan', () => {
@@ -43,4 +44,14 @@ describe('reproduce --profile quick --only e4', () => {
       expect(e.final[m]!.forwardKl).toBeGreaterThan(-1e-6);
     }
   });
+
+  itInChromium(
+    'report.html at a laptop width: every figure at natural size, inside the page, tick labels ≥ 10 px',
+    async () => {
+      const shot = join(run.out, 'report-1280px.png');
+      const m = await measureReport(join(run.dir, 'report.html'), shot);
+      expectReadableReport(m, shot, ['live-figure-7']);
+    },
+    300_000,
+  );
 });
