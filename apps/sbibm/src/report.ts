@@ -41,7 +41,9 @@ export function tableOf(
   const head = `| task | family | ${budgets.map((b) => `${b.toExponential(0).replace('e+', '·10^')} sims`).join(' | ')} |`;
   const lines = [head, `|---|---|${budgets.map(() => '---').join('|')}|`];
   for (const task of TASKS) {
-    lines.push(`| ${task} | sbi NPE (NSF), obs 1–10 | ${budgets.map((b) => SBI_NPE[task][b]!.toFixed(3)).join(' | ')} |`);
+    lines.push(
+      `| ${task} | sbi NPE (NSF), obs 1–10 | ${budgets.map((b) => SBI_NPE[task][b]!.toFixed(3)).join(' | ')} |`,
+    );
     for (const family of FAMILIES) {
       const cols = budgets.map((b) => {
         const c = cells.find((x) => x.task === task && x.budget === b && x.family === family);
@@ -53,7 +55,9 @@ export function tableOf(
         const m = mean(c.observations.map((o) => o.c2st));
         return `**${m.toFixed(3)}** (obs ${obs.length === 1 ? obs[0] : `${obs[0]}–${obs[obs.length - 1]}`}; ${fmtTime(c.wallSeconds)})`;
       });
-      lines.push(`| ${task} | gcvi ${family === 'flow' ? 'flow (NSF)' : 'Gaussian (full cov.)'} | ${cols.join(' | ')} |`);
+      lines.push(
+        `| ${task} | gcvi ${family === 'flow' ? 'flow (NSF)' : 'Gaussian (full cov.)'} | ${cols.join(' | ')} |`,
+      );
     }
   }
   return `${lines.join('\n')}\n`;
@@ -74,7 +78,11 @@ export function detailOf(cells: readonly CellResult[]): string {
 }
 
 /** Write results/c2st.csv and results/table.md (atomically). */
-export function writeReport(out: string, cells: readonly CellResult[], profile: string): { csv: string; md: string } {
+export function writeReport(
+  out: string,
+  cells: readonly CellResult[],
+  profile: string,
+): { csv: string; md: string } {
   const dir = resolve(out);
   mkdirSync(dir, { recursive: true });
   const csv = join(dir, 'c2st.csv');

@@ -92,7 +92,10 @@ function readCell(file: string): CellResult | null {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as CellResult;
   } catch (e) {
-    throw new FileFormatError(file, `unreadable cell result (${(e as Error).message}); delete it to redo the cell`);
+    throw new FileFormatError(
+      file,
+      `unreadable cell result (${(e as Error).message}); delete it to redo the cell`,
+    );
   }
 }
 
@@ -184,7 +187,9 @@ export async function runCell(
       simulator: task,
       family: makeFamily(config, task, familyName),
       encoder: { hiddenSizes: config.encoderHidden },
-      seed: createRng(config.seed).split(name).int(2 ** 31),
+      seed: createRng(config.seed)
+        .split(name)
+        .int(2 ** 31),
     });
     const tr = config.training;
     const t0 = performance.now();

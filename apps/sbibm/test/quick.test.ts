@@ -8,7 +8,9 @@ const out = mkdtempSync(join(tmpdir(), 'gcvi-sbibm-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 const run = (...args: string[]) =>
-  program().exitOverride().parseAsync(['node', 'gcvi-sbibm', 'run', ...args], { from: 'node' });
+  program()
+    .exitOverride()
+    .parseAsync(['node', 'gcvi-sbibm', 'run', ...args], { from: 'node' });
 
 describe('sbibm runner, quick profile (two_moons, 10³ simulations, observation 1, the flow)', () => {
   it('trains, draws, runs C2ST against the reference samples and writes c2st.csv and table.md; a finished cell is not redone', async () => {

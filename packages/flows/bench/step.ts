@@ -22,7 +22,10 @@ for (const dim of dims) {
   const vars = Object.values(params);
   const step = () =>
     tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => tf.neg(tf.mean(flow.logProb(params, theta, ctx))) as tf.Scalar, vars);
+      const { value, grads } = tf.variableGrads(
+        () => tf.neg(tf.mean(flow.logProb(params, theta, ctx))) as tf.Scalar,
+        vars,
+      );
       value.dataSync();
       tf.dispose(Object.values(grads));
     });

@@ -116,7 +116,9 @@ describe('nsfFamily: a neural spline flow as a variational family', () => {
     const b = back.distribution(eta, params).logProb(th).dataSync();
     expect(Array.from(b)).toEqual(Array.from(a));
     expect(() => nsfFamily({ dim: 0 })).toThrow(ConfigError);
-    expect(() => nsfFamily({ dim: 2, box: { low: [0, 0], high: [1, -1] } })).toThrow(/nsfFamily\.box\.high\[1\]/);
+    expect(() => nsfFamily({ dim: 2, box: { low: [0, 0], high: [1, -1] } })).toThrow(
+      /nsfFamily\.box\.high\[1\]/,
+    );
     expect(() => fam.distribution(tf.zeros([2, 4]), params)).toThrow(/\[batch, 3\]/);
     tf.dispose([eta, th, ...Object.values(params)]);
   });

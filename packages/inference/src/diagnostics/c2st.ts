@@ -276,7 +276,15 @@ class Mlp {
         delta = prev;
       }
       adam(w, gw, this.mw[l] as Float64Array, this.vw[l] as Float64Array, this.lr, c1, c2);
-      adam(this.b[l] as Float64Array, gb, this.mb[l] as Float64Array, this.vb[l] as Float64Array, this.lr, c1, c2);
+      adam(
+        this.b[l] as Float64Array,
+        gb,
+        this.mb[l] as Float64Array,
+        this.vb[l] as Float64Array,
+        this.lr,
+        c1,
+        c2,
+      );
     }
     return loss;
   }
