@@ -47,7 +47,8 @@ export function tableOf(
     for (const family of FAMILIES) {
       const cols = budgets.map((b) => {
         const c = cells.find((x) => x.task === task && x.budget === b && x.family === family);
-        if (!c || c.observations.length === 0) {
+        if (c && c.observations.length === 0) return `trained (${fmtTime(c.trainSeconds)}), C2ST not run`;
+        if (!c) {
           const e = estimate?.(task, b, family);
           return e ? `not run (est. ${e})` : 'not run';
         }
@@ -97,7 +98,7 @@ export function writeReport(
       'C2ST accuracy (0.5 = indistinguishable from the reference posterior), mean over the observations run, with the wall time of the cell (training, drawing and C2ST) on this machine. sbi NPE: the published neural-spline-flow numbers, mean over observations 1–10.',
       '',
       tableOf(cells),
-      settings ? `C2ST: ${settings}` : '',
+      settings,
       '',
       '## Cells',
       '',
