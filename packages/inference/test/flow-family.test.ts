@@ -103,7 +103,7 @@ describe('nsfFamily: a neural spline flow as a variational family', () => {
     q.dispose();
     eta.dispose();
     tf.dispose(Object.values(params));
-  });
+  }, 600_000);
 
   it('spec round-trips through familyFromSpec; bad options name the field', () => {
     const { fam, params, eta } = setup();
@@ -115,6 +115,20 @@ describe('nsfFamily: a neural spline flow as a variational family', () => {
     const a = fam.distribution(eta, params).logProb(th).dataSync();
     const b = back.distribution(eta, params).logProb(th).dataSync();
     expect(Array.from(b)).toEqual(Array.from(a));
+    // mode(): a draw of highest density, so at least as dense as the mean and as a fresh draw
+    const q = fam.distribution(eta, params);
+    const mode = q.mode();
+    const mean = q.mean();
+    expect(mode.shape).toEqual([2, 2]);
+    expect(mean.shape).toEqual([2, 2]);
+    const lm = q.logProb(mode).dataSync();
+    const lmean = q.logProb(mean).dataSync();
+    const ldraw = q.logProb(tf.reshape(q.sample(1, createRng(4)), [2, 2])).dataSync();
+    for (let i = 0; i < 2; i++) {
+      expect(lm[i]!).toBeGreaterThanOrEqual(lmean[i]!);
+      expect(lm[i]!).toBeGreaterThanOrEqual(ldraw[i]!);
+    }
+    tf.dispose([mode, mean]);
     expect(() => nsfFamily({ dim: 0 })).toThrow(ConfigError);
     expect(() => nsfFamily({ dim: 2, box: { low: [0, 0], high: [1, -1] } })).toThrow(
       /nsfFamily\.box\.high\[1\]/,

@@ -153,7 +153,10 @@ export function nsfFamily(options: NsfFamilyOptions): Family {
           return tf.tidy(() => {
             const { theta, logProb } = drawSummary();
             const best = tf.argMax(tf.reshape(logProb, [summaryDraws, b]), 0); // [B]
-            const rows = tf.add(tf.mul(best, b), tf.range(0, b, 1, 'int32'));
+            const rows = tf.add(
+              tf.mul(tf.cast(best, 'int32'), tf.scalar(b, 'int32')),
+              tf.range(0, b, 1, 'int32'),
+            );
             return tf.gather(theta, rows);
           });
         },
