@@ -78,8 +78,8 @@ const base = {
 /**
  * Profiles. `quick`: two_moons, 10³ simulations, observation 1, the flow only, 1,000 draws, a
  * smaller flow and a capped run (a smoke test of the whole pipeline inside `pnpm test`). `default`: every task at 10³
- * and 10⁴ simulations, both families, observations 1–5 (what fits on the shared 2-core machine in
- * about an hour and a half). `full`: every cell of the issue's table, 10⁵ included.
+ * and 10⁴ simulations, both families, observations 1–5 (the issue's first two columns; see the
+ * README for what finished on the shared machine and estimates). `full`: every cell of the issue's table, 10⁵ included.
  */
 export const PROFILES: Record<SbibmConfig['profile'], SbibmConfig> = {
   quick: {
