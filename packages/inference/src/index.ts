@@ -25,6 +25,7 @@ export {
   zScoreContraction,
 } from './diagnostics/coverage.js';
 export { type SbcDimension, type SbcOptions, type SbcResult, sbc } from './diagnostics/sbc.js';
+export { type NsfFamilyOptions, nsfFamily } from './families/flow.js';
 export {
   type GaussianDiagOptions,
   type GaussianFullOptions,

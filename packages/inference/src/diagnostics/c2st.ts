@@ -54,7 +54,9 @@ function toRows(
  * when the training loss has not improved by 1e-4 for 10 epochs, at most 10000 epochs — sklearn's
  * MLPClassifier defaults as sbibm calls it) trained to tell sample `a` (label 0) from sample `b`
  * (label 1), inputs z-scored with `a`'s mean and standard deviation, accuracy by 5-fold shuffled
- * cross-validation. Written with tfjs; weights Glorot-uniform from `rng`.
+ * cross-validation. The classifier is trained in plain float64 JavaScript (a few thousand tiny
+ * minibatch steps per fold: per-step tensor dispatch would cost more than the arithmetic); weights
+ * Glorot-uniform from `rng`.
  */
 export function c2st(
   a: tf.Tensor | ArrayLike<ArrayLike<number>>,
@@ -119,80 +121,33 @@ export function c2st(
       return { x, y };
     };
     const initRng = options.rng.split(`c2st/init${f}`);
-    const weights: tf.Variable[] = [];
-    const biases: tf.Variable[] = [];
-    for (let l = 0; l < 3; l++) {
-      const fanIn = sizes[l] as number;
-      const fanOut = sizes[l + 1] as number;
-      const bound = Math.sqrt((l === 2 ? 2 : 6) / (fanIn + fanOut)); // sklearn's Glorot factor
-      const w = new Float32Array(fanIn * fanOut);
-      for (let k = 0; k < w.length; k++) w[k] = (2 * initRng.uniform() - 1) * bound;
-      const bb = new Float32Array(fanOut);
-      for (let k = 0; k < bb.length; k++) bb[k] = (2 * initRng.uniform() - 1) * bound;
-      weights.push(tf.variable(tf.tensor2d(w, [fanIn, fanOut]), true));
-      biases.push(tf.variable(tf.tensor1d(bb), true));
-    }
-    const logits = (x: tf.Tensor): tf.Tensor => {
-      let z: tf.Tensor = x;
-      for (let l = 0; l < 3; l++) {
-        z = tf.add(tf.matMul(z as tf.Tensor2D, weights[l] as tf.Tensor2D), biases[l] as tf.Tensor);
-        if (l < 2) z = tf.relu(z);
-      }
-      return tf.reshape(z, [-1]);
-    };
-    const opt = tf.train.adam(lr, 0.9, 0.999, 1e-8);
+    const net = new Mlp(sizes, initRng, lr, alpha);
     const bs = Math.min(options.batchSize ?? 200, train.length);
     const epochRng = options.rng.split(`c2st/epochs${f}`);
     let best = Number.POSITIVE_INFINITY;
     let noImprove = 0;
     let epoch = 0;
-    const vars = [...weights, ...biases];
-    try {
-      while (epoch < maxEpochs) {
-        epoch++;
-        const order = epochRng.permutation(train.length);
-        let total = 0;
-        for (let s = 0; s < train.length; s += bs) {
-          const ids = Array.from(
-            order.subarray(s, Math.min(train.length, s + bs)),
-            (k) => train[k] as number,
-          );
-          const { x, y } = gather(ids);
-          const m = ids.length;
-          const lossT = tf.tidy(() => {
-            const xt = tf.tensor2d(x, [m, d]);
-            const yt = tf.tensor1d(y);
-            return opt.minimize(
-              () => {
-                const z = logits(xt);
-                // log-loss from logits: softplus(z) − y z, stable
-                const ll = tf.mean(tf.sub(tf.softplus(z), tf.mul(yt, z)));
-                const l2 = tf.addN(weights.map((w) => tf.sum(tf.square(w))));
-                return tf.add(ll, tf.mul(l2, (0.5 * alpha) / m)) as tf.Scalar;
-              },
-              true,
-              vars,
-            ) as tf.Scalar;
-          });
-          total += (lossT.dataSync()[0] as number) * m;
-          lossT.dispose();
-        }
-        const epochLoss = total / train.length;
-        if (epochLoss > best - tol) noImprove++;
-        else noImprove = 0;
-        if (epochLoss < best) best = epochLoss;
-        if (noImprove >= patience) break;
+    while (epoch < maxEpochs) {
+      epoch++;
+      const order = epochRng.permutation(train.length);
+      let total = 0;
+      for (let s = 0; s < train.length; s += bs) {
+        const ids = Array.from(order.subarray(s, Math.min(train.length, s + bs)), (k) => train[k] as number);
+        const { x, y } = gather(ids);
+        total += net.step(x, y, ids.length) * ids.length;
       }
-      const { x, y } = gather(test);
-      const pred = tf.tidy(() => logits(tf.tensor2d(x, [test.length, d])).dataSync());
-      let correct = 0;
-      for (let i = 0; i < test.length; i++) if (((pred[i] as number) > 0 ? 1 : 0) === y[i]) correct++;
-      foldAcc.push(correct / test.length);
-      epochsRun.push(epoch);
-    } finally {
-      opt.dispose();
-      tf.dispose(vars);
+      const epochLoss = total / train.length;
+      if (epochLoss > best - tol) noImprove++;
+      else noImprove = 0;
+      if (epochLoss < best) best = epochLoss;
+      if (noImprove >= patience) break;
     }
+    const { x, y } = gather(test);
+    const pred = net.logits(x, test.length);
+    let correct = 0;
+    for (let i = 0; i < test.length; i++) if (((pred[i] as number) > 0 ? 1 : 0) === y[i]) correct++;
+    foldAcc.push(correct / test.length);
+    epochsRun.push(epoch);
   }
   const accuracy = foldAcc.reduce((s, v) => s + v, 0) / folds;
   return {
@@ -201,4 +156,153 @@ export function c2st(
     epochs: epochsRun,
     settings: `C2ST: MLP ${d}→${h}→${h}→1 (ReLU, ${mult}·dim units), Adam lr ${lr}, L2 ${alpha}, batch ${Math.min(options.batchSize ?? 200, n)}, stop after ${patience} epochs without loss improvement > ${tol} (max ${maxEpochs}), ${folds}-fold shuffled CV, ${zScore ? 'inputs z-scored by the first sample' : 'raw inputs'}; n = ${A.n} vs ${B.n}`,
   };
+}
+
+/**
+ * sklearn's MLPClassifier as sbibm calls it: ReLU hidden layers, one logistic output, log-loss plus
+ * α/2 · ‖W‖² / batch, Adam (β 0.9, 0.999, ε 1e-8), Glorot-uniform init (factor 2 for the logistic
+ * output layer), in float64.
+ */
+class Mlp {
+  private readonly sizes: readonly number[];
+  private readonly w: Float64Array[] = [];
+  private readonly b: Float64Array[] = [];
+  private readonly mw: Float64Array[] = [];
+  private readonly vw: Float64Array[] = [];
+  private readonly mb: Float64Array[] = [];
+  private readonly vb: Float64Array[] = [];
+  private t = 0;
+  constructor(
+    sizes: readonly number[],
+    rng: Rng,
+    private readonly lr: number,
+    private readonly alpha: number,
+  ) {
+    this.sizes = sizes;
+    for (let l = 0; l < sizes.length - 1; l++) {
+      const fanIn = sizes[l] as number;
+      const fanOut = sizes[l + 1] as number;
+      const bound = Math.sqrt((l === sizes.length - 2 ? 2 : 6) / (fanIn + fanOut));
+      const w = new Float64Array(fanIn * fanOut);
+      for (let k = 0; k < w.length; k++) w[k] = (2 * rng.uniform() - 1) * bound;
+      const bb = new Float64Array(fanOut);
+      for (let k = 0; k < bb.length; k++) bb[k] = (2 * rng.uniform() - 1) * bound;
+      this.w.push(w);
+      this.b.push(bb);
+      this.mw.push(new Float64Array(w.length));
+      this.vw.push(new Float64Array(w.length));
+      this.mb.push(new Float64Array(fanOut));
+      this.vb.push(new Float64Array(fanOut));
+    }
+  }
+
+  /** Activations of every layer for m rows (index 0: the input). */
+  private forward(x: Float32Array, m: number): Float64Array[] {
+    const acts: Float64Array[] = [Float64Array.from(x)];
+    const L = this.sizes.length - 1;
+    for (let l = 0; l < L; l++) {
+      const nIn = this.sizes[l] as number;
+      const nOut = this.sizes[l + 1] as number;
+      const a = acts[l] as Float64Array;
+      const w = this.w[l] as Float64Array;
+      const bb = this.b[l] as Float64Array;
+      const z = new Float64Array(m * nOut);
+      for (let i = 0; i < m; i++) {
+        const zi = i * nOut;
+        for (let o = 0; o < nOut; o++) z[zi + o] = bb[o] as number;
+        for (let k = 0; k < nIn; k++) {
+          const av = a[i * nIn + k] as number;
+          if (av === 0) continue;
+          const wk = k * nOut;
+          for (let o = 0; o < nOut; o++) z[zi + o] += av * (w[wk + o] as number);
+        }
+        if (l < L - 1) for (let o = 0; o < nOut; o++) if ((z[zi + o] as number) < 0) z[zi + o] = 0;
+      }
+      acts.push(z);
+    }
+    return acts;
+  }
+
+  logits(x: Float32Array, m: number): Float64Array {
+    return this.forward(x, m)[this.sizes.length - 1] as Float64Array;
+  }
+
+  /** One Adam step on a minibatch; returns its loss (log-loss + L2 term, as sklearn reports it). */
+  step(x: Float32Array, y: Float32Array, m: number): number {
+    const L = this.sizes.length - 1;
+    const acts = this.forward(x, m);
+    const z = acts[L] as Float64Array;
+    let loss = 0;
+    let delta: Float64Array = new Float64Array(m);
+    for (let i = 0; i < m; i++) {
+      const zi = z[i] as number;
+      const yi = y[i] as number;
+      // softplus(z) − y z, stable; d/dz = sigmoid(z) − y, averaged over the batch
+      loss += (zi > 0 ? zi + Math.log1p(Math.exp(-zi)) : Math.log1p(Math.exp(zi))) - yi * zi;
+      delta[i] = (1 / (1 + Math.exp(-zi)) - yi) / m;
+    }
+    loss /= m;
+    let l2 = 0;
+    for (const w of this.w) for (let k = 0; k < w.length; k++) l2 += (w[k] as number) ** 2;
+    loss += (0.5 * this.alpha * l2) / m;
+    this.t++;
+    const c1 = 1 - 0.9 ** this.t;
+    const c2 = 1 - 0.999 ** this.t;
+    for (let l = L - 1; l >= 0; l--) {
+      const nIn = this.sizes[l] as number;
+      const nOut = this.sizes[l + 1] as number;
+      const a = acts[l] as Float64Array;
+      const w = this.w[l] as Float64Array;
+      const gw = new Float64Array(w.length);
+      const gb = new Float64Array(nOut);
+      for (let i = 0; i < m; i++)
+        for (let o = 0; o < nOut; o++) {
+          const d = delta[i * nOut + o] as number;
+          if (d === 0) continue;
+          gb[o] += d;
+          for (let k = 0; k < nIn; k++) gw[k * nOut + o] += (a[i * nIn + k] as number) * d;
+        }
+      for (let k = 0; k < w.length; k++) gw[k] += ((this.alpha / m) * w[k]) as number;
+      if (l > 0) {
+        // back through W (old values) and the ReLU of layer l
+        const prev = new Float64Array(m * nIn);
+        for (let i = 0; i < m; i++)
+          for (let k = 0; k < nIn; k++) {
+            if ((a[i * nIn + k] as number) <= 0) continue;
+            let s = 0;
+            for (let o = 0; o < nOut; o++) s += (w[k * nOut + o] as number) * (delta[i * nOut + o] as number);
+            prev[i * nIn + k] = s;
+          }
+        delta = prev;
+      }
+      adam(w, gw, this.mw[l] as Float64Array, this.vw[l] as Float64Array, this.lr, c1, c2);
+      adam(
+        this.b[l] as Float64Array,
+        gb,
+        this.mb[l] as Float64Array,
+        this.vb[l] as Float64Array,
+        this.lr,
+        c1,
+        c2,
+      );
+    }
+    return loss;
+  }
+}
+
+function adam(
+  p: Float64Array,
+  g: Float64Array,
+  m: Float64Array,
+  v: Float64Array,
+  lr: number,
+  c1: number,
+  c2: number,
+): void {
+  for (let k = 0; k < p.length; k++) {
+    const gk = g[k] as number;
+    m[k] = 0.9 * (m[k] as number) + 0.1 * gk;
+    v[k] = 0.999 * (v[k] as number) + 0.001 * gk * gk;
+    p[k] -= (lr * ((m[k] as number) / c1)) / (Math.sqrt((v[k] as number) / c2) + 1e-8);
+  }
 }

@@ -1,4 +1,5 @@
 import { ConfigError } from '@gcvi/runtime';
+import { nsfFamily } from './flow.js';
 import { gaussianDiag, gaussianFull } from './gaussian.js';
 import { gaussianMixture } from './mixture.js';
 import { productFamily } from './product.js';
@@ -19,6 +20,7 @@ const builders = new Map<string, FamilyBuilder>([
     'gaussian-mixture',
     (s: AnySpec) => gaussianMixture({ dim: s.dim, components: s.components, minScale: s.minScale }),
   ],
+  ['nsf', (s: AnySpec) => nsfFamily(s)],
   [
     'product',
     (s: AnySpec, from) => {

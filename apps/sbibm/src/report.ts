@@ -1,0 +1,109 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { BUDGETS, FAMILIES, SBI_NPE, TASKS } from './config.js';
+import type { CellResult } from './run.js';
+
+const CSV_HEADER = 'task,budget,family,observation,c2st,train_seconds,wall_seconds';
+
+/** One row per cell and observation: the C2ST and the cell's training and wall time (seconds). */
+export function csvOf(cells: readonly CellResult[]): string {
+  const rows = [CSV_HEADER];
+  for (const c of cells)
+    for (const o of c.observations)
+      rows.push(
+        [
+          c.task,
+          c.budget,
+          c.family,
+          o.observation,
+          o.c2st.toFixed(4),
+          c.trainSeconds.toFixed(1),
+          c.wallSeconds.toFixed(1),
+        ].join(','),
+      );
+  return `${rows.join('\n')}\n`;
+}
+
+const mean = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+const fmtTime = (s: number) => (s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`);
+
+/**
+ * The Markdown table: per task and budget, sbi's NPE number, then ours for each family (mean C2ST
+ * over the observations run, how many, and the cell's wall time). Cells without results say
+ * "not run" (with `estimate`'s guess of the time when given).
+ */
+export function tableOf(
+  cells: readonly CellResult[],
+  estimate?: (task: string, budget: number, family: string) => string | undefined,
+): string {
+  const budgets = BUDGETS as readonly number[];
+  const head = `| task | family | ${budgets.map((b) => `${b.toExponential(0).replace('e+', '·10^')} sims`).join(' | ')} |`;
+  const lines = [head, `|---|---|${budgets.map(() => '---').join('|')}|`];
+  for (const task of TASKS) {
+    lines.push(
+      `| ${task} | sbi NPE (NSF), obs 1–10 | ${budgets.map((b) => SBI_NPE[task][b]!.toFixed(3)).join(' | ')} |`,
+    );
+    for (const family of FAMILIES) {
+      const cols = budgets.map((b) => {
+        const c = cells.find((x) => x.task === task && x.budget === b && x.family === family);
+        if (c && c.observations.length === 0) return `trained (${fmtTime(c.trainSeconds)}), C2ST not run`;
+        if (!c) {
+          const e = estimate?.(task, b, family);
+          return e ? `not run (est. ${e})` : 'not run';
+        }
+        const obs = c.observations.map((o) => o.observation);
+        const m = mean(c.observations.map((o) => o.c2st));
+        return `**${m.toFixed(3)}** (obs ${obs.length === 1 ? obs[0] : `${obs[0]}–${obs[obs.length - 1]}`}; ${fmtTime(c.wallSeconds)})`;
+      });
+      lines.push(
+        `| ${task} | gcvi ${family === 'flow' ? 'flow (NSF)' : 'Gaussian (full cov.)'} | ${cols.join(' | ')} |`,
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Per-cell detail: training steps, epochs, early stopping, per-observation C2ST. */
+export function detailOf(cells: readonly CellResult[]): string {
+  const lines = [
+    '| task | budget | family | steps | epochs (best) | train | wall | C2ST per observation |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const c of cells) {
+    lines.push(
+      `| ${c.task} | ${c.budget} | ${c.family} | ${c.steps} | ${c.epochs} (${c.bestEpoch}${c.stoppedEarly ? ', early stop' : ''}) | ${fmtTime(c.trainSeconds)} | ${fmtTime(c.wallSeconds)} | ${c.observations.map((o) => `${o.observation}: ${o.c2st.toFixed(3)}`).join(', ')} |`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Write results/c2st.csv and results/table.md (atomically). */
+export function writeReport(
+  out: string,
+  cells: readonly CellResult[],
+  profile: string,
+): { csv: string; md: string } {
+  const dir = resolve(out);
+  mkdirSync(dir, { recursive: true });
+  const csv = join(dir, 'c2st.csv');
+  const md = join(dir, 'table.md');
+  writeFileAtomic.sync(csv, csvOf(cells));
+  const settings = cells.find((c) => c.c2stSettings)?.c2stSettings ?? '';
+  writeFileAtomic.sync(
+    md,
+    [
+      `# gcvi on sbibm (profile \`${profile}\`)`,
+      '',
+      'C2ST accuracy (0.5 = indistinguishable from the reference posterior), mean over the observations run, with the wall time of the cell (training, drawing and C2ST) on this machine. sbi NPE: the published neural-spline-flow numbers, mean over observations 1–10.',
+      '',
+      tableOf(cells),
+      settings,
+      '',
+      '## Cells',
+      '',
+      detailOf(cells),
+    ].join('\n'),
+  );
+  return { csv, md };
+}

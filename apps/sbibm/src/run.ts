@@ -1,0 +1,301 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { findSbibmData, loadSbibmReference, type SbibmTask, sbibmTask } from '@gcvi/datasets';
+import {
+  type AmortizedPosterior,
+  amortize,
+  c2st,
+  type Family,
+  gaussianFull,
+  loadPosterior,
+  nsfFamily,
+  type TrainProgress,
+} from '@gcvi/inference';
+import { ConfigError, createRng, FileFormatError } from '@gcvi/runtime';
+import * as tf from '@tensorflow/tfjs-core';
+import writeFileAtomic from 'write-file-atomic';
+import type { FamilyName, SbibmConfig, TaskName } from './config.js';
+
+/** One observation's result in a cell. */
+export interface ObservationResult {
+  readonly observation: number;
+  readonly c2st: number;
+  readonly foldAccuracies: readonly number[];
+  readonly sampleSeconds: number;
+  readonly c2stSeconds: number;
+}
+
+/** A cell: one task, budget and family; one trained posterior, evaluated at each observation. */
+export interface CellResult {
+  readonly task: TaskName;
+  readonly budget: number;
+  readonly family: FamilyName;
+  readonly profile: string;
+  readonly samples: number;
+  readonly trainSeconds: number;
+  readonly steps: number;
+  readonly epochs: number;
+  readonly bestEpoch: number;
+  readonly stoppedEarly: boolean;
+  readonly bestValidationLoss: number;
+  readonly observations: ObservationResult[];
+  /** Training plus every observation's sampling and C2ST so far (excludes time lost to restarts). */
+  readonly wallSeconds: number;
+  readonly c2stSettings: string;
+}
+
+export const cellName = (task: string, budget: number, family: string) => `${task}_${budget}_${family}`;
+
+/** The sbibm data folder, or one clear error saying where it was looked for. */
+export function dataRoot(config: SbibmConfig): string {
+  const root = config.data ? resolve(config.data) : findSbibmData();
+  if (!root || !existsSync(root)) {
+    throw new FileFormatError(
+      config.data ? resolve(config.data) : '../shared/fixtures/sbibm',
+      config.data
+        ? 'sbibm reference data folder not found (--data)'
+        : 'sbibm reference data not found: set GCVI_SBIBM_DIR or --data, or run from a checkout beside shared/fixtures/sbibm',
+    );
+  }
+  for (const t of config.tasks) {
+    for (const o of config.observations) {
+      const dir = join(root, t, `num_observation_${o}`);
+      if (!existsSync(dir)) throw new FileFormatError(dir, `missing: sbibm data of ${t}, observation ${o}`);
+    }
+  }
+  return root;
+}
+
+function makeFamily(config: SbibmConfig, task: SbibmTask, family: FamilyName): Family {
+  const dim = task.thetaDim;
+  if (family === 'gaussian') return gaussianFull({ dim });
+  const f = config.flow;
+  const support = task.prior.support;
+  // gaussian_linear's prior is N(0, 0.1·I): standardize θ by it; box priors go through the logit.
+  const standardize =
+    task.name === 'gaussian_linear'
+      ? { mean: new Array(dim).fill(0), std: new Array(dim).fill(Math.sqrt(0.1)) }
+      : null;
+  return nsfFamily({
+    dim,
+    contextDim: Math.max(f.minContext, f.contextPerDim * dim),
+    layers: f.layers,
+    bins: f.bins,
+    hidden: f.hidden,
+    box: support,
+    standardize,
+  });
+}
+
+function readCell(file: string): CellResult | null {
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as CellResult;
+  } catch (e) {
+    throw new FileFormatError(
+      file,
+      `unreadable cell result (${(e as Error).message}); delete it to redo the cell`,
+    );
+  }
+}
+
+const fmtTime = (s: number) => {
+  if (!Number.isFinite(s)) return '?';
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m}m${Math.round(s - 60 * m)}s` : `${s.toFixed(0)}s`;
+};
+
+/** Progress lines on stderr: overwritten in place on a TTY, at most one every 10 s otherwise. */
+function progressPrinter(label: string) {
+  const tty = Boolean(process.stderr.isTTY);
+  const t0 = performance.now();
+  let last = 0;
+  return {
+    train(p: TrainProgress) {
+      const now = performance.now();
+      if (!tty && now - last < 10_000) return;
+      last = now;
+      const secs = (now - t0) / 1000;
+      const rate = p.step / Math.max(secs, 1e-9);
+      const eta = (p.steps - p.step) / rate;
+      const line =
+        `${label} epoch ${p.epoch ?? '-'} step ${p.step}/${p.steps} ${rate.toFixed(1)} steps/s ` +
+        `loss ${p.loss.toFixed(3)} val ${p.validationLoss?.toFixed(3) ?? '-'} ETA ≤ ${fmtTime(eta)}`;
+      process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
+    },
+    note(msg: string) {
+      process.stderr.write(`${tty ? '\r\x1b[K' : ''}${label} ${msg}\n`);
+    },
+  };
+}
+
+/** Reference draws for C2ST: sbibm's file, or exact posterior draws for gaussian_linear. */
+function referenceSamples(task: SbibmTask, root: string, observation: number, n: number, seed: number) {
+  const ref = loadSbibmReference(task.name, observation, root);
+  let rows: Float64Array;
+  if (ref.samples) {
+    if (ref.samples.rows < n) {
+      throw new FileFormatError(
+        `${root}/${task.name}/num_observation_${observation}`,
+        `has ${ref.samples.rows} reference samples, fewer than the ${n} asked for`,
+      );
+    }
+    rows = ref.samples.values.subarray(0, n * task.thetaDim);
+  } else if (task.name === 'gaussian_linear') {
+    const gl = sbibmTask('gaussian_linear');
+    rows = gl.samplePosterior(ref.x, n, createRng(seed).split(`reference-${observation}`));
+  } else {
+    throw new FileFormatError(`${root}/${task.name}/num_observation_${observation}`, 'no reference samples');
+  }
+  return { x: ref.x, samples: tf.tensor2d(Float32Array.from(rows), [n, task.thetaDim]) };
+}
+
+/**
+ * Run (or resume) one cell: train unless its posterior is saved, then every observation not yet
+ * in its result file. Each step's result is written atomically, so an interrupted run resumes
+ * where it stopped and a finished cell is not redone.
+ */
+export async function runCell(
+  config: SbibmConfig,
+  root: string,
+  taskName: TaskName,
+  budget: number,
+  familyName: FamilyName,
+): Promise<{ result: CellResult; skipped: boolean }> {
+  const dir = join(resolve(config.out), 'cells');
+  mkdirSync(dir, { recursive: true });
+  const name = cellName(taskName, budget, familyName);
+  const file = join(dir, `${name}.json`);
+  const postFile = join(dir, `${name}.gcvi`);
+  const label = `[${taskName} ${budget} ${familyName}]`;
+  const log = progressPrinter(label);
+  let cell = readCell(file);
+  const todo = (c: CellResult | null) =>
+    config.observations.filter((o) => !c?.observations.some((r) => r.observation === o));
+  if (cell && todo(cell).length === 0) {
+    log.note('done before: skipped');
+    return { result: cell, skipped: true };
+  }
+  const task = sbibmTask(taskName);
+  const tCell = performance.now();
+  let post: AmortizedPosterior;
+  if (cell && existsSync(postFile)) {
+    post = loadPosterior(postFile);
+    log.note(`resuming: trained posterior loaded from ${postFile}`);
+  } else {
+    const est = amortize({
+      simulator: task,
+      family: makeFamily(config, task, familyName),
+      encoder: { hiddenSizes: config.encoderHidden },
+      seed: createRng(config.seed)
+        .split(name)
+        .int(2 ** 31),
+    });
+    const tr = config.training;
+    const t0 = performance.now();
+    const res = await est.train({
+      simulations: budget,
+      batchSize: tr.batchSize[String(budget)],
+      learningRate: tr.learningRate,
+      validationFraction: tr.validationFraction,
+      earlyStopping: { patience: tr.patience },
+      maxEpochs: tr.maxEpochs[String(budget)],
+      clipNorm: tr.clipNorm,
+      progressEvery: 1,
+      onProgress: (p) => log.train(p),
+    });
+    const trainSeconds = (performance.now() - t0) / 1000;
+    post = est.posterior();
+    est.dispose();
+    const tmp = `${postFile}.tmp-${process.pid}`;
+    post.save(tmp);
+    renameSync(tmp, postFile);
+    const val = res.validationLoss ?? [];
+    cell = {
+      task: taskName,
+      budget,
+      family: familyName,
+      profile: config.profile,
+      samples: config.samples,
+      trainSeconds,
+      steps: res.steps,
+      epochs: res.epochs ?? 0,
+      bestEpoch: res.bestEpoch ?? 0,
+      stoppedEarly: res.stoppedEarly ?? false,
+      bestValidationLoss: val.length ? Math.min(...val) : Number.NaN,
+      observations: [],
+      wallSeconds: trainSeconds,
+      c2stSettings: '',
+    };
+    writeFileAtomic.sync(file, `${JSON.stringify(cell, null, 2)}\n`);
+    log.note(
+      `trained in ${fmtTime(trainSeconds)}: ${res.steps} steps, ${res.epochs} epochs (best ${res.bestEpoch}${res.stoppedEarly ? ', stopped early' : ''}), best validation NLL ${cell.bestValidationLoss.toFixed(3)}`,
+    );
+  }
+  try {
+    for (const o of todo(cell)) {
+      const t0 = performance.now();
+      const ref = referenceSamples(task, root, o, config.samples, config.seed);
+      const draws = tf.tidy(() =>
+        post.sample(Array.from(ref.x), config.samples, createRng(config.seed).split(`${name}-obs${o}`)),
+      );
+      const t1 = performance.now();
+      let acc: ReturnType<typeof c2st>;
+      try {
+        acc = c2st(ref.samples, draws, {
+          rng: createRng(config.seed).split(`${name}-c2st${o}`),
+          folds: config.c2st.folds,
+          maxEpochs: config.c2st.maxEpochs,
+        });
+      } finally {
+        tf.dispose([ref.samples, draws]);
+      }
+      const t2 = performance.now();
+      const r: ObservationResult = {
+        observation: o,
+        c2st: acc.accuracy,
+        foldAccuracies: acc.foldAccuracies,
+        sampleSeconds: (t1 - t0) / 1000,
+        c2stSeconds: (t2 - t1) / 1000,
+      };
+      cell = {
+        ...cell,
+        c2stSettings: acc.settings,
+        observations: [...cell.observations, r].sort((a, b) => a.observation - b.observation),
+        wallSeconds: cell.wallSeconds + (t2 - t0) / 1000,
+      };
+      writeFileAtomic.sync(file, `${JSON.stringify(cell, null, 2)}\n`);
+      log.note(
+        `observation ${o}: C2ST ${acc.accuracy.toFixed(3)} (draws ${fmtTime(r.sampleSeconds)}, C2ST ${fmtTime(r.c2stSeconds)})`,
+      );
+    }
+  } finally {
+    post.dispose();
+  }
+  log.note(`cell done in ${fmtTime((performance.now() - tCell) / 1000)} this run`);
+  return { result: cell, skipped: false };
+}
+
+/** Every cell of the config, in order (cheap ones first: budgets ascending). */
+export function cellsOf(config: SbibmConfig): { task: TaskName; budget: number; family: FamilyName }[] {
+  const out: { task: TaskName; budget: number; family: FamilyName }[] = [];
+  for (const budget of [...config.budgets].sort((a, b) => a - b))
+    for (const task of config.tasks) for (const family of config.families) out.push({ task, budget, family });
+  return out;
+}
+
+/** Every cell result present in the results folder. */
+export function readCells(out: string): CellResult[] {
+  const dir = join(resolve(out), 'cells');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f: string) => f.endsWith('.json'))
+    .sort()
+    .map((f: string) => readCell(join(dir, f)) as CellResult);
+}
+
+export function checkBudgets(config: SbibmConfig): void {
+  for (const b of config.budgets) {
+    if (b < 100) throw new ConfigError('budgets', `each budget must be ≥ 100 simulations, got ${b}`);
+  }
+}

@@ -1,0 +1,3 @@
+import { gcviVitestConfig } from '../../vitest.shared.js';
+
+export default gcviVitestConfig();
