@@ -1,3 +1,4 @@
+import { renderVegaLite } from '@gcvi/plots';
 import { describe, expect, it } from 'vitest';
 import { shortestArc, splitAtWrap } from '../src/experiments/angles.js';
 import { e1Plan } from '../src/experiments/e1/config.js';
@@ -5,7 +6,12 @@ import { e1Figures } from '../src/experiments/e1/figures.js';
 import type { E1Run } from '../src/experiments/e1/summary.js';
 import { e2Figures } from '../src/experiments/e2/figures.js';
 import { e3Plan } from '../src/experiments/e3/config.js';
-import { e3Figures, figure5Range } from '../src/experiments/e3/figures.js';
+import {
+  angleSpec as e3AngleSpec,
+  e3Figures,
+  figure5Range,
+  visiblePieces,
+} from '../src/experiments/e3/figures.js';
 import type { E3Run } from '../src/experiments/e3/summary.js';
 import { e4Plan } from '../src/experiments/e4/config.js';
 import { e4FigureRows, e4Figures } from '../src/experiments/e4/figures.js';
@@ -222,3 +228,48 @@ function syntheticE3(): E3Run[] {
     })),
   }));
 }
+
+describe('Figure 5 pieces outside its axis range', () => {
+  // A default-profile run had an offset's early piece (0°–80°, between wraps) wholly below the
+  // 210–320° axis: resvg panicked on the clipped-away path and aborted the analysis.
+  const rows = [
+    { init: '0°', initDeg: 0, step: 0, angleDeg: 270, segment: 0 },
+    { init: '0°', initDeg: 0, step: 25, angleDeg: 360, segment: 0 },
+    { init: '0°', initDeg: 0, step: 25, angleDeg: 0, segment: 1 },
+    { init: '0°', initDeg: 0, step: 50, angleDeg: 80, segment: 1 },
+    { init: '0°', initDeg: 0, step: 75, angleDeg: 25, segment: 1 },
+    { init: '30°', initDeg: 30, step: 0, angleDeg: 200, segment: 0 },
+    { init: '30°', initDeg: 30, step: 25, angleDeg: 330, segment: 0 },
+    { init: '30°', initDeg: 30, step: 50, angleDeg: 262, segment: 0 },
+    // the run's piece that crashed the renderer: 5.6° at step 0 down to the wrap at step 1.07
+    { init: '270°', initDeg: 270, step: 0, angleDeg: 5.590780233202889, segment: 0 },
+    { init: '270°', initDeg: 270, step: 1.0675811621073228, angleDeg: 0, segment: 0 },
+    { init: '270°', initDeg: 270, step: 1.0675811621073228, angleDeg: 360, segment: 1 },
+    { init: '270°', initDeg: 270, step: 25, angleDeg: 234.66911283118728, segment: 1 },
+    { init: '270°', initDeg: 270, step: 50, angleDeg: 190.87159440408024, segment: 1 },
+  ];
+  it('drops only the pieces that lie wholly on one side of the range; the rows keep everything', () => {
+    const kept = visiblePieces(rows, [210, 320]);
+    expect(kept.map((r) => `${r.init}/${r.segment}/${r.step}`)).toEqual([
+      '0°/0/0',
+      '0°/0/25',
+      '30°/0/0',
+      '30°/0/25',
+      '30°/0/50',
+      '270°/1/1.0675811621073228',
+      '270°/1/25',
+      '270°/1/50',
+    ]);
+    // a piece from below to above the range crosses it and is drawn, though no point is inside
+    expect(visiblePieces(rows.slice(5, 7), [210, 320])).toHaveLength(2);
+  });
+  it('renders to SVG and PNG (resvg) with such a piece in the data', async () => {
+    const fig = await renderVegaLite(
+      JSON.parse(JSON.stringify(e3AngleSpec('Figure 5 test', rows, [210, 320], 260))) as Record<
+        string,
+        unknown
+      >,
+    );
+    expect(fig.png.length).toBeGreaterThan(1000);
+  }, 60_000);
+});

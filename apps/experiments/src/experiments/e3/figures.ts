@@ -50,7 +50,7 @@ export function figure5Range(
   };
 }
 
-function angleSpec(
+export function angleSpec(
   title: string,
   rows: readonly Record<string, unknown>[],
   yDomain: readonly [number, number],
@@ -62,7 +62,7 @@ function angleSpec(
     title,
     width: 560,
     height: 320,
-    data: { values: rows },
+    data: { values: full ? rows : visiblePieces(rows, yDomain) },
     layer: [
       {
         mark: { type: 'line', clip: true, strokeWidth: 1.2 },
@@ -86,6 +86,32 @@ function angleSpec(
             { mark: { type: 'rule', strokeDash: [4, 4], color: 'black' }, encoding: { y: { datum: truth } } },
           ]),
     ],
+  });
+}
+
+/**
+ * The rows of the line pieces (one init × segment each) that reach into `[lo, hi]`. A piece wholly
+ * below or wholly above the axis range draws nothing once clipped, and resvg (the PNG renderer)
+ * panics on such a clipped-away path (`Option::unwrap()` on `None`, aborting the process), so it
+ * is left out of the drawn data; the figure's CSV keeps every row.
+ */
+export function visiblePieces(
+  rows: readonly Record<string, unknown>[],
+  [lo, hi]: readonly [number, number],
+): Record<string, unknown>[] {
+  const side = new Map<string, { below: boolean; above: boolean; inside: boolean }>();
+  const key = (r: Record<string, unknown>) => `${String(r.init)}|${String(r.segment)}`;
+  for (const r of rows) {
+    const a = Number(r.angleDeg);
+    const s = side.get(key(r)) ?? { below: false, above: false, inside: false };
+    if (a < lo) s.below = true;
+    else if (a > hi) s.above = true;
+    else s.inside = true;
+    side.set(key(r), s);
+  }
+  return rows.filter((r) => {
+    const s = side.get(key(r));
+    return s !== undefined && (s.inside || (s.below && s.above));
   });
 }
 
