@@ -17,35 +17,35 @@ export interface StepCostTable {
 // BEGIN GENERATED
 export const STEP_COSTS: StepCostTable = {
   version: 1,
-  measuredAt: '2026-12-01',
+  measuredAt: '2026-12-02',
   machine:
-    "this project's VM, 2 cores shared with ~6 other helpers' builds and tests (load average ~5-10), quick profile, 1 run process",
+    "this project's VM, 2 cores (AMD EPYC), shared with a concurrent test run (load average ~4-9), default profile, 2 run processes",
   backend: 'wasm',
-  source: 'run-meta.json wall times of quick profile runs (calibrate)',
+  source: 'run-meta.json wall times of default profile runs (calibrate)',
   experiments: {
     e1: {
-      secondsPerCostUnit: 0.014457408508717944,
-      runs: 3,
-      costUnits: 4387.5,
-      wallSeconds: 63.43187983199998,
+      secondsPerCostUnit: 0.0024455943489089197,
+      runs: 4,
+      costUnits: 266250,
+      wallSeconds: 651.1394953969999,
     },
     e2: {
-      secondsPerCostUnit: 0.18003984764374997,
-      runs: 8,
-      costUnits: 320,
-      wallSeconds: 57.612751245999995,
+      secondsPerCostUnit: 0.09432834968405265,
+      runs: 19,
+      costUnits: 19000,
+      wallSeconds: 1792.2386439970005,
     },
     e3: {
-      secondsPerCostUnit: 0.023890930829947928,
-      runs: 8,
-      costUnits: 3840,
-      wallSeconds: 91.74117438700004,
+      secondsPerCostUnit: 0.000540936737867635,
+      runs: 24,
+      costUnits: 4915200,
+      wallSeconds: 2658.812253967,
     },
     e4: {
-      secondsPerCostUnit: 0.06217679184429826,
+      secondsPerCostUnit: 0.0018930798911503757,
       runs: 2,
-      costUnits: 456,
-      wallSeconds: 28.352617081000005,
+      costUnits: 532000,
+      wallSeconds: 1007.1185020919999,
     },
   },
 };
