@@ -17,6 +17,11 @@ import { slurmUnavailable, TestSlurm } from './support/slurm.js';
 import { writeTinyE1Profile } from './support/tiny-profile.js';
 
 const wanted = process.env.GCVI_SLURM === '1';
+if (!wanted) {
+  console.log(
+    "slurm cluster test skipped: set GCVI_SLURM=1 to run it (needs root and Debian's slurm-wlm and munge: apt-get install slurm-wlm munge)",
+  );
+}
 
 describe.skipIf(!wanted)('slurm job array on a real single-node Slurm (GCVI_SLURM=1)', () => {
   const root = mkdtempSync(join(tmpdir(), 'gcvi-slurm-real-'));
