@@ -90,14 +90,17 @@ describe('the bench steps are the experiments’ steps (wasm)', () => {
     },
   );
 
-  it.each([
-    ['e3-lp', 'forwardKl'],
-    ['e3-iwbo', 'iwbo'],
-  ] as const)('E3 %s: two steps of the experiment run equal the bench step', async (kind, method) => {
-    const base = e3Plan('quick').find((c) => c.method === method && c.initDeg > 0) as E3Config;
-    const config = { ...base, steps: 2, evalEvery: 1, checkpointEvery: 1 };
-    const run = await runExperiment('e3', `same-${kind}`, config, 'checkpoint.bin');
-    // The generator the run used: trained once by the first E3 run, cached in the store.
+  /**
+   * Two steps of the experiment's own run equal the bench's steps on the same config (losses and
+   * parameters bit for bit), with the generator the run used (trained once by the first E3/E4 run,
+   * cached in the store) and no tensor left behind by the bench.
+   */
+  async function expectBenchEqualsRun(
+    experiment: 'e3' | 'e4',
+    kind: Parameters<typeof runE3Steps>[0],
+    config: Parameters<typeof runE3Steps>[1] & { generator: E3Config['generator'] },
+  ): Promise<void> {
+    const run = await runExperiment(experiment, `same-${kind}`, config, 'checkpoint.bin');
     const store = new ResultsStore(root);
     const gen = await resolveGenerator(
       config.generator,
@@ -111,6 +114,15 @@ describe('the bench steps are the experiments’ steps (wasm)', () => {
     expect(bench.losses.every(Number.isFinite)).toBe(true);
     expect(bench.losses).toEqual(run.losses);
     expectSameParams(bench.params as Record<string, Float32Array>, run.params);
+  }
+
+  it.each([
+    ['e3-lp', 'forwardKl'],
+    ['e3-iwbo', 'iwbo'],
+  ] as const)('E3 %s: two steps of the experiment run equal the bench step', async (kind, method) => {
+    const base = e3Plan('quick').find((c) => c.method === method && c.initDeg > 0) as E3Config;
+    const config = { ...base, steps: 2, evalEvery: 1, checkpointEvery: 1 };
+    await expectBenchEqualsRun('e3', kind, config);
   });
 
   it.each([
@@ -119,18 +131,6 @@ describe('the bench steps are the experiments’ steps (wasm)', () => {
   ] as const)('E4 %s: two steps of the experiment run equal the bench step', async (kind, method) => {
     const base = e4Plan('quick').find((c) => c.method === method);
     const config = { ...(base as NonNullable<typeof base>), steps: 2, evalEvery: 1, checkpointEvery: 1 };
-    const run = await runExperiment('e4', `same-${kind}`, config, 'checkpoint.bin');
-    const store = new ResultsStore(root);
-    const gen = await resolveGenerator(
-      config.generator,
-      join(root, 'cache', 'generator'),
-      store.cacheLock(30_000),
-    );
-    const before = tf.memory().numTensors;
-    const bench = await runE3Steps(kind, config, gen.params, 0, true);
-    expect(tf.memory().numTensors).toBe(before);
-    tf.dispose(Object.values(gen.params));
-    expect(bench.losses).toEqual(run.losses);
-    expectSameParams(bench.params as Record<string, Float32Array>, run.params);
+    await expectBenchEqualsRun('e4', kind, config);
   });
 });
