@@ -1,3 +1,4 @@
+import { type DenseActivation, denseLayer } from '@gcvi/kernels';
 import { ConfigError, type Rng, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { attention } from './attention.js';
@@ -30,11 +31,14 @@ function checkSet(arg: string, x: tf.Tensor, dim: number): void {
   if (x.rank !== 3 || x.shape[2] !== dim) throw new ShapeError(arg, `[batch, setSize, ${dim}]`, x.shape);
 }
 
-/** x [B, n, in] · w [in, out] + b. */
-function linear3(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor {
+/**
+ * act(x [B, n, in] · w [in, out] + b) through `@gcvi/kernels`' dense layer: one kernel (SIMD GEMM,
+ * bias and activation in the same pass) on wasm and cpu, the plain matMul + add (+ relu) elsewhere.
+ */
+function linear3(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, activation: DenseActivation = 'linear'): tf.Tensor {
   const [bs, n, din] = x.shape as [number, number, number];
-  const y = tf.matMul(tf.reshape(x, [bs * n, din]) as tf.Tensor2D, w as tf.Tensor2D);
-  return tf.reshape(tf.add(y, b), [bs, n, w.shape[1]!]);
+  const y = denseLayer(tf.reshape(x, [bs * n, din]), w, b, { activation });
+  return tf.reshape(y, [bs, n, w.shape[1]!]);
 }
 
 function linearSpecs(prefix: string, din: number, dout: number): ParamSpec[] {
@@ -113,7 +117,7 @@ export function mab(options: MabOptions): MabBlock {
       const k = linear3(y, p[n.kw]!, p[n.kb]!);
       const v = linear3(y, p[n.vw]!, p[n.vb]!);
       const h = tf.add(q, attention(q, k, v, heads, undefined, { fused }));
-      return tf.add(h, tf.relu(linear3(h, p[n.ow]!, p[n.ob]!)));
+      return tf.add(h, linear3(h, p[n.ow]!, p[n.ob]!, 'relu'));
     });
   }
   return {
