@@ -83,7 +83,7 @@ export async function executeRun(
       store: handle,
       results: store,
       staleAfterMs,
-      progress: (p) => hooks.progress?.(p),
+      progress: (p) => hooks.progress?.(status === 'partial' ? { ...p, resumed: true } : p),
       log,
       timing: (name, s) => {
         timings[name] = (timings[name] ?? 0) + s;

@@ -16,6 +16,12 @@ export interface RunProgress {
   readonly loss?: number;
   /** What the run is doing now (e.g. `full`, `linear`). */
   readonly phase?: string;
+  /**
+   * Set by the runner (not the run) when the run continues from a checkpoint, and by a
+   * coordinator for a run it finds already under way: the steps of its first report were done
+   * before, so progress rates and ETAs leave them out.
+   */
+  readonly resumed?: boolean;
 }
 
 /** What `run` gets besides its config. */

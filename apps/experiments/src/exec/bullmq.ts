@@ -163,6 +163,10 @@ export class BullMQExecutor implements Executor {
       const t0 = performance.now();
       const outcomes = new Map<string, RunOutcome>();
       const started = new Set<string>();
+      // runs already under way when this coordinator first looks (it was restarted): their first
+      // progress report counts as found, not done here
+      const seen = new Set<string>();
+      let firstPass = true;
       while (outcomes.size < tasks.length && !stopped.yes) {
         for (const t of tasks) {
           if (outcomes.has(t.id)) continue;
@@ -179,7 +183,9 @@ export class BullMQExecutor implements Executor {
             events.onStart?.(t);
           }
           if (state === 'active' && typeof job.progress === 'object' && job.progress !== null) {
-            events.onProgress?.(t, job.progress as unknown as RunProgress);
+            const p = job.progress as unknown as RunProgress;
+            events.onProgress?.(t, firstPass && !seen.has(t.id) ? { ...p, resumed: true } : p);
+            seen.add(t.id);
           }
           const tries = job.attemptsStarted ?? job.attemptsMade;
           if (tries > 1) this.retried.set(job.id as string, tries);
@@ -205,6 +211,7 @@ export class BullMQExecutor implements Executor {
             events.onFinish?.(outcome);
           }
         }
+        firstPass = false;
         if (outcomes.size < tasks.length) await sleep(this.options.pollMs ?? 1000);
       }
       if (this.retried.size > 0) {

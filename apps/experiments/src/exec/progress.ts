@@ -45,6 +45,9 @@ export class ProgressReporter {
 
   private doneCost = 0;
   private readonly totalCost: number;
+  /** Work already done before this process saw it (resumed runs' checkpoints): not part of the rate. */
+  private priorSteps = 0;
+  private priorCost = 0;
 
   /**
    * `costs` (run id → the run's estimated cost, `PlannedRun.cost`): the overall ETA weighs each
@@ -110,10 +113,14 @@ export class ProgressReporter {
   update(task: RunTask, p: RunProgress): void {
     const t = this.tracks.get(task.id);
     if (!t) return;
-    if (t.step === 0 && p.step > 0 && t.total === 1) {
-      // first report: a resumed run starts at its checkpoint; measure the rate from here
+    if (p.resumed === true && t.step === 0 && p.step > 0 && t.total === 1) {
+      // first report: a resumed run starts at its checkpoint; measure the rate from here, and
+      // keep the steps it already had out of the overall rate and ETA
       t.step0 = p.step;
       t.t0 = Date.now();
+      this.priorSteps += p.step;
+      const cost = this.costs?.get(task.id);
+      if (cost !== undefined && p.total > 0) this.priorCost += cost * Math.min(1, p.step / p.total);
     }
     t.step = p.step;
     t.total = p.total;
@@ -147,14 +154,26 @@ export class ProgressReporter {
     return s;
   }
 
-  /** Fraction of the work done: cost-weighted when run costs are known, else by steps. */
+  /**
+   * Fraction of the work left at this process's start that it has done since: cost-weighted when
+   * run costs are known, else by steps. Checkpointed work of resumed runs is neither done here
+   * nor left, so a restarted sweep's ETA is not fooled by the steps it finds already done.
+   */
   private fractionDone(): number {
-    if (!this.costs || this.totalCost <= 0)
-      return this.totalSteps > 0 ? this.overallSteps() / this.totalSteps : 0;
+    if (!this.costs || this.totalCost <= 0) {
+      const left = this.totalSteps - this.priorSteps;
+      return left > 0 ? (this.overallSteps() - this.priorSteps) / left : 0;
+    }
     let c = this.doneCost;
     for (const [id, t] of this.tracks)
       c += (this.costs.get(id) ?? 0) * (t.total > 0 ? Math.min(1, t.step / t.total) : 0);
-    return c / this.totalCost;
+    const left = this.totalCost - this.priorCost;
+    return left > 0 ? (c - this.priorCost) / left : 0;
+  }
+
+  /** Steps per second made by this process (resumed runs count from their checkpoints). */
+  private overallRate(now: number): number {
+    return (this.overallSteps() - this.priorSteps) / Math.max(1e-3, (now - this.t0) / 1000);
   }
 
   /** Seconds left: elapsed time × (work left / work done). */
@@ -166,14 +185,14 @@ export class ProgressReporter {
 
   private overallText(now: number): string {
     const steps = this.overallSteps();
-    const rate = steps / Math.max(1e-3, (now - this.t0) / 1000);
+    const rate = this.overallRate(now);
     return `overall: ${steps}/${this.totalSteps} steps, ${rate.toFixed(0)}/s, ETA ${fmtSeconds(this.etaSeconds(now))}`;
   }
 
   private updateOverall(now: number): void {
     if (!this.overall) return;
     const steps = this.overallSteps();
-    const rate = steps / Math.max(1e-3, (now - this.t0) / 1000);
+    const rate = this.overallRate(now);
     this.overall.update(Math.min(steps, this.totalSteps), {
       rate: rate.toFixed(0),
       etaText: fmtSeconds(this.etaSeconds(now)),
