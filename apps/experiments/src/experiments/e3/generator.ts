@@ -7,9 +7,12 @@ import {
   generatorFromStateDict,
   loadMnist,
   loadTorchCheckpoint,
+  type RotatedMnistModel,
+  rotatedMnistModel,
   trainGenerator,
 } from '@gcvi/datasets';
 import { z } from 'zod';
+import type { RunContext } from '../../core/types.js';
 
 /**
  * Which generator E3/E4 use: `source: 'trained'` trains G ourselves as a VAE decoder on MNIST
@@ -133,4 +136,25 @@ export async function resolveGenerator(
   } finally {
     await claim?.release();
   }
+}
+
+/**
+ * The rotated-MNIST model of one E3 or E4 run: its generator (resolved through the store's shared
+ * cache under the cache lock; training time, when this run trained it, recorded as a timing), with
+ * `nImages` images and noise sd `noiseSd`.
+ */
+export async function rotatedModelForRun(
+  generator: GeneratorConfig,
+  nImages: number,
+  noiseSd: number,
+  ctx: RunContext,
+): Promise<{ gen: ResolvedGenerator; model: RotatedMnistModel }> {
+  const gen = await resolveGenerator(
+    generator,
+    generatorCacheDir(ctx.store.dir),
+    ctx.results.cacheLock(ctx.staleAfterMs, ctx.log),
+    ctx.log,
+  );
+  if (gen.trainSeconds > 0) ctx.timing('generatorTrain', gen.trainSeconds);
+  return { gen, model: rotatedMnistModel({ generator: gen.params, nImages, noiseSd }) };
 }

@@ -1,4 +1,4 @@
-import { E3_TRUE_ANGLE, type RotatedMnistModel, rotatedMnistModel, rotateFlat } from '@gcvi/datasets';
+import { E3_TRUE_ANGLE, type RotatedMnistModel, rotateFlat } from '@gcvi/datasets';
 import { Independent, Normal, VonMises } from '@gcvi/distributions';
 import { mnistAngleEncoder, mnistLatentEncoder, type NamedTensors } from '@gcvi/encoders';
 import {
@@ -16,7 +16,7 @@ import { createRng, type Rng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { asRng } from '../../core/rng.js';
 import type { RunContext } from '../../core/types.js';
-import { generatorCacheDir, type ResolvedGenerator, resolveGenerator } from './generator.js';
+import { rotatedModelForRun } from './generator.js';
 import type { E3Config, E3RunResult } from './schema.js';
 
 const TWO_PI = 2 * Math.PI;
@@ -180,18 +180,12 @@ function lpMode(apply: (p: NamedTensors, x: tf.Tensor) => tf.Tensor, params: Par
 }
 
 export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSummary> {
-  const gen: ResolvedGenerator = await resolveGenerator(
+  const { gen, model } = await rotatedModelForRun(
     config.generator,
-    generatorCacheDir(ctx.store.dir),
-    ctx.results.cacheLock(ctx.staleAfterMs, ctx.log),
-    ctx.log,
+    config.observedImages,
+    config.noiseSd,
+    ctx,
   );
-  if (gen.trainSeconds > 0) ctx.timing('generatorTrain', gen.trainSeconds);
-  const model = rotatedMnistModel({
-    generator: gen.params,
-    nImages: config.observedImages,
-    noiseSd: config.noiseSd,
-  });
   const obs = observedSet(model, config.dataSeed);
   const root = e3RunRoot(config);
   const offset = (config.initDeg * Math.PI) / 180;

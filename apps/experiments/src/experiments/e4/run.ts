@@ -1,4 +1,4 @@
-import { E3_TRUE_ANGLE, type RotatedMnistModel, rotatedMnistModel, rotateImages } from '@gcvi/datasets';
+import { E3_TRUE_ANGLE, type RotatedMnistModel, rotateImages } from '@gcvi/datasets';
 import { Normal } from '@gcvi/distributions';
 import { mnistAngleEncoder, type NamedTensors } from '@gcvi/encoders';
 import {
@@ -16,7 +16,7 @@ import { createRng, type Rng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { asRng } from '../../core/rng.js';
 import type { RunContext } from '../../core/types.js';
-import { generatorCacheDir, resolveGenerator } from '../e3/generator.js';
+import { rotatedModelForRun } from '../e3/generator.js';
 import { toDeg, wrap2pi } from '../e3/run.js';
 import { type GridPosterior, gaussianMetrics, gridPosterior, mergeNodes } from './posterior.js';
 import type { E4Config, E4RunResult } from './schema.js';
@@ -177,18 +177,7 @@ export function e4Posterior(
 }
 
 export async function runE4(config: E4Config, ctx: RunContext): Promise<E4RunSummary> {
-  const gen = await resolveGenerator(
-    config.generator,
-    generatorCacheDir(ctx.store.dir),
-    ctx.results.cacheLock(ctx.staleAfterMs, ctx.log),
-    ctx.log,
-  );
-  if (gen.trainSeconds > 0) ctx.timing('generatorTrain', gen.trainSeconds);
-  const model = rotatedMnistModel({
-    generator: gen.params,
-    nImages: config.nImages,
-    noiseSd: config.noiseSd,
-  });
+  const { gen, model } = await rotatedModelForRun(config.generator, config.nImages, config.noiseSd, ctx);
   const data = e4Data(model, config.dataSeed);
   const post = e4Posterior(model, data.images, data.x, config);
   const posteriorSd = Math.sqrt(
