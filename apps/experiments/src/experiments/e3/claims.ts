@@ -15,6 +15,18 @@ export function e3Claims(runs: readonly E3Run[]): CheckedClaim[] {
   const clusters = distinctEndpoints(iwEnd);
   const iwNear = iwEnd.filter((a) => Math.abs(angleDiffDeg(a, 260)) <= 10).length;
   const fmt = (v: number) => v.toFixed(1);
+  // How much each L_P run's angle still moves between evaluations over its last third of steps:
+  // the last iterate of a run whose angle wobbles by sd s lands anywhere in about ±2s.
+  const wobble = lp.map((r) => {
+    const late = r.metrics
+      .filter((m) => m.kind === 'angle' && Number(m.step) >= (2 * r.config.steps) / 3)
+      .map((m) => angleDiffDeg(Number(m.angleDeg), 260));
+    if (late.length < 2) return Number.NaN;
+    const mean = late.reduce((a, b) => a + b, 0) / late.length;
+    return Math.sqrt(late.reduce((a, b) => a + (b - mean) ** 2, 0) / (late.length - 1));
+  });
+  const finiteWobble = wobble.filter(Number.isFinite);
+  const maxWobble = finiteWobble.length ? Math.max(...finiteWobble) : Number.NaN;
   const lpStatus = lp.length === 0 ? 'n/a' : maxErr <= E3_LP_TOLERANCE_DEG ? 'pass' : 'fail';
   // L_P steps of these runs vs the default profile's (sized to show the claim)
   const lpNote = scaleNote(
@@ -23,16 +35,26 @@ export function e3Claims(runs: readonly E3Run[]): CheckedClaim[] {
     PROFILE_SETTINGS.default.lp?.steps ?? PAPER.lp.steps,
     'L_P steps',
   );
+  const c0 = lp[0]?.config;
+  const noiseNote =
+    lpStatus === 'fail' &&
+    !lpNote &&
+    c0 &&
+    Number.isFinite(maxWobble) &&
+    maxErr <= E3_LP_TOLERANCE_DEG + 2 * maxWobble
+      ? `the worst end angle is within two late-run sds (${fmt(maxWobble)}°) of the tolerance: at ${c0.setsPerStep ?? 1} × ${c0.setImages} images per step and ${c0.steps} steps the last iterate still moves by about that much between evaluations (the paper: 1 × ${PAPER.setImages.toLocaleString('en-US')} images, ${PAPER.lp.steps.toLocaleString('en-US')} steps)`
+      : undefined;
+  const note = lpNote ?? noiseNote;
   return [
     {
       id: 'e3-lp-all-offsets',
       paper: 'L_P from all 12 initializations ends at the true angle 260° (Figures 5, 6).',
       test: `every L_P run ends within ±${E3_LP_TOLERANCE_DEG}° of 260°`,
-      measured: `L_P end angles ${lp.map((r) => `${r.config.initDeg}°→${fmt(r.summary.finalAngleDeg)}°`).join(', ')}; max |error| ${fmt(maxErr)}°`,
-      values: { maxAbsErrorDeg: maxErr, runs: lp.length },
+      measured: `L_P end angles ${lp.map((r) => `${r.config.initDeg}°→${fmt(r.summary.finalAngleDeg)}°`).join(', ')}; max |error| ${maxErr.toFixed(2)}°${Number.isFinite(maxWobble) ? `; the angle's sd between evaluations over each run's last third of steps is at most ${fmt(maxWobble)}°` : ''}`,
+      values: { maxAbsErrorDeg: maxErr, runs: lp.length, maxLateSdDeg: maxWobble },
       status: lpStatus,
       figures: ['figure-5', 'figure-6'],
-      ...(lpNote ? { note: lpNote } : {}),
+      ...(note ? { note } : {}),
     },
     {
       id: 'e3-iwbo-local-optima',

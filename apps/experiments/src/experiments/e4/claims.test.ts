@@ -83,6 +83,25 @@ describe('e3 claims', () => {
     expect(e3Claims(lp(265.5)).find((c) => c.id === id)?.status).toBe('fail');
     expect(e3Claims(lp(251.5)).find((c) => c.id === id)?.status).toBe('fail');
   });
+
+  it("reports how much each L_P run's angle still moves over its last third of steps", () => {
+    // 12 runs of 300 steps; run 4 oscillates 256/264 from step 200 on (sd of 256, 264, 256, 264,
+    // 256 = 4.38°), the others sit at 260 ± 1 (sd 1.10°); evaluations before step 200 do not count.
+    const runs = Array.from({ length: 12 }, (_, k) => {
+      const r = e3Run('forwardKl', 30 * k, 260);
+      const late = k === 4 ? [256, 264, 256, 264, 256] : [259, 261, 259, 261, 259];
+      const metrics = [
+        { kind: 'angle', step: 0, angleDeg: 30 * k },
+        { kind: 'angle', step: 100, angleDeg: 200 },
+        ...late.map((a, i) => ({ kind: 'angle', step: 200 + 25 * i, angleDeg: a })),
+      ];
+      return { ...r, metrics, config: { ...r.config, steps: 300 } } as E3Run;
+    });
+    const c = e3Claims(runs).find((x) => x.id === 'e3-lp-all-offsets');
+    const sd = Math.sqrt((3 * 3.2 ** 2 + 2 * 4.8 ** 2) / 4);
+    expect(c?.values?.maxLateSdDeg).toBeCloseTo(sd, 10);
+    expect(c?.measured).toContain(`at most ${sd.toFixed(1)}°`);
+  });
 });
 
 describe('e3/e4 plans: the learning-rate schedule and sets per step', () => {
