@@ -1,7 +1,13 @@
 /** Cost up front: `list` prints runs, steps and CPU-hours per experiment from the measured table. */
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
-import { estimateCost, formatCost, STEP_COSTS, type StepCostTable } from '../src/exec/cost.js';
+import {
+  estimateCost,
+  estimatedSeconds,
+  formatCost,
+  STEP_COSTS,
+  type StepCostTable,
+} from '../src/exec/cost.js';
 import type { PlannedRun } from '../src/index.js';
 import { capture } from './fixtures/capture.js';
 
@@ -35,6 +41,20 @@ describe('cost estimate', () => {
     expect(text).toContain('test table');
     expect(text).toMatch(/a\s+2 runs\s+15 steps\s+1\.50 CPU-hours/);
     expect(text).toMatch(/b\s+1 runs\s+1 steps\s+unknown/);
+  });
+
+  it("a run's estimated seconds are its units × its experiment's seconds per unit (units alone when unmeasured)", () => {
+    const t: StepCostTable = {
+      ...table,
+      experiments: {
+        a: { secondsPerCostUnit: 0.1, runs: 1, costUnits: 10, wallSeconds: 1 },
+        c: { secondsPerCostUnit: 0.001, runs: 1, costUnits: 1000, wallSeconds: 1 },
+      },
+    };
+    // a: 1,000 units of 0.1 s = 100 s outweighs c: 50,000 units of 1 ms = 50 s, though c has more units
+    expect(estimatedSeconds(planned('a', 1000, 1000), t)).toBeCloseTo(100, 12);
+    expect(estimatedSeconds(planned('c', 50_000, 10), t)).toBeCloseTo(50, 12);
+    expect(estimatedSeconds(planned('b', 7, 7), t)).toBe(7);
   });
 
   it('the committed table is a measurement for every experiment', () => {

@@ -53,6 +53,20 @@ export interface ExperimentCost {
   readonly cpuHours: number | null;
 }
 
+/**
+ * A run's estimated seconds on one core: its cost units × its experiment's measured seconds per
+ * unit. Units are not comparable across experiments (an E2 step is one unit, an E3 image-step
+ * another), seconds are: the executor starts the longest runs first and the progress ETA weighs
+ * runs by this. An experiment without a measurement (a plugin's) counts its units as seconds.
+ */
+export function estimatedSeconds(
+  p: Pick<PlannedRun, 'experiment' | 'cost'>,
+  table: StepCostTable = STEP_COSTS,
+): number {
+  const s = table.experiments[p.experiment.id]?.secondsPerCostUnit;
+  return s === undefined ? p.cost : p.cost * s;
+}
+
 /** Per experiment: runs, progress steps and estimated CPU-hours of the planned runs. */
 export function estimateCost(
   planned: readonly PlannedRun[],

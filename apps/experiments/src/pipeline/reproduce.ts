@@ -9,6 +9,7 @@ import { checkObjectiveName, loadPlugins } from '../core/plugins.js';
 import type { RunOutcome } from '../core/runner.js';
 import type { AnyExperiment, PlanContext } from '../core/types.js';
 import { packageVersions } from '../core/versions.js';
+import { estimatedSeconds } from '../exec/cost.js';
 import { InlineExecutor } from '../exec/inline.js';
 import { LocalPoolExecutor } from '../exec/pool.js';
 import { ProgressReporter } from '../exec/progress.js';
@@ -84,7 +85,10 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   }
   const planned = planRuns(selected, contexts, store, { staleAfterMs, plugins: opts.plugins });
   if (!opts.force) checkFinishedRuns(planned, store);
-  const todo = planned.filter((p) => opts.force || p.status !== 'done').sort((a, b) => b.cost - a.cost);
+  // longest first (estimated seconds: cost units × the measured seconds per unit of each experiment)
+  const todo = planned
+    .filter((p) => opts.force || p.status !== 'done')
+    .sort((a, b) => estimatedSeconds(b) - estimatedSeconds(a));
   const skipped = planned.length - todo.length;
   say(
     `${planned.length} run(s): ${skipped} finished (skipped), ${todo.filter((p) => p.status === 'partial').length} to resume, ` +
@@ -96,7 +100,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
     opts.progress ?? 'auto',
     out,
     undefined,
-    new Map(todo.map((p) => [p.task.id, p.cost])),
+    new Map(todo.map((p) => [p.task.id, estimatedSeconds(p)])),
   );
   let outcomes: RunOutcome[];
   try {
