@@ -8,6 +8,11 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BackendName, describeBackend, initBackend } from '@gcvi/runtime';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+
+/** A bad flag value found after parsing: one line, no stack trace, exit 2. */
+class BenchArgError extends Error {}
+
 import { fusedE1Step, plainE1Step } from './e1.js';
 import { runE1Fit } from './e1fit.js';
 import { e2Cases, runTorchE2 } from './e2.js';
@@ -37,52 +42,66 @@ interface Options {
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-function parseArgs(argv: readonly string[]): Options {
-  const o: Options = {
-    only: ['e1', 'e2', 'e3'],
-    rounds: 3,
-    steps: 200,
-    warmup: 30,
-    backends: ['tensorflow', 'wasm', 'cpu'],
-    torchThreads: machineInfo().nproc,
-    out: join(here, '..', 'results'),
-    e2Steps: 3,
-    e2Warmup: 1,
-    e2PlainCpu: false,
-    e3Steps: 2,
-    e3Warmup: 1,
-    e3Cases: E3_CASES.map(caseKey),
-    e3Cpu: false,
+function positiveInt(flag: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1)
+      throw new InvalidArgumentError(`${flag} needs a positive integer, got '${v}'`);
+    return n;
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const v = argv[i + 1];
-    const num = () => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`${a} needs a positive integer, got '${v}'`);
-      i++;
-      return n;
-    };
-    const str = () => {
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      i++;
-      return v;
-    };
-    if (a === '--only') o.only = str().split(',');
-    else if (a === '--rounds') o.rounds = num();
-    else if (a === '--steps') o.steps = num();
-    else if (a === '--warmup') o.warmup = num();
-    else if (a === '--torch-threads') o.torchThreads = num();
-    else if (a === '--backends') o.backends = str().split(',') as BackendName[];
-    else if (a === '--out') o.out = str();
-    else if (a === '--e2-steps') o.e2Steps = num();
-    else if (a === '--e2-warmup') o.e2Warmup = num();
-    else if (a === '--e2-plain-cpu') o.e2PlainCpu = true;
-    else if (a === '--e3-steps') o.e3Steps = num();
-    else if (a === '--e3-warmup') o.e3Warmup = num();
-    else if (a === '--e3-cases') o.e3Cases = str().split(',');
-    else if (a === '--e3-cpu') o.e3Cpu = true;
-    else throw new Error(`unknown option '${a}' (see apps/bench/README.md)`);
+}
+
+const list = (v: string) => v.split(',').filter((x) => x.length > 0);
+
+const BENCHES = ['e1', 'e2', 'e3'];
+const BACKENDS: BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+
+function parseArgs(argv: readonly string[]): Options {
+  const cmd = new Command('bench')
+    .description(
+      'step benchmarks of gcvi against PyTorch on this machine: Markdown to stdout, JSON to results/latest.json (apps/bench/README.md)',
+    )
+    .option('--only <list>', `benches to run, of ${BENCHES.join(', ')}`, list, BENCHES)
+    .option('--rounds <n>', 'rounds per row (the row reports the median)', positiveInt('--rounds'), 3)
+    .option('--steps <n>', 'E1 steps per round', positiveInt('--steps'), 200)
+    .option('--warmup <n>', 'E1 warm-up steps', positiveInt('--warmup'), 30)
+    .option('--backends <list>', `tfjs backends, of ${BACKENDS.join(', ')}`, list, BACKENDS)
+    .option(
+      '--torch-threads <n>',
+      'PyTorch threads (also 1)',
+      positiveInt('--torch-threads'),
+      machineInfo().nproc,
+    )
+    .option('--out <dir>', 'results folder', join(here, '..', 'results'))
+    .option('--e2-steps <n>', 'E2 steps per round', positiveInt('--e2-steps'), 3)
+    .option('--e2-warmup <n>', 'E2 warm-up steps', positiveInt('--e2-warmup'), 1)
+    .option('--e2-plain-cpu', 'also time the plain (unfused) E2 step on cpu', false)
+    .option('--e3-steps <n>', 'E3/E4 steps per round', positiveInt('--e3-steps'), 2)
+    .option('--e3-warmup <n>', 'E3/E4 warm-up steps', positiveInt('--e3-warmup'), 1)
+    .option(
+      '--e3-cases <list>',
+      `E3/E4 cases, of ${E3_CASES.map(caseKey).join(', ')}`,
+      list,
+      E3_CASES.map(caseKey),
+    )
+    .option('--e3-cpu', 'also run the E3/E4 cases on cpu', false)
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureOutput({ writeErr: (m) => process.stderr.write(m) });
+  cmd.parse([...argv], { from: 'user' });
+  const o = cmd.opts<Options>();
+  for (const b of o.only) {
+    if (!BENCHES.includes(b))
+      throw new BenchArgError(`--only: unknown bench '${b}' (of ${BENCHES.join(', ')})`);
+  }
+  for (const b of o.backends) {
+    if (!BACKENDS.includes(b))
+      throw new BenchArgError(`--backends: unknown backend '${b}' (of ${BACKENDS.join(', ')})`);
+  }
+  const cases = E3_CASES.map(caseKey);
+  for (const c of o.e3Cases) {
+    if (!cases.includes(c))
+      throw new BenchArgError(`--e3-cases: unknown case '${c}' (of ${cases.join(', ')})`);
   }
   return o;
 }
@@ -478,6 +497,12 @@ function e3Flops(c: E3Case): number {
 }
 
 main().catch((e: unknown) => {
+  // --help (exit 0) or a bad flag: commander has printed it; no stack trace
+  if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
+  if (e instanceof BenchArgError) {
+    process.stderr.write(`bench: ${e.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exit(1);
 });
