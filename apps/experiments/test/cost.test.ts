@@ -5,6 +5,7 @@ import {
   estimateCost,
   estimatedSeconds,
   formatCost,
+  orderForWorkers,
   STEP_COSTS,
   type StepCostTable,
 } from '../src/exec/cost.js';
@@ -55,6 +56,69 @@ describe('cost estimate', () => {
     expect(estimatedSeconds(planned('a', 1000, 1000), t)).toBeCloseTo(100, 12);
     expect(estimatedSeconds(planned('c', 50_000, 10), t)).toBeCloseTo(50, 12);
     expect(estimatedSeconds(planned('b', 7, 7), t)).toBe(7);
+  });
+
+  it('orders runs longest first, keeping runs that wait for a cache being built off the other process', () => {
+    const t: StepCostTable = {
+      ...table,
+      experiments: { x: { secondsPerCostUnit: 1, runs: 1, costUnits: 1, wallSeconds: 1 } },
+    };
+    const run = (name: string, cost: number, cacheKey?: string) => ({
+      name,
+      experiment: { id: 'x' } as PlannedRun['experiment'],
+      cost,
+      ...(cacheKey ? { cacheKey } : {}),
+    });
+    const runs = [
+      run('C', 100),
+      run('B', 500, 'g'),
+      run('D', 100),
+      run('A', 600, 'g'),
+      run('E', 100),
+      run('F', 100),
+    ];
+    // A builds g (until t = 600 on the simulated clock); the other process does C, D, E, F meanwhile, then B
+    expect(orderForWorkers(runs, 2, t).map((r) => r.name)).toEqual(['A', 'C', 'D', 'E', 'F', 'B']);
+    // one process: nothing to wait beside, longest first
+    expect(orderForWorkers(runs, 1, t).map((r) => r.name)).toEqual(['A', 'B', 'C', 'D', 'E', 'F']);
+    // without cache keys: longest first
+    const plain = runs.map(({ cacheKey: _k, ...r }) => r);
+    expect(orderForWorkers(plain, 2, t).map((r) => r.name)).toEqual(['A', 'B', 'C', 'D', 'E', 'F']);
+    // nothing else to do: the waiting run is still handed out
+    expect(orderForWorkers([run('A', 600, 'g'), run('B', 500, 'g')], 2, t).map((r) => r.name)).toEqual([
+      'A',
+      'B',
+    ]);
+  });
+
+  it('the default profile does not start two generator runs side by side', async () => {
+    const { EXPERIMENTS, planRuns, ResultsStore, resolveProfile } = await import('../src/index.js');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'gcvi-order-'));
+    try {
+      const profile = resolveProfile('default');
+      const ctx = new Map(
+        EXPERIMENTS.map((e) => [
+          e,
+          {
+            profile: profile.name,
+            profileName: profile.name,
+            outDir: dir,
+            generator: 'trained',
+            backend: 'auto',
+          },
+        ]),
+      );
+      const planned = planRuns(EXPERIMENTS, ctx as never, new ResultsStore(dir));
+      const order = orderForWorkers(planned, 2);
+      expect(order).toHaveLength(planned.length);
+      expect(order[0]?.cacheKey).toMatch(/^generator /);
+      expect(order[1]?.cacheKey).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the committed table is a measurement for every experiment', () => {

@@ -147,6 +147,12 @@ export interface ExperimentDefinition<C = unknown, S = Record<string, unknown>> 
   progressSteps?(config: C): number;
   /** Relative cost of a run, for scheduling the most expensive first (default `progressSteps`, else 1). */
   cost?(config: C): number;
+  /**
+   * The shared cache a run builds or waits for, if any (E3/E4: their generator, trained by the
+   * first run that needs it while the others wait on its lock). Runs with the same key are not
+   * started side by side before the first of them has finished, while other work is left.
+   */
+  sharedCache?(config: C): string | undefined;
   /** Label of a run for progress bars and the report. */
   label(config: C): string;
   /** Do the work of one run; returns the run summary (saved as the run's `summary.json`). */

@@ -128,3 +128,36 @@ export function formatCost(costs: readonly ExperimentCost[], table: StepCostTabl
   );
   return `${L.join('\n')}\n`;
 }
+
+/**
+ * The order to hand runs to `workers` run processes: longest first by estimated seconds (list
+ * scheduling), except that a run whose shared cache (`cacheKey`, e.g. the E3/E4 generator) is
+ * being built by a run already handed out waits, while other runs are left, until that run is
+ * estimated to have finished — so a second process does not sit on the cache's lock while work
+ * that needs no cache is waiting. Simulated with the same estimates; every run appears once.
+ */
+export function orderForWorkers<T extends Pick<PlannedRun, 'experiment' | 'cost' | 'cacheKey'>>(
+  runs: readonly T[],
+  workers: number,
+  table: StepCostTable = STEP_COSTS,
+): T[] {
+  const secs = new Map(runs.map((r) => [r, estimatedSeconds(r, table)]));
+  const left = [...runs].sort((a, b) => (secs.get(b) as number) - (secs.get(a) as number));
+  const free = Array.from({ length: Math.max(1, workers) }, () => 0);
+  const readyAt = new Map<string, number>();
+  const out: T[] = [];
+  while (left.length > 0) {
+    const slot = free.indexOf(Math.min(...free));
+    const t = free[slot] as number;
+    const ok = (r: T) =>
+      r.cacheKey === undefined || !readyAt.has(r.cacheKey) || (readyAt.get(r.cacheKey) as number) <= t;
+    let i = left.findIndex(ok);
+    if (i < 0) i = 0;
+    const r = left.splice(i, 1)[0] as T;
+    const end = t + (secs.get(r) as number);
+    if (r.cacheKey !== undefined && !readyAt.has(r.cacheKey)) readyAt.set(r.cacheKey, end);
+    free[slot] = end;
+    out.push(r);
+  }
+  return out;
+}

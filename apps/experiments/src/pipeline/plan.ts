@@ -155,6 +155,7 @@ export function planRuns(
         status: store.status(exp.id, id),
         cost: exp.cost?.(config) ?? exp.progressSteps?.(config) ?? 1,
         steps: exp.progressSteps?.(config) ?? exp.cost?.(config) ?? 1,
+        ...((k) => (k === undefined ? {} : { cacheKey: k }))(exp.sharedCache?.(config)),
       });
     });
   }

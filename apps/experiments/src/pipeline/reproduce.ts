@@ -9,7 +9,7 @@ import { checkObjectiveName, loadPlugins } from '../core/plugins.js';
 import type { RunOutcome } from '../core/runner.js';
 import type { AnyExperiment, PlanContext } from '../core/types.js';
 import { packageVersions } from '../core/versions.js';
-import { estimatedSeconds } from '../exec/cost.js';
+import { estimatedSeconds, orderForWorkers } from '../exec/cost.js';
 import { InlineExecutor } from '../exec/inline.js';
 import { LocalPoolExecutor } from '../exec/pool.js';
 import { ProgressReporter } from '../exec/progress.js';
@@ -85,10 +85,12 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   }
   const planned = planRuns(selected, contexts, store, { staleAfterMs, plugins: opts.plugins });
   if (!opts.force) checkFinishedRuns(planned, store);
-  // longest first (estimated seconds: cost units × the measured seconds per unit of each experiment)
-  const todo = planned
-    .filter((p) => opts.force || p.status !== 'done')
-    .sort((a, b) => estimatedSeconds(b) - estimatedSeconds(a));
+  // longest first (estimated seconds: cost units × the measured seconds per unit of each
+  // experiment), runs that wait for a shared cache another run builds kept apart
+  const todo = orderForWorkers(
+    planned.filter((p) => opts.force || p.status !== 'done'),
+    opts.workers ?? Math.max(1, availableParallelism()),
+  );
   const skipped = planned.length - todo.length;
   say(
     `${planned.length} run(s): ${skipped} finished (skipped), ${todo.filter((p) => p.status === 'partial').length} to resume, ` +

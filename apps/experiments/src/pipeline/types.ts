@@ -27,6 +27,8 @@ export interface PlannedRun {
   readonly status: RunStatus;
   readonly cost: number;
   readonly steps: number;
+  /** `sharedCache(config)` of its experiment. */
+  readonly cacheKey?: string;
 }
 
 export interface ExperimentResult {

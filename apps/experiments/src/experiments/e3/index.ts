@@ -1,3 +1,4 @@
+import { canonicalJson } from '../../core/hash.js';
 import type { ExperimentDefinition } from '../../core/types.js';
 import { e3Claims } from './claims.js';
 import { type E3Config, e3ConfigSchema, e3Deviations, e3Plan } from './config.js';
@@ -25,6 +26,7 @@ export const e3: ExperimentDefinition<E3Config, E3RunSummary> = {
   resultSchema: e3RunResultSchema,
   plan: (ctx) => e3Plan(ctx.profile, ctx.generator),
   progressSteps: (c) => c.steps,
+  sharedCache: (c) => `generator ${canonicalJson(c.generator)}`,
   cost: (c) =>
     c.method === 'forwardKl'
       ? c.steps * c.setImages * c.setsPerStep * 4

@@ -1,3 +1,4 @@
+import { canonicalJson } from '../../core/hash.js';
 import type { ExperimentDefinition } from '../../core/types.js';
 import { e4Claims } from './claims.js';
 import { type E4Config, e4ConfigSchema, e4Deviations, e4Plan } from './config.js';
@@ -23,6 +24,7 @@ export const e4: ExperimentDefinition<E4Config, E4RunSummary> = {
   resultSchema: e4RunResultSchema,
   plan: (ctx) => e4Plan(ctx.profile, ctx.generator),
   progressSteps: (c) => c.steps,
+  sharedCache: (c) => `generator ${canonicalJson(c.generator)}`,
   cost: (c) =>
     c.steps * (c.method === 'elbo' ? c.nImages + c.particles * 2 : c.nImages * 2 * (c.setsPerStep ?? 1)),
   label: (c) => (c.method === 'forwardKl' ? 'L_P' : `ELBO (K = ${c.particles})`),
