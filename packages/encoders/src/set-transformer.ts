@@ -35,7 +35,12 @@ function checkSet(arg: string, x: tf.Tensor, dim: number): void {
  * act(x [B, n, in] · w [in, out] + b) through `@gcvi/kernels`' dense layer: one kernel (SIMD GEMM,
  * bias and activation in the same pass) on wasm and cpu, the plain matMul + add (+ relu) elsewhere.
  */
-function linear3(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, activation: DenseActivation = 'linear'): tf.Tensor {
+function linear3(
+  x: tf.Tensor,
+  w: tf.Tensor,
+  b: tf.Tensor,
+  activation: DenseActivation = 'linear',
+): tf.Tensor {
   const [bs, n, din] = x.shape as [number, number, number];
   const y = denseLayer(tf.reshape(x, [bs * n, din]), w, b, { activation });
   return tf.reshape(y, [bs, n, w.shape[1]!]);
