@@ -91,10 +91,11 @@ function weights(m: number) {
 
 describe.each(BACKENDS_UNDER_TEST)('GcviRqSpline on %s', (backend) => {
   beforeAll(async () => {
-    await initBackend(backend);
+    await initBackend({ backend });
   });
 
   it('is registered', () => {
+    expect(tf.getBackend()).toBe(backend);
     expect(hasFusedKernel(GcviRqSpline)).toBe(true);
   });
 

@@ -177,8 +177,6 @@ export function c2st(
 class Mlp {
   private readonly sizes: readonly number[];
   private readonly w: Float64Array[] = [];
-  /** wt[l]: w[l] transposed, `[nOut, nIn]` (the forward pass reads a row of it per output unit). */
-  private readonly wt: Float64Array[] = [];
   private readonly b: Float64Array[] = [];
   private readonly mw: Float64Array[] = [];
   private readonly vw: Float64Array[] = [];
@@ -208,7 +206,6 @@ class Mlp {
       const bb = new Float64Array(fanOut);
       for (let k = 0; k < bb.length; k++) bb[k] = (2 * rng.uniform() - 1) * bound;
       this.w.push(w);
-      this.wt.push(new Float64Array(w.length));
       this.b.push(bb);
       this.mw.push(new Float64Array(w.length));
       this.vw.push(new Float64Array(w.length));
@@ -219,15 +216,6 @@ class Mlp {
       this.deltas.push(new Float64Array(maxRows * fanOut));
     }
     for (const s of sizes) this.acts.push(new Float64Array(maxRows * s));
-    for (let l = 0; l < this.w.length; l++) this.transpose(l);
-  }
-
-  private transpose(l: number): void {
-    const nIn = this.sizes[l] as number;
-    const nOut = this.sizes[l + 1] as number;
-    const w = this.w[l] as Float64Array;
-    const wt = this.wt[l] as Float64Array;
-    for (let k = 0; k < nIn; k++) for (let o = 0; o < nOut; o++) wt[o * nIn + k] = w[k * nOut + o] as number;
   }
 
   /** Activations of every layer for m ≤ maxRows rows of x (row-major `[m, sizes[0]]`). */
@@ -240,23 +228,22 @@ class Mlp {
       const nIn = this.sizes[l] as number;
       const nOut = this.sizes[l + 1] as number;
       const a = acts[l] as Float64Array;
-      const wt = this.wt[l] as Float64Array;
+      const w = this.w[l] as Float64Array;
       const bb = this.b[l] as Float64Array;
       const z = acts[l + 1] as Float64Array;
       const relu = l < L - 1;
       for (let i = 0; i < m; i++) {
         const ai = i * nIn;
         const zi = i * nOut;
-        for (let o = 0; o < nOut; o++) {
-          // bias, then the inputs in order (zeros skipped): the same sum in the same order
-          let s = bb[o] as number;
-          const wo = o * nIn;
-          for (let k = 0; k < nIn; k++) {
-            const av = a[ai + k] as number;
-            if (av !== 0) s += av * (wt[wo + k] as number);
-          }
-          z[zi + o] = relu && s < 0 ? 0 : s;
+        // z_i = b + Σ_k a_ik W_k: contiguous rows of W, a zero input (ReLU) skips its row
+        for (let o = 0; o < nOut; o++) z[zi + o] = bb[o] as number;
+        for (let k = 0; k < nIn; k++) {
+          const av = a[ai + k] as number;
+          if (av === 0) continue;
+          const wk = k * nOut;
+          for (let o = 0; o < nOut; o++) z[zi + o] += av * (w[wk + o] as number);
         }
+        if (relu) for (let o = 0; o < nOut; o++) if ((z[zi + o] as number) < 0) z[zi + o] = 0;
       }
     }
   }
@@ -298,37 +285,26 @@ class Mlp {
       const gb = this.gb[l] as Float64Array;
       const delta = this.deltas[l] as Float64Array;
       const prev = l > 0 ? (this.deltas[l - 1] as Float64Array) : null;
-      // gb = Σ_i δ_i, gw = Σ_i a_iᵀ δ_i (rows in order; zero activations add nothing)
-      for (let o = 0; o < nOut; o++) {
-        let s = 0;
-        for (let i = 0; i < m; i++) s += delta[i * nOut + o] as number;
-        gb[o] = s;
-      }
-      for (let k = 0; k < nIn; k++) {
-        const wk = k * nOut;
-        for (let o = 0; o < nOut; o++) {
-          let s = 0;
-          for (let i = 0; i < m; i++) {
-            const av = a[i * nIn + k] as number;
-            if (av !== 0) s += av * (delta[i * nOut + o] as number);
+      // gb = Σ_i δ_i, gw = Σ_i a_iᵀ δ_i (rank-1 updates row by row; a zero activation skips its row
+      // of gw), and δ of the layer below through W (old values) and the ReLU of layer l
+      gw.fill(0);
+      gb.fill(0);
+      for (let i = 0; i < m; i++) {
+        const di = i * nOut;
+        const ai = i * nIn;
+        for (let o = 0; o < nOut; o++) gb[o] += delta[di + o] as number;
+        for (let k = 0; k < nIn; k++) {
+          const av = a[ai + k] as number;
+          if (av === 0) {
+            if (prev) prev[ai + k] = 0;
+            continue;
           }
-          gw[wk + o] = s;
-        }
-      }
-      if (prev) {
-        // back through W (old values) and the ReLU of layer l
-        for (let i = 0; i < m; i++) {
-          const di = i * nOut;
-          const ai = i * nIn;
-          for (let k = 0; k < nIn; k++) {
-            if ((a[ai + k] as number) <= 0) {
-              prev[ai + k] = 0;
-              continue;
-            }
-            const wk = k * nOut;
+          const wk = k * nOut;
+          for (let o = 0; o < nOut; o++) gw[wk + o] += av * (delta[di + o] as number);
+          if (prev) {
             let s = 0;
             for (let o = 0; o < nOut; o++) s += (w[wk + o] as number) * (delta[di + o] as number);
-            prev[ai + k] = s;
+            prev[ai + k] = av > 0 ? s : 0;
           }
         }
       }
@@ -344,7 +320,6 @@ class Mlp {
         c1,
         c2,
       );
-      this.transpose(l);
     }
     return loss;
   }
