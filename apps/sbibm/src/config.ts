@@ -32,6 +32,13 @@ const flowSchema = z.strictObject({
   /** Embedding size = max(minContext, contextPerDim · dim). */
   contextPerDim: z.number().int().positive(),
   minContext: z.number().int().positive(),
+  /**
+   * The flow's embedding of (z-scored) x: `linear`, a trainable linear map with N(0, 1) initial
+   * weights (sbi's NSF reads x itself: its embedding net is the identity), or `mlp`, the encoder
+   * of `encoderHidden` (ReLU, NTK parameterization, last layer zero at init). The Gaussian family
+   * always uses `mlp`.
+   */
+  embedding: z.enum(['linear', 'mlp']),
 });
 
 export const configSchema = z.strictObject({
@@ -67,7 +74,7 @@ const training = {
 const base = {
   samples: 10000,
   encoderHidden: [50, 50],
-  flow: { layers: 5, bins: 10, hidden: 50, contextPerDim: 2, minContext: 4 },
+  flow: { layers: 5, bins: 10, hidden: 50, contextPerDim: 2, minContext: 4, embedding: 'linear' as const },
   training,
   c2st: { folds: 5, maxEpochs: 10000 },
   seed: 0,
@@ -90,7 +97,7 @@ export const PROFILES: Record<SbibmConfig['profile'], SbibmConfig> = {
     families: ['flow'],
     observations: [1],
     samples: 1000,
-    flow: { layers: 2, bins: 8, hidden: 32, contextPerDim: 2, minContext: 4 },
+    flow: { layers: 2, bins: 8, hidden: 32, contextPerDim: 2, minContext: 4, embedding: 'linear' },
     encoderHidden: [32],
     training: { ...training, learningRate: 2e-3, batchSize: { '1000': 100 }, maxEpochs: { '1000': 12 } },
     c2st: { folds: 5, maxEpochs: 50 },

@@ -38,6 +38,12 @@ for (const dim of dims) {
     n++;
   }
   const rate = n / ((performance.now() - t0) / 1000);
+  const byName = new Map<string, number>();
+  for (const k of prof.kernels) byName.set(k.name, (byName.get(k.name) ?? 0) + 1);
+  const top = [...byName.entries()].sort((x, y) => y[1] - x[1]).slice(0, 10);
+  console.log(
+    `  top kernels: ${top.map(([k, c]) => `${k} ${c}`).join(', ')}; ${(1000 / rate).toFixed(1)} ms/step`,
+  );
   console.log(
     `backend ${info.name} dim ${dim}: ${prof.kernels.length} kernels/step, ${rate.toFixed(2)} steps/s (${n} steps; machine load ${(await import('node:os')).loadavg()[0]!.toFixed(1)})`,
   );

@@ -10,6 +10,7 @@ export {
   DEFAULT_MIN_BIN_WIDTH,
   DEFAULT_MIN_DERIVATIVE,
   rqSpline,
+  rqSplinePlain,
   type SplineOptions,
   splineParamCount,
 } from './spline.js';

@@ -1,3 +1,4 @@
+import { hasRqSpline, rqSplineFused } from '@gcvi/kernels';
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
@@ -89,8 +90,28 @@ function resolve(options: SplineOptions): Required<SplineOptions> {
 /**
  * Apply the spline (or its inverse) elementwise: `x` `[m]`, `raw` `[m, 3K − 1]` (widths, heights,
  * interior derivatives). Returns `y` `[m]` and log |dy/dx| `[m]` (of the direction applied).
+ *
+ * On wasm and cpu this is one fused kernel of `@gcvi/kernels` (`GcviRqSpline`: forward or inverse
+ * value and log-det in one pass, analytic gradient in one more) instead of the ≈ 450 kernels of the
+ * op composition `rqSplinePlain`; elsewhere it is `rqSplinePlain`. Both compute the same function.
  */
 export function rqSpline(
+  x: tf.Tensor1D,
+  raw: tf.Tensor2D,
+  bins: number,
+  options: SplineOptions,
+  inverse = false,
+): { y: tf.Tensor1D; logDet: tf.Tensor1D } {
+  if (!hasRqSpline()) return rqSplinePlain(x, raw, bins, options, inverse);
+  const o = resolve(options);
+  return rqSplineFused(x, raw, { bins, ...o, inverse });
+}
+
+/**
+ * The spline as a composition of tfjs ops (differentiable by tfjs autodiff on every backend); the
+ * reference the fused kernel is tested against.
+ */
+export function rqSplinePlain(
   x: tf.Tensor1D,
   raw: tf.Tensor2D,
   bins: number,

@@ -41,6 +41,13 @@ export {
   rotateBilinear,
 } from './rotate_bilinear.js';
 export {
+  GcviRqSpline,
+  GcviRqSplineGrad,
+  hasRqSpline,
+  type RqSplineAttrs,
+  rqSplineFused,
+} from './rq_spline.js';
+export {
   GcviRotatedNormalLogLik,
   GcviRotatedNormalLogLikGrad,
   hasRotatedNormalLogLik,

@@ -16,6 +16,7 @@ import { im2colGradConfigs, im2colKernelConfigs } from './im2col.js';
 import { matMulGradConfig, matMulKernelConfigs } from './matmul.js';
 import { registerConfigs } from './registry.js';
 import { rotateBilinearGradConfig, rotateBilinearKernelConfigs } from './rotate_bilinear.js';
+import { rqSplineGradConfig, rqSplineKernelConfigs } from './rq_spline.js';
 import { rotatedNormalLogLikGradConfig, rotatedNormalLogLikKernelConfigs } from './rotated_normal_loglik.js';
 import { vonMisesNllGradConfig, vonMisesNllKernelConfigs } from './von_mises_nll.js';
 
@@ -30,6 +31,7 @@ export const KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
   ...im2colKernelConfigs,
   ...rotateBilinearKernelConfigs,
   ...rotatedNormalLogLikKernelConfigs,
+  ...rqSplineKernelConfigs,
 ];
 
 /** Every gradient @gcvi/kernels registers, including the one patch of a tfjs core kernel. */
@@ -45,6 +47,7 @@ export const GRADIENT_CONFIGS: readonly tf.GradConfig[] = [
   ...im2colGradConfigs,
   rotateBilinearGradConfig,
   rotatedNormalLogLikGradConfig,
+  rqSplineGradConfig,
 ];
 
 /**

@@ -93,7 +93,7 @@ export function c2st(
     }
   }
   const X = new Float32Array(n * d);
-  const Y = new Float32Array(n);
+  const Y = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const src = i < A.n ? A.data : B.data;
     const r = i < A.n ? i : i - A.n;
@@ -106,23 +106,30 @@ export function c2st(
   const sizes = [d, h, h, 1];
   const foldAcc: number[] = [];
   const epochsRun: number[] = [];
+  const bsMax = Math.min(options.batchSize ?? 200, n);
+  // One batch buffer (inputs as float64, labels) reused by every step of every fold.
+  const bx = new Float64Array(bsMax * d);
+  const by = new Float64Array(bsMax);
+  const fill = (ids: ArrayLike<number>, from: number, m: number, map: Int32Array | null) => {
+    for (let r = 0; r < m; r++) {
+      const k = from + r;
+      const id = map ? (map[ids[k] as number] as number) : (ids[k] as number);
+      const src = id * d;
+      const dst = r * d;
+      for (let j = 0; j < d; j++) bx[dst + j] = X[src + j] as number;
+      by[r] = Y[id] as number;
+    }
+  };
   for (let f = 0; f < folds; f++) {
     const lo = Math.floor((f * n) / folds);
     const hi = Math.floor(((f + 1) * n) / folds);
-    const test = Array.from(perm.subarray(lo, hi));
-    const train = [...Array.from(perm.subarray(0, lo)), ...Array.from(perm.subarray(hi))];
-    const gather = (ids: number[]) => {
-      const x = new Float32Array(ids.length * d);
-      const y = new Float32Array(ids.length);
-      ids.forEach((id, k) => {
-        x.set(X.subarray(id * d, id * d + d), k * d);
-        y[k] = Y[id] as number;
-      });
-      return { x, y };
-    };
+    const test = perm.subarray(lo, hi);
+    const train = new Int32Array(n - (hi - lo));
+    train.set(perm.subarray(0, lo), 0);
+    train.set(perm.subarray(hi), lo);
     const initRng = options.rng.split(`c2st/init${f}`);
-    const net = new Mlp(sizes, initRng, lr, alpha);
     const bs = Math.min(options.batchSize ?? 200, train.length);
+    const net = new Mlp(sizes, initRng, lr, alpha, bsMax);
     const epochRng = options.rng.split(`c2st/epochs${f}`);
     let best = Number.POSITIVE_INFINITY;
     let noImprove = 0;
@@ -132,9 +139,9 @@ export function c2st(
       const order = epochRng.permutation(train.length);
       let total = 0;
       for (let s = 0; s < train.length; s += bs) {
-        const ids = Array.from(order.subarray(s, Math.min(train.length, s + bs)), (k) => train[k] as number);
-        const { x, y } = gather(ids);
-        total += net.step(x, y, ids.length) * ids.length;
+        const m = Math.min(train.length, s + bs) - s;
+        fill(order, s, m, train);
+        total += net.step(bx, by, m) * m;
       }
       const epochLoss = total / train.length;
       if (epochLoss > best - tol) noImprove++;
@@ -142,10 +149,13 @@ export function c2st(
       if (epochLoss < best) best = epochLoss;
       if (noImprove >= patience) break;
     }
-    const { x, y } = gather(test);
-    const pred = net.logits(x, test.length);
     let correct = 0;
-    for (let i = 0; i < test.length; i++) if (((pred[i] as number) > 0 ? 1 : 0) === y[i]) correct++;
+    for (let s = 0; s < test.length; s += bsMax) {
+      const m = Math.min(test.length, s + bsMax) - s;
+      fill(test, s, m, null);
+      const pred = net.logits(bx, m);
+      for (let i = 0; i < m; i++) if (((pred[i] as number) > 0 ? 1 : 0) === by[i]) correct++;
+    }
     foldAcc.push(correct / test.length);
     epochsRun.push(epoch);
   }
@@ -161,7 +171,8 @@ export function c2st(
 /**
  * sklearn's MLPClassifier as sbibm calls it: ReLU hidden layers, one logistic output, log-loss plus
  * α/2 · ‖W‖² / batch, Adam (β 0.9, 0.999, ε 1e-8), Glorot-uniform init (factor 2 for the logistic
- * output layer), in float64.
+ * output layer), in float64. Every buffer (activations, deltas, gradients) is allocated once for
+ * batches of up to `maxRows` rows: a step allocates nothing.
  */
 class Mlp {
   private readonly sizes: readonly number[];
@@ -171,12 +182,19 @@ class Mlp {
   private readonly vw: Float64Array[] = [];
   private readonly mb: Float64Array[] = [];
   private readonly vb: Float64Array[] = [];
+  private readonly gw: Float64Array[] = [];
+  private readonly gb: Float64Array[] = [];
+  /** acts[l]: layer l's activations `[maxRows, sizes[l]]` (acts[0] is the input of the last call). */
+  private readonly acts: Float64Array[] = [];
+  /** deltas[l]: ∂loss/∂(pre-activation of layer l + 1) `[maxRows, sizes[l + 1]]`. */
+  private readonly deltas: Float64Array[] = [];
   private t = 0;
   constructor(
     sizes: readonly number[],
     rng: Rng,
     private readonly lr: number,
     private readonly alpha: number,
+    private readonly maxRows: number,
   ) {
     this.sizes = sizes;
     for (let l = 0; l < sizes.length - 1; l++) {
@@ -193,12 +211,18 @@ class Mlp {
       this.vw.push(new Float64Array(w.length));
       this.mb.push(new Float64Array(fanOut));
       this.vb.push(new Float64Array(fanOut));
+      this.gw.push(new Float64Array(w.length));
+      this.gb.push(new Float64Array(fanOut));
+      this.deltas.push(new Float64Array(maxRows * fanOut));
     }
+    for (const s of sizes) this.acts.push(new Float64Array(maxRows * s));
   }
 
-  /** Activations of every layer for m rows (index 0: the input). */
-  private forward(x: Float32Array, m: number): Float64Array[] {
-    const acts: Float64Array[] = [Float64Array.from(x)];
+  /** Activations of every layer for m ≤ maxRows rows of x (row-major `[m, sizes[0]]`). */
+  private forward(x: Float64Array, m: number): void {
+    if (m > this.maxRows) throw new RangeError(`batch of ${m} rows > ${this.maxRows}`);
+    const acts = this.acts;
+    (acts[0] as Float64Array).set(x.subarray(0, m * (this.sizes[0] as number)));
     const L = this.sizes.length - 1;
     for (let l = 0; l < L; l++) {
       const nIn = this.sizes[l] as number;
@@ -206,40 +230,44 @@ class Mlp {
       const a = acts[l] as Float64Array;
       const w = this.w[l] as Float64Array;
       const bb = this.b[l] as Float64Array;
-      const z = new Float64Array(m * nOut);
+      const z = acts[l + 1] as Float64Array;
+      const relu = l < L - 1;
       for (let i = 0; i < m; i++) {
+        const ai = i * nIn;
         const zi = i * nOut;
+        // z_i = b + Σ_k a_ik W_k: contiguous rows of W, a zero input (ReLU) skips its row
         for (let o = 0; o < nOut; o++) z[zi + o] = bb[o] as number;
         for (let k = 0; k < nIn; k++) {
-          const av = a[i * nIn + k] as number;
+          const av = a[ai + k] as number;
           if (av === 0) continue;
           const wk = k * nOut;
           for (let o = 0; o < nOut; o++) z[zi + o] += av * (w[wk + o] as number);
         }
-        if (l < L - 1) for (let o = 0; o < nOut; o++) if ((z[zi + o] as number) < 0) z[zi + o] = 0;
+        if (relu) for (let o = 0; o < nOut; o++) if ((z[zi + o] as number) < 0) z[zi + o] = 0;
       }
-      acts.push(z);
     }
-    return acts;
   }
 
-  logits(x: Float32Array, m: number): Float64Array {
-    return this.forward(x, m)[this.sizes.length - 1] as Float64Array;
+  /** Output logits of m rows (a view valid until the next call). */
+  logits(x: Float64Array, m: number): Float64Array {
+    this.forward(x, m);
+    return (this.acts[this.sizes.length - 1] as Float64Array).subarray(0, m);
   }
 
   /** One Adam step on a minibatch; returns its loss (log-loss + L2 term, as sklearn reports it). */
-  step(x: Float32Array, y: Float32Array, m: number): number {
+  step(x: Float64Array, y: Float64Array, m: number): number {
     const L = this.sizes.length - 1;
-    const acts = this.forward(x, m);
+    this.forward(x, m);
+    const acts = this.acts;
     const z = acts[L] as Float64Array;
     let loss = 0;
-    let delta: Float64Array = new Float64Array(m);
+    const out = this.deltas[L - 1] as Float64Array;
     for (let i = 0; i < m; i++) {
       const zi = z[i] as number;
       const yi = y[i] as number;
       // softplus(z) − y z, stable; d/dz = sigmoid(z) − y, averaged over the batch
       loss += (zi > 0 ? zi + Math.log1p(Math.exp(-zi)) : Math.log1p(Math.exp(zi))) - yi * zi;
-      delta[i] = (1 / (1 + Math.exp(-zi)) - yi) / m;
+      out[i] = (1 / (1 + Math.exp(-zi)) - yi) / m;
     }
     loss /= m;
     let l2 = 0;
@@ -253,28 +281,35 @@ class Mlp {
       const nOut = this.sizes[l + 1] as number;
       const a = acts[l] as Float64Array;
       const w = this.w[l] as Float64Array;
-      const gw = new Float64Array(w.length);
-      const gb = new Float64Array(nOut);
-      for (let i = 0; i < m; i++)
-        for (let o = 0; o < nOut; o++) {
-          const d = delta[i * nOut + o] as number;
-          if (d === 0) continue;
-          gb[o] += d;
-          for (let k = 0; k < nIn; k++) gw[k * nOut + o] += (a[i * nIn + k] as number) * d;
-        }
-      for (let k = 0; k < w.length; k++) gw[k] += ((this.alpha / m) * w[k]) as number;
-      if (l > 0) {
-        // back through W (old values) and the ReLU of layer l
-        const prev = new Float64Array(m * nIn);
-        for (let i = 0; i < m; i++)
-          for (let k = 0; k < nIn; k++) {
-            if ((a[i * nIn + k] as number) <= 0) continue;
-            let s = 0;
-            for (let o = 0; o < nOut; o++) s += (w[k * nOut + o] as number) * (delta[i * nOut + o] as number);
-            prev[i * nIn + k] = s;
+      const gw = this.gw[l] as Float64Array;
+      const gb = this.gb[l] as Float64Array;
+      const delta = this.deltas[l] as Float64Array;
+      const prev = l > 0 ? (this.deltas[l - 1] as Float64Array) : null;
+      // gb = Σ_i δ_i, gw = Σ_i a_iᵀ δ_i (rank-1 updates row by row; a zero activation skips its row
+      // of gw), and δ of the layer below through W (old values) and the ReLU of layer l
+      gw.fill(0);
+      gb.fill(0);
+      for (let i = 0; i < m; i++) {
+        const di = i * nOut;
+        const ai = i * nIn;
+        for (let o = 0; o < nOut; o++) gb[o] += delta[di + o] as number;
+        for (let k = 0; k < nIn; k++) {
+          const av = a[ai + k] as number;
+          if (av === 0) {
+            if (prev) prev[ai + k] = 0;
+            continue;
           }
-        delta = prev;
+          const wk = k * nOut;
+          for (let o = 0; o < nOut; o++) gw[wk + o] += av * (delta[di + o] as number);
+          if (prev) {
+            let s = 0;
+            for (let o = 0; o < nOut; o++) s += (w[wk + o] as number) * (delta[di + o] as number);
+            prev[ai + k] = av > 0 ? s : 0;
+          }
+        }
       }
+      const decay = this.alpha / m;
+      for (let k = 0; k < w.length; k++) gw[k] += decay * (w[k] as number);
       adam(w, gw, this.mw[l] as Float64Array, this.vw[l] as Float64Array, this.lr, c1, c2);
       adam(
         this.b[l] as Float64Array,
