@@ -44,6 +44,13 @@ export function e2Claims(runs: readonly E2Run[]): CheckedClaim[] {
   const q = (o: E2Objective, p: string) => shift[`${objectiveKey(o)}.${p}.iqr`] as number;
   const c3 = PARAMETERIZATIONS.every((p) => w('forward-kl', p) >= 0.8 && w('elbo', p) <= 0.5);
   const cell = (o: E2Objective, p: string) => `${(100 * w(o, p)).toFixed(0)}% (IQR ${q(o, p).toFixed(2)})`;
+  // replicates whose q(S | X) never left its prior mean 0 (the natural parameterization's ELBO)
+  const nearPrior = (o: E2Objective, p: string) => modes(o, p).filter((m) => Math.abs(m) <= 5).length;
+  const stuck = OBJECTIVES.flatMap((o) =>
+    PARAMETERIZATIONS.filter((p) => nearPrior(o, p) > 0).map(
+      (p) => `${o === 'elbo' ? 'ELBO' : 'L_P'} ${p} ${nearPrior(o, p)}/${modes(o, p).length}`,
+    ),
+  );
   const status = (pass: boolean) => (!enough ? 'n/a' : pass ? 'pass' : 'fail');
   const why = enough ? '' : ' (fewer than 20 replicates per cell in this profile: not checked)';
   return [
@@ -71,9 +78,14 @@ export function e2Claims(runs: readonly E2Run[]): CheckedClaim[] {
       paper:
         'Figure 2: the mode of q(S | X) piles up at the true shift 100 under L_P; under the ELBO it scatters.',
       test: 'share of replicates with |mode(S) − 100| ≤ 2: L_P ≥ 80% and ELBO ≤ 50%, for natural and for mean.',
-      measured: `within ±2 of 100 (IQR of the modes): L_P natural ${cell('forward-kl', 'natural')}, mean ${cell('forward-kl', 'mean')}; ELBO natural ${cell('elbo', 'natural')}, mean ${cell('elbo', 'mean')}${why}`,
+      measured: `within ±2 of 100 (IQR of the modes): L_P natural ${cell('forward-kl', 'natural')}, mean ${cell('forward-kl', 'mean')}; ELBO natural ${cell('elbo', 'natural')}, mean ${cell('elbo', 'mean')}${stuck.length ? `; mode of S within 5 of its prior mean 0: ${stuck.join(', ')}` : ''}${why}`,
       values: shift,
       status: status(c3),
+      ...(enough && !c3
+        ? {
+            note: 'not shown at this scale: label switching alone does not move S (the best S is the mean of the fitted centres in any order), and L_P is not yet precise here; the study studies/e2-figure-2.md found the rule unmet at 100 points and 1,000 steps too (8 replicates: ELBO mean 6/8 within ±2, ELBO natural 4/8 collapsed near 0, L_P natural 4/8); larger scales are not run yet',
+          }
+        : {}),
       figures: ['figure-2'],
     },
   ];
