@@ -41,18 +41,18 @@ export {
   rotateBilinear,
 } from './rotate_bilinear.js';
 export {
+  GcviRotatedNormalLogLik,
+  GcviRotatedNormalLogLikGrad,
+  hasRotatedNormalLogLik,
+  rotatedNormalLogLik,
+} from './rotated_normal_loglik.js';
+export {
   GcviRqSpline,
   GcviRqSplineGrad,
   hasRqSpline,
   type RqSplineAttrs,
   rqSplineFused,
 } from './rq_spline.js';
-export {
-  GcviRotatedNormalLogLik,
-  GcviRotatedNormalLogLikGrad,
-  hasRotatedNormalLogLik,
-  rotatedNormalLogLik,
-} from './rotated_normal_loglik.js';
 export {
   i1OverI0,
   i1OverI0DerivNumber,

@@ -16,8 +16,8 @@ import { im2colGradConfigs, im2colKernelConfigs } from './im2col.js';
 import { matMulGradConfig, matMulKernelConfigs } from './matmul.js';
 import { registerConfigs } from './registry.js';
 import { rotateBilinearGradConfig, rotateBilinearKernelConfigs } from './rotate_bilinear.js';
-import { rqSplineGradConfig, rqSplineKernelConfigs } from './rq_spline.js';
 import { rotatedNormalLogLikGradConfig, rotatedNormalLogLikKernelConfigs } from './rotated_normal_loglik.js';
+import { rqSplineGradConfig, rqSplineKernelConfigs } from './rq_spline.js';
 import { vonMisesNllGradConfig, vonMisesNllKernelConfigs } from './von_mises_nll.js';
 
 /** Every kernel of @gcvi/kernels (one config per kernel name and backend). */
