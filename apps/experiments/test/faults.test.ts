@@ -13,6 +13,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -172,6 +173,29 @@ describe('claims', () => {
     await (got as Claim).release();
     expect(existsSync(lock)).toBe(false);
   }, 60_000);
+
+  it('a claim that goes stale while it is being taken is reported as taken over', async () => {
+    // Heartbeat 1,990 ms old against a 2,000 ms stale time: not stale when inspected, stale by the
+    // time the lock thread has started and takes it.
+    const lock = join(root, 'unit', 'edge.lock');
+    mkdirSync(lock, { recursive: true });
+    writeFileSync(
+      `${lock}.owner.json`,
+      JSON.stringify({ host: 'elsewhere', pid: 424242, purpose: 'planted', claimedAt: new Date().toISOString() }),
+    );
+    const beat = new Date(Date.now() - 1990);
+    utimesSync(lock, beat, beat);
+    const logs: string[] = [];
+    const got = await Claim.acquire(lock, {
+      staleAfterMs: 2000,
+      purpose: 'edge',
+      pollMs: 200,
+      log: (m) => logs.push(m),
+    });
+    expect(logs.join('\n')).toMatch(/took over the stale claim on edge held by elsewhere pid 424242/);
+    await got.release();
+    expect(existsSync(lock)).toBe(false);
+  }, 30_000);
 });
 
 describe('faults (tiny E1 profile, wasm)', () => {

@@ -190,6 +190,7 @@ export class Claim {
   static async tryAcquire(lockPath: string, options: ClaimOptions): Promise<Claim | ClaimInfo> {
     const stale = Math.max(MIN_STALE_AFTER_MS, options.staleAfterMs);
     const before = inspectClaim(lockPath, stale);
+    const inspectedAt = Date.now();
     const owner: ClaimOwner = {
       host: hostname(),
       pid: process.pid,
@@ -212,7 +213,10 @@ export class Claim {
     });
     thread.unref(); // a held claim alone does not keep the process alive
     if (first.type === 'acquired') {
-      if (before?.stale) {
+      // The lock thread decides staleness itself, a little later than `before` was read: a claim
+      // that was just short of stale then may have gone stale by the time the thread took it.
+      // A claim released normally meanwhile had a fresh heartbeat, so it is not reported.
+      if (before && (before.stale || before.heartbeatAgeMs + (Date.now() - inspectedAt) > stale)) {
         options.log?.(`took over the stale claim on ${options.purpose} held by ${describeClaim(before)}`);
       }
       heldPaths.add(lockPath);
