@@ -83,6 +83,7 @@ export {
   vonMisesNllNumber,
   vonMisesNllPlain,
 } from './von_mises_nll.js';
+export { sgemm } from './wasm/gemm.js';
 export { setSimdEnabled } from './wasm/simd.js';
 
 registerAllKernels();

@@ -1,4 +1,5 @@
 import { ConfigError, type Rng, ShapeError } from '@gcvi/runtime';
+import { sgemm } from '@gcvi/kernels';
 import * as tf from '@tensorflow/tfjs-core';
 
 export interface C2stOptions {
@@ -54,9 +55,9 @@ function toRows(
  * when the training loss has not improved by 1e-4 for 10 epochs, at most 10000 epochs — sklearn's
  * MLPClassifier defaults as sbibm calls it) trained to tell sample `a` (label 0) from sample `b`
  * (label 1), inputs z-scored with `a`'s mean and standard deviation, accuracy by 5-fold shuffled
- * cross-validation. The classifier is trained in plain float64 JavaScript (a few thousand tiny
- * minibatch steps per fold: per-step tensor dispatch would cost more than the arithmetic); weights
- * Glorot-uniform from `rng`.
+ * cross-validation. The classifier is trained outside tfjs (a few thousand tiny minibatch steps per
+ * fold: per-step tensor dispatch would cost more than the arithmetic), its products on the SIMD
+ * GEMM of `@gcvi/kernels` in float32; weights Glorot-uniform from `rng`.
  */
 export function c2st(
   a: tf.Tensor | ArrayLike<ArrayLike<number>>,
@@ -108,7 +109,7 @@ export function c2st(
   const epochsRun: number[] = [];
   const bsMax = Math.min(options.batchSize ?? 200, n);
   // One batch buffer (inputs as float64, labels) reused by every step of every fold.
-  const bx = new Float64Array(bsMax * d);
+  const bx = new Float32Array(bsMax * d);
   const by = new Float64Array(bsMax);
   const fill = (ids: ArrayLike<number>, from: number, m: number, map: Int32Array | null) => {
     for (let r = 0; r < m; r++) {
@@ -171,23 +172,25 @@ export function c2st(
 /**
  * sklearn's MLPClassifier as sbibm calls it: ReLU hidden layers, one logistic output, log-loss plus
  * α/2 · ‖W‖² / batch, Adam (β 0.9, 0.999, ε 1e-8), Glorot-uniform init (factor 2 for the logistic
- * output layer), in float64. Every buffer (activations, deltas, gradients) is allocated once for
- * batches of up to `maxRows` rows: a step allocates nothing.
+ * output layer). Weights and activations are float32 and every layer's three products (forward
+ * A·W, gradient Aᵀ·δ, back-propagated δ·Wᵀ) go through the SIMD GEMM of `@gcvi/kernels` (its
+ * scalar loop where WebAssembly has no SIMD); the loss, Adam's moments and its update are float64.
+ * Every buffer is allocated once for batches of up to `maxRows` rows: a step allocates nothing.
  */
 class Mlp {
   private readonly sizes: readonly number[];
-  private readonly w: Float64Array[] = [];
-  private readonly b: Float64Array[] = [];
+  private readonly w: Float32Array[] = [];
+  private readonly b: Float32Array[] = [];
   private readonly mw: Float64Array[] = [];
   private readonly vw: Float64Array[] = [];
   private readonly mb: Float64Array[] = [];
   private readonly vb: Float64Array[] = [];
-  private readonly gw: Float64Array[] = [];
-  private readonly gb: Float64Array[] = [];
+  private readonly gw: Float32Array[] = [];
+  private readonly gb: Float32Array[] = [];
   /** acts[l]: layer l's activations `[maxRows, sizes[l]]` (acts[0] is the input of the last call). */
-  private readonly acts: Float64Array[] = [];
+  private readonly acts: Float32Array[] = [];
   /** deltas[l]: ∂loss/∂(pre-activation of layer l + 1) `[maxRows, sizes[l + 1]]`. */
-  private readonly deltas: Float64Array[] = [];
+  private readonly deltas: Float32Array[] = [];
   private t = 0;
   constructor(
     sizes: readonly number[],
@@ -201,9 +204,9 @@ class Mlp {
       const fanIn = sizes[l] as number;
       const fanOut = sizes[l + 1] as number;
       const bound = Math.sqrt((l === sizes.length - 2 ? 2 : 6) / (fanIn + fanOut));
-      const w = new Float64Array(fanIn * fanOut);
+      const w = new Float32Array(fanIn * fanOut);
       for (let k = 0; k < w.length; k++) w[k] = (2 * rng.uniform() - 1) * bound;
-      const bb = new Float64Array(fanOut);
+      const bb = new Float32Array(fanOut);
       for (let k = 0; k < bb.length; k++) bb[k] = (2 * rng.uniform() - 1) * bound;
       this.w.push(w);
       this.b.push(bb);
@@ -211,57 +214,50 @@ class Mlp {
       this.vw.push(new Float64Array(w.length));
       this.mb.push(new Float64Array(fanOut));
       this.vb.push(new Float64Array(fanOut));
-      this.gw.push(new Float64Array(w.length));
-      this.gb.push(new Float64Array(fanOut));
-      this.deltas.push(new Float64Array(maxRows * fanOut));
+      this.gw.push(new Float32Array(w.length));
+      this.gb.push(new Float32Array(fanOut));
+      this.deltas.push(new Float32Array(maxRows * fanOut));
     }
-    for (const s of sizes) this.acts.push(new Float64Array(maxRows * s));
+    for (const s of sizes) this.acts.push(new Float32Array(maxRows * s));
   }
 
   /** Activations of every layer for m ≤ maxRows rows of x (row-major `[m, sizes[0]]`). */
-  private forward(x: Float64Array, m: number): void {
+  private forward(x: Float32Array, m: number): void {
     if (m > this.maxRows) throw new RangeError(`batch of ${m} rows > ${this.maxRows}`);
     const acts = this.acts;
-    (acts[0] as Float64Array).set(x.subarray(0, m * (this.sizes[0] as number)));
+    (acts[0] as Float32Array).set(x.subarray(0, m * (this.sizes[0] as number)));
     const L = this.sizes.length - 1;
     for (let l = 0; l < L; l++) {
       const nIn = this.sizes[l] as number;
       const nOut = this.sizes[l + 1] as number;
-      const a = acts[l] as Float64Array;
-      const w = this.w[l] as Float64Array;
-      const bb = this.b[l] as Float64Array;
-      const z = acts[l + 1] as Float64Array;
+      const bb = this.b[l] as Float32Array;
+      const z = acts[l + 1] as Float32Array;
+      sgemm(acts[l] as Float32Array, this.w[l] as Float32Array, z, m, nOut, nIn);
       const relu = l < L - 1;
       for (let i = 0; i < m; i++) {
-        const ai = i * nIn;
         const zi = i * nOut;
-        // z_i = b + Σ_k a_ik W_k: contiguous rows of W, a zero input (ReLU) skips its row
-        for (let o = 0; o < nOut; o++) z[zi + o] = bb[o] as number;
-        for (let k = 0; k < nIn; k++) {
-          const av = a[ai + k] as number;
-          if (av === 0) continue;
-          const wk = k * nOut;
-          for (let o = 0; o < nOut; o++) z[zi + o] += av * (w[wk + o] as number);
+        for (let o = 0; o < nOut; o++) {
+          const v = (z[zi + o] as number) + (bb[o] as number);
+          z[zi + o] = relu && v < 0 ? 0 : v;
         }
-        if (relu) for (let o = 0; o < nOut; o++) if ((z[zi + o] as number) < 0) z[zi + o] = 0;
       }
     }
   }
 
   /** Output logits of m rows (a view valid until the next call). */
-  logits(x: Float64Array, m: number): Float64Array {
+  logits(x: Float32Array, m: number): Float32Array {
     this.forward(x, m);
-    return (this.acts[this.sizes.length - 1] as Float64Array).subarray(0, m);
+    return (this.acts[this.sizes.length - 1] as Float32Array).subarray(0, m);
   }
 
   /** One Adam step on a minibatch; returns its loss (log-loss + L2 term, as sklearn reports it). */
-  step(x: Float64Array, y: Float64Array, m: number): number {
+  step(x: Float32Array, y: Float64Array, m: number): number {
     const L = this.sizes.length - 1;
     this.forward(x, m);
     const acts = this.acts;
-    const z = acts[L] as Float64Array;
+    const z = acts[L] as Float32Array;
     let loss = 0;
-    const out = this.deltas[L - 1] as Float64Array;
+    const out = this.deltas[L - 1] as Float32Array;
     for (let i = 0; i < m; i++) {
       const zi = z[i] as number;
       const yi = y[i] as number;
@@ -279,40 +275,28 @@ class Mlp {
     for (let l = L - 1; l >= 0; l--) {
       const nIn = this.sizes[l] as number;
       const nOut = this.sizes[l + 1] as number;
-      const a = acts[l] as Float64Array;
-      const w = this.w[l] as Float64Array;
-      const gw = this.gw[l] as Float64Array;
-      const gb = this.gb[l] as Float64Array;
-      const delta = this.deltas[l] as Float64Array;
-      const prev = l > 0 ? (this.deltas[l - 1] as Float64Array) : null;
-      // gb = Σ_i δ_i, gw = Σ_i a_iᵀ δ_i (rank-1 updates row by row; a zero activation skips its row
-      // of gw), and δ of the layer below through W (old values) and the ReLU of layer l
-      gw.fill(0);
+      const a = acts[l] as Float32Array;
+      const w = this.w[l] as Float32Array;
+      const gw = this.gw[l] as Float32Array;
+      const gb = this.gb[l] as Float32Array;
+      const delta = this.deltas[l] as Float32Array;
+      // gw = aᵀ δ, gb = Σ_i δ_i, and δ of the layer below = (δ Wᵀ) ⊙ [a > 0] with the old W
+      sgemm(a, delta, gw, nIn, nOut, m, true, false);
       gb.fill(0);
       for (let i = 0; i < m; i++) {
         const di = i * nOut;
-        const ai = i * nIn;
         for (let o = 0; o < nOut; o++) gb[o] += delta[di + o] as number;
-        for (let k = 0; k < nIn; k++) {
-          const av = a[ai + k] as number;
-          if (av === 0) {
-            if (prev) prev[ai + k] = 0;
-            continue;
-          }
-          const wk = k * nOut;
-          for (let o = 0; o < nOut; o++) gw[wk + o] += av * (delta[di + o] as number);
-          if (prev) {
-            let s = 0;
-            for (let o = 0; o < nOut; o++) s += (w[wk + o] as number) * (delta[di + o] as number);
-            prev[ai + k] = av > 0 ? s : 0;
-          }
-        }
+      }
+      if (l > 0) {
+        const prev = this.deltas[l - 1] as Float32Array;
+        sgemm(delta, w, prev, m, nIn, nOut, false, true);
+        for (let k = 0; k < m * nIn; k++) if (!((a[k] as number) > 0)) prev[k] = 0;
       }
       const decay = this.alpha / m;
       for (let k = 0; k < w.length; k++) gw[k] += decay * (w[k] as number);
       adam(w, gw, this.mw[l] as Float64Array, this.vw[l] as Float64Array, this.lr, c1, c2);
       adam(
-        this.b[l] as Float64Array,
+        this.b[l] as Float32Array,
         gb,
         this.mb[l] as Float64Array,
         this.vb[l] as Float64Array,
@@ -326,8 +310,8 @@ class Mlp {
 }
 
 function adam(
-  p: Float64Array,
-  g: Float64Array,
+  p: Float32Array,
+  g: Float32Array,
   m: Float64Array,
   v: Float64Array,
   lr: number,
