@@ -187,16 +187,24 @@ describe('C2ST (sbibm protocol, 5-fold CV, MLP 10·dim; at most 60 epochs per fo
   it.each([
     [2, 200],
     [5, 40],
-  ])('reaches the Bayes accuracy Φ(δ/2) for N(0, I) against N(δ e₁, I) in dim %i (δ = 1: 0.6915)', (d, maxEpochs) => {
-    const rng = createRng(40);
-    const a = rng.normalTensor([3000, d]);
-    const shift = tf.oneHot(tf.tensor1d([0], 'int32'), d).reshape([d]);
-    const b = tf.add(rng.normalTensor([3000, d]), shift);
-    const r = c2st(a, b, { rng: createRng(41), maxEpochs });
-    console.log(`C2ST N(0,I) vs N(e1,I) in dim ${d}, Bayes accuracy 0.6915:`, r.accuracy, 'epochs', r.epochs);
-    expect(r.settings).toContain(`MLP ${d}→${10 * d}→${10 * d}→1`);
-    // standard error of an accuracy over 6,000 held-out points ≈ 0.006
-    expect(Math.abs(r.accuracy - 0.6915)).toBeLessThan(0.025);
-    tf.dispose([a, b, shift]);
-  });
+  ])(
+    'reaches the Bayes accuracy Φ(δ/2) for N(0, I) against N(δ e₁, I) in dim %i (δ = 1: 0.6915)',
+    (d, maxEpochs) => {
+      const rng = createRng(40);
+      const a = rng.normalTensor([3000, d]);
+      const shift = tf.oneHot(tf.tensor1d([0], 'int32'), d).reshape([d]);
+      const b = tf.add(rng.normalTensor([3000, d]), shift);
+      const r = c2st(a, b, { rng: createRng(41), maxEpochs });
+      console.log(
+        `C2ST N(0,I) vs N(e1,I) in dim ${d}, Bayes accuracy 0.6915:`,
+        r.accuracy,
+        'epochs',
+        r.epochs,
+      );
+      expect(r.settings).toContain(`MLP ${d}→${10 * d}→${10 * d}→1`);
+      // standard error of an accuracy over 6,000 held-out points ≈ 0.006
+      expect(Math.abs(r.accuracy - 0.6915)).toBeLessThan(0.025);
+      tf.dispose([a, b, shift]);
+    },
+  );
 });

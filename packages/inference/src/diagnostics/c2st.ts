@@ -1,5 +1,5 @@
-import { ConfigError, type Rng, ShapeError } from '@gcvi/runtime';
 import { sgemm } from '@gcvi/kernels';
+import { ConfigError, type Rng, ShapeError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 
 export interface C2stOptions {
