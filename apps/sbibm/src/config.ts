@@ -14,14 +14,28 @@ export const SBI_NPE: Record<TaskName, Record<number, number>> = {
   slcp: { 1000: 0.975, 10000: 0.901, 100000: 0.831 },
 };
 
+/** One way of training a cell: its minibatch size and epoch cap. */
+const protocolSchema = z.strictObject({
+  /**
+   * Simulations per step, or `full`: every training simulation in each step (sbibm's NPE runner
+   * passes `training_batch_size=10000`, the whole training set at 10³ and 10⁴ simulations).
+   */
+  batchSize: z.union([z.number().int().positive(), z.literal('full')]),
+  /** Upper bound on epochs (sbi has none; early stopping ends every run here long before). */
+  maxEpochs: z.number().int().positive(),
+});
+export type TrainingProtocol = z.infer<typeof protocolSchema>;
+
 const trainingSchema = z.strictObject({
-  /** Minibatch size per budget (key: budget). */
-  batchSize: z.record(z.string(), z.number().int().positive()),
+  /**
+   * Per budget (key: budget), the protocols to train. With more than one, each is trained from the
+   * same seed (the same simulations and validation split) and the one with the lowest validation
+   * NLL is kept: chosen on held-out simulations, never on the reference posterior.
+   */
+  protocols: z.record(z.string(), z.array(protocolSchema).min(1)),
   learningRate: z.number().positive(),
   validationFraction: z.number().gt(0).lt(1),
   patience: z.number().int().positive(),
-  /** Upper bound on epochs per budget (key: budget). */
-  maxEpochs: z.record(z.string(), z.number().int().positive()),
   clipNorm: z.number().positive(),
 });
 
@@ -62,12 +76,26 @@ export const configSchema = z.strictObject({
 });
 export type SbibmConfig = z.infer<typeof configSchema>;
 
+// sbi's library default (minibatches of 200) and sbibm's runner (full batch at 10³ and 10⁴,
+// batches of 10,000 at 10⁵); a full-batch epoch is one step, hence the larger epoch caps.
 const training = {
-  batchSize: { '1000': 200, '10000': 200, '100000': 200 },
+  protocols: {
+    '1000': [
+      { batchSize: 200, maxEpochs: 500 },
+      { batchSize: 'full' as const, maxEpochs: 4000 },
+    ],
+    '10000': [
+      { batchSize: 200, maxEpochs: 150 },
+      { batchSize: 'full' as const, maxEpochs: 2000 },
+    ],
+    '100000': [
+      { batchSize: 200, maxEpochs: 100 },
+      { batchSize: 10000, maxEpochs: 400 },
+    ],
+  },
   learningRate: 5e-4,
   validationFraction: 0.1,
   patience: 20,
-  maxEpochs: { '1000': 500, '10000': 150, '100000': 100 },
   clipNorm: 5,
 };
 
@@ -99,7 +127,7 @@ export const PROFILES: Record<SbibmConfig['profile'], SbibmConfig> = {
     samples: 1000,
     flow: { layers: 2, bins: 8, hidden: 32, contextPerDim: 2, minContext: 4, embedding: 'linear' },
     encoderHidden: [32],
-    training: { ...training, learningRate: 2e-3, batchSize: { '1000': 100 }, maxEpochs: { '1000': 12 } },
+    training: { ...training, learningRate: 2e-3, protocols: { '1000': [{ batchSize: 100, maxEpochs: 12 }] } },
     c2st: { folds: 5, maxEpochs: 50 },
   },
   default: {
@@ -129,10 +157,8 @@ export function parseConfig(raw: unknown): SbibmConfig {
   }
   const c = r.data;
   for (const b of c.budgets) {
-    if (c.training.batchSize[String(b)] === undefined)
-      throw new ConfigError(`training.batchSize.${b}`, `no minibatch size for budget ${b}`);
-    if (c.training.maxEpochs[String(b)] === undefined)
-      throw new ConfigError(`training.maxEpochs.${b}`, `no epoch cap for budget ${b}`);
+    if (c.training.protocols[String(b)] === undefined)
+      throw new ConfigError(`training.protocols.${b}`, `no training protocol for budget ${b}`);
   }
   return c;
 }

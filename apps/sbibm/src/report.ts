@@ -67,12 +67,16 @@ export function tableOf(
 /** Per-cell detail: training steps, epochs, early stopping, per-observation C2ST. */
 export function detailOf(cells: readonly CellResult[]): string {
   const lines = [
-    '| task | budget | family | steps | epochs (best) | train | wall | C2ST per observation |',
-    '|---|---|---|---|---|---|---|---|',
+    '| task | budget | family | batch kept (validation NLL per batch tried) | steps | epochs (best) | train | wall | C2ST per observation |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const c of cells) {
+    const tried = (c.candidates ?? [])
+      .map((k) => `${k.batchSize}: ${k.bestValidationLoss.toFixed(3)}`)
+      .join(', ');
+    const batch = c.batchSize === undefined ? '?' : `**${c.batchSize}**${tried ? ` (${tried})` : ''}`;
     lines.push(
-      `| ${c.task} | ${c.budget} | ${c.family} | ${c.steps} | ${c.epochs} (${c.bestEpoch}${c.stoppedEarly ? ', early stop' : ''}) | ${fmtTime(c.trainSeconds)} | ${fmtTime(c.wallSeconds)} | ${c.observations.map((o) => `${o.observation}: ${o.c2st.toFixed(3)}`).join(', ')} |`,
+      `| ${c.task} | ${c.budget} | ${c.family} | ${batch} | ${c.steps} | ${c.epochs} (${c.bestEpoch}${c.stoppedEarly ? ', early stop' : ''}) | ${fmtTime(c.trainSeconds)} | ${fmtTime(c.wallSeconds)} | ${c.observations.map((o) => `${o.observation}: ${o.c2st.toFixed(3)}`).join(', ')} |`,
     );
   }
   return `${lines.join('\n')}\n`;

@@ -15,7 +15,7 @@ import {
 import { ConfigError, createRng, FileFormatError, type Rng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import writeFileAtomic from 'write-file-atomic';
-import type { FamilyName, SbibmConfig, TaskName } from './config.js';
+import type { FamilyName, SbibmConfig, TaskName, TrainingProtocol } from './config.js';
 
 /** One observation's result in a cell. */
 export interface ObservationResult {
@@ -26,7 +26,21 @@ export interface ObservationResult {
   readonly c2stSeconds: number;
 }
 
-/** A cell: one task, budget and family; one trained posterior, evaluated at each observation. */
+/** One training protocol tried for a cell. */
+export interface CandidateResult {
+  readonly batchSize: TrainingProtocol['batchSize'];
+  readonly trainSeconds: number;
+  readonly steps: number;
+  readonly epochs: number;
+  readonly bestEpoch: number;
+  readonly stoppedEarly: boolean;
+  readonly bestValidationLoss: number;
+}
+
+/**
+ * A cell: one task, budget and family; one trained posterior (the protocol with the lowest
+ * validation NLL, whose numbers are the top-level ones), evaluated at each observation.
+ */
 export interface CellResult {
   readonly task: TaskName;
   readonly budget: number;
@@ -39,6 +53,10 @@ export interface CellResult {
   readonly bestEpoch: number;
   readonly stoppedEarly: boolean;
   readonly bestValidationLoss: number;
+  /** The protocol kept, and every protocol tried (absent in cells of earlier versions). */
+  readonly batchSize?: TrainingProtocol['batchSize'];
+  readonly candidates?: readonly CandidateResult[];
+  /** Training of every candidate (the cell's training cost). */
   readonly observations: ObservationResult[];
   /** Training plus every observation's sampling and C2ST so far (excludes time lost to restarts). */
   readonly wallSeconds: number;
@@ -134,7 +152,7 @@ function progressPrinter(label: string) {
   const t0 = performance.now();
   let last = 0;
   return {
-    train(p: TrainProgress) {
+    train(p: TrainProgress, what = '') {
       const now = performance.now();
       if (!tty && now - last < 10_000) return;
       last = now;
@@ -142,7 +160,7 @@ function progressPrinter(label: string) {
       const rate = p.step / Math.max(secs, 1e-9);
       const eta = (p.steps - p.step) / rate;
       const line =
-        `${label} epoch ${p.epoch ?? '-'} step ${p.step}/${p.steps} ${rate.toFixed(1)} steps/s ` +
+        `${label}${what ? ` ${what}` : ''} epoch ${p.epoch ?? '-'} step ${p.step}/${p.steps} ${rate.toFixed(1)} steps/s ` +
         `loss ${p.loss.toFixed(3)} val ${p.validationLoss?.toFixed(3) ?? '-'} ETA ≤ ${fmtTime(eta)}`;
       process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
     },
@@ -206,37 +224,67 @@ export async function runCell(
     post = loadPosterior(postFile);
     log.note(`resuming: trained posterior loaded from ${postFile}`);
   } else {
-    const est = amortize({
-      simulator: task,
-      family: makeFamily(config, task, familyName),
-      encoder:
-        familyName === 'flow' && config.flow.embedding === 'linear'
-          ? linearEmbedding(task.xDim, flowContextDim(config, task.thetaDim))
-          : { hiddenSizes: config.encoderHidden },
-      seed: createRng(config.seed)
-        .split(name)
-        .int(2 ** 31),
-    });
     const tr = config.training;
-    const t0 = performance.now();
-    const res = await est.train({
-      simulations: budget,
-      batchSize: tr.batchSize[String(budget)],
-      learningRate: tr.learningRate,
-      validationFraction: tr.validationFraction,
-      earlyStopping: { patience: tr.patience },
-      maxEpochs: tr.maxEpochs[String(budget)],
-      clipNorm: tr.clipNorm,
-      progressEvery: 1,
-      onProgress: (p) => log.train(p),
-    });
-    const trainSeconds = (performance.now() - t0) / 1000;
-    post = est.posterior();
-    est.dispose();
+    const nTrain = budget - Math.max(1, Math.round(tr.validationFraction * budget));
+    const candidates: CandidateResult[] = [];
+    let best: { post: AmortizedPosterior; c: CandidateResult } | undefined;
+    for (const protocol of tr.protocols[String(budget)]!) {
+      const batchSize = protocol.batchSize === 'full' ? nTrain : protocol.batchSize;
+      const est = amortize({
+        simulator: task,
+        family: makeFamily(config, task, familyName),
+        encoder:
+          familyName === 'flow' && config.flow.embedding === 'linear'
+            ? linearEmbedding(task.xDim, flowContextDim(config, task.thetaDim))
+            : { hiddenSizes: config.encoderHidden },
+        seed: createRng(config.seed)
+          .split(name)
+          .int(2 ** 31),
+      });
+      const t0 = performance.now();
+      const res = await est.train({
+        simulations: budget,
+        batchSize,
+        learningRate: tr.learningRate,
+        validationFraction: tr.validationFraction,
+        earlyStopping: { patience: tr.patience },
+        maxEpochs: protocol.maxEpochs,
+        clipNorm: tr.clipNorm,
+        progressEvery: 1,
+        onProgress: (p) => log.train(p, `batch ${protocol.batchSize}`),
+      });
+      const val = res.validationLoss ?? [];
+      const c: CandidateResult = {
+        batchSize: protocol.batchSize,
+        trainSeconds: (performance.now() - t0) / 1000,
+        steps: res.steps,
+        epochs: res.epochs ?? 0,
+        bestEpoch: res.bestEpoch ?? 0,
+        stoppedEarly: res.stoppedEarly ?? false,
+        bestValidationLoss: val.length ? Math.min(...val) : Number.NaN,
+      };
+      candidates.push(c);
+      log.note(
+        `batch ${protocol.batchSize}: trained in ${fmtTime(c.trainSeconds)}: ${c.steps} steps, ${c.epochs} epochs (best ${c.bestEpoch}${c.stoppedEarly ? ', stopped early' : ''}), best validation NLL ${c.bestValidationLoss.toFixed(3)}`,
+      );
+      const post = est.posterior();
+      est.dispose();
+      // NaN (no validation) never wins over a number; the first protocol wins ties
+      if (
+        !best ||
+        c.bestValidationLoss < best.c.bestValidationLoss ||
+        Number.isNaN(best.c.bestValidationLoss)
+      ) {
+        best?.post.dispose();
+        best = { post, c };
+      } else post.dispose();
+    }
+    const chosen = best!;
+    post = chosen.post;
+    const trainSeconds = candidates.reduce((s, c) => s + c.trainSeconds, 0);
     const tmp = `${postFile}.tmp-${process.pid}`;
     post.save(tmp);
     renameSync(tmp, postFile);
-    const val = res.validationLoss ?? [];
     cell = {
       task: taskName,
       budget,
@@ -244,19 +292,23 @@ export async function runCell(
       profile: config.profile,
       samples: config.samples,
       trainSeconds,
-      steps: res.steps,
-      epochs: res.epochs ?? 0,
-      bestEpoch: res.bestEpoch ?? 0,
-      stoppedEarly: res.stoppedEarly ?? false,
-      bestValidationLoss: val.length ? Math.min(...val) : Number.NaN,
+      steps: chosen.c.steps,
+      epochs: chosen.c.epochs,
+      bestEpoch: chosen.c.bestEpoch,
+      stoppedEarly: chosen.c.stoppedEarly,
+      bestValidationLoss: chosen.c.bestValidationLoss,
+      batchSize: chosen.c.batchSize,
+      candidates,
       observations: [],
       wallSeconds: trainSeconds,
       c2stSettings: '',
     };
     writeFileAtomic.sync(file, `${JSON.stringify(cell, null, 2)}\n`);
-    log.note(
-      `trained in ${fmtTime(trainSeconds)}: ${res.steps} steps, ${res.epochs} epochs (best ${res.bestEpoch}${res.stoppedEarly ? ', stopped early' : ''}), best validation NLL ${cell.bestValidationLoss.toFixed(3)}`,
-    );
+    if (candidates.length > 1) {
+      log.note(
+        `kept batch ${chosen.c.batchSize} (lowest validation NLL, ${chosen.c.bestValidationLoss.toFixed(3)})`,
+      );
+    }
   }
   try {
     for (const o of todo(cell)) {

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { findSbibmData } from '@gcvi/datasets';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configFrom, program } from '../src/cli.js';
+import { PROFILES, parseConfig } from '../src/config.js';
+import { dataRoot, runCell } from '../src/run.js';
 
 // The reference samples live in ../shared/fixtures/sbibm beside the checkout (never copied into the
 // repo). Outside CI the runner test is skipped when they are absent; in CI their absence is a failure.
@@ -50,7 +52,42 @@ describe.skipIf(!haveData)(
       expect(() => configFrom({ profile: 'fast' })).toThrow(/--profile: unknown profile 'fast'/);
       expect(() => configFrom({ profile: 'quick', budgets: [1000, Number.NaN] })).toThrow(/budgets\.1/);
       expect(() => configFrom({ profile: 'quick', tasks: ['gauss'] })).toThrow(/tasks\.0/);
-      expect(() => configFrom({ profile: 'quick', budgets: [5000] })).toThrow(/training\.batchSize\.5000/);
+      expect(() => configFrom({ profile: 'quick', budgets: [5000] })).toThrow(/training\.protocols\.5000/);
     });
   },
 );
+
+describe.skipIf(!haveData)('training protocols (two tried per cell, kept by validation NLL)', () => {
+  it('trains each protocol from the same seed and keeps the one with the lowest validation NLL', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gcvi-sbibm-protocols-'));
+    try {
+      const config = parseConfig({
+        ...PROFILES.quick,
+        out: dir,
+        samples: 200,
+        c2st: { folds: 2, maxEpochs: 5 },
+        training: {
+          ...PROFILES.quick.training,
+          protocols: {
+            '1000': [
+              { batchSize: 100, maxEpochs: 3 },
+              { batchSize: 'full', maxEpochs: 3 },
+            ],
+          },
+        },
+      });
+      const { result } = await runCell(config, dataRoot(config), 'two_moons', 1000, 'flow');
+      const tried = result.candidates ?? [];
+      expect(tried.map((c) => c.batchSize)).toEqual([100, 'full']);
+      // 900 training simulations: 9 steps per epoch at 100, one at full batch
+      expect(tried.map((c) => c.steps)).toEqual([27, 3]);
+      const best = tried.reduce((a, b) => (b.bestValidationLoss < a.bestValidationLoss ? b : a));
+      expect(result.batchSize).toBe(best.batchSize);
+      expect(result.bestValidationLoss).toBe(best.bestValidationLoss);
+      expect(result.trainSeconds).toBeCloseTo(tried[0]!.trainSeconds + tried[1]!.trainSeconds, 6);
+      expect(readFileSync(join(dir, 'cells', 'two_moons_1000_flow.gcvi')).length).toBeGreaterThan(100);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+});
