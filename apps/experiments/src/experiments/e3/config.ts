@@ -69,12 +69,13 @@ export const PROFILE_SETTINGS: Record<ProfileName, Partial<Shared>> = {
       seed: 0,
     },
     observedImages: 1000,
-    setImages: 16,
+    setImages: 64,
     setsPerStep: 8,
-    // 128 images per step (8 sets × 16) is what the budget allows: a step costs ∝ images (bench: 270 ms
-    // at 8 × 16, 1,582 ms at 1 × 1,000 on wasm), 12 offsets × 600 steps. The decaying rate (issue 15
-    // study, offset 0: last 200 steps 256.3–264.3°, constant rate ±8.5° over the 12 offsets) damps the
-    // wobble between evaluations; one set of 128 images ended at 266.7° in the same study.
+    // 512 images per step (8 sets × 64) is what the 40-minute budget allows: a step costs ∝ images
+    // (the whole default profile took 17 min on an idle 2-core VM at 8 × 16, its 12 L_P runs 46 s
+    // each; 8 × 64 adds about 14 min of two workers; one set of 1,000 would add about 27 and end
+    // past the budget). Eight sets keep eight angles per step; the decaying rate (issue 15 study,
+    // offset 0: last 200 steps 256.3–264.3° at 8 × 16) damps the wobble between evaluations.
     lp: { steps: 600, lr: 1e-3, lrEvery: 200 },
     iwbo: { steps: 200, lr: 1e-2 },
     particles: 16,
