@@ -181,7 +181,12 @@ describe('claims', () => {
     mkdirSync(lock, { recursive: true });
     writeFileSync(
       `${lock}.owner.json`,
-      JSON.stringify({ host: 'elsewhere', pid: 424242, purpose: 'planted', claimedAt: new Date().toISOString() }),
+      JSON.stringify({
+        host: 'elsewhere',
+        pid: 424242,
+        purpose: 'planted',
+        claimedAt: new Date().toISOString(),
+      }),
     );
     const beat = new Date(Date.now() - 1990);
     utimesSync(lock, beat, beat);
