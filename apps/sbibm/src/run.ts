@@ -26,10 +26,8 @@ export interface ObservationResult {
   readonly c2stSeconds: number;
 }
 
-/** One training protocol tried for a cell. */
-export interface CandidateResult {
-  readonly batchSize: TrainingProtocol['batchSize'];
-  readonly trainSeconds: number;
+/** How one training run went. */
+interface TrainingOutcome {
   readonly steps: number;
   readonly epochs: number;
   readonly bestEpoch: number;
@@ -37,26 +35,27 @@ export interface CandidateResult {
   readonly bestValidationLoss: number;
 }
 
+/** One training protocol tried for a cell. */
+export interface CandidateResult extends TrainingOutcome {
+  readonly batchSize: TrainingProtocol['batchSize'];
+  readonly trainSeconds: number;
+}
+
 /**
  * A cell: one task, budget and family; one trained posterior (the protocol with the lowest
  * validation NLL, whose numbers are the top-level ones), evaluated at each observation.
  */
-export interface CellResult {
+export interface CellResult extends TrainingOutcome {
   readonly task: TaskName;
   readonly budget: number;
   readonly family: FamilyName;
   readonly profile: string;
   readonly samples: number;
+  /** Training of every candidate (the cell's training cost). */
   readonly trainSeconds: number;
-  readonly steps: number;
-  readonly epochs: number;
-  readonly bestEpoch: number;
-  readonly stoppedEarly: boolean;
-  readonly bestValidationLoss: number;
   /** The protocol kept, and every protocol tried (absent in cells of earlier versions). */
   readonly batchSize?: TrainingProtocol['batchSize'];
   readonly candidates?: readonly CandidateResult[];
-  /** Training of every candidate (the cell's training cost). */
   readonly observations: ObservationResult[];
   /** Training plus every observation's sampling and C2ST so far (excludes time lost to restarts). */
   readonly wallSeconds: number;
@@ -291,13 +290,8 @@ export async function runCell(
       family: familyName,
       profile: config.profile,
       samples: config.samples,
+      ...chosen.c,
       trainSeconds,
-      steps: chosen.c.steps,
-      epochs: chosen.c.epochs,
-      bestEpoch: chosen.c.bestEpoch,
-      stoppedEarly: chosen.c.stoppedEarly,
-      bestValidationLoss: chosen.c.bestValidationLoss,
-      batchSize: chosen.c.batchSize,
       candidates,
       observations: [],
       wallSeconds: trainSeconds,
