@@ -100,6 +100,7 @@ export {
   describeClaim,
   heldClaims,
   inspectClaim,
+  releaseAllClaims,
   releaseAllClaimsSync,
 } from './store/claim.js';
 export { type MetricsFile, readMetricsFile } from './store/metrics.js';

@@ -135,6 +135,7 @@ export class LocalPoolExecutor implements Executor {
           else if (msg.type === 'progress' && slot.task) events.onProgress?.(slot.task, msg.progress);
           else if (msg.type === 'log' && slot.task) events.onLog?.(slot.task, msg.message);
           else if (msg.type === 'done') {
+            if (stopped) return; // stopping: stopWorker clears the claim of slot.task
             slot.task = undefined;
             finish(msg.outcome);
             next(slot);

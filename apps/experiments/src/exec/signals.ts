@@ -4,7 +4,7 @@
  * registered executor (which stops its workers and clears their claims), releases this process's
  * own claims, and exits with 128 + the signal number. Worker processes release their claims and exit.
  */
-import { releaseAllClaimsSync } from '../store/claim.js';
+import { releaseAllClaims } from '../store/claim.js';
 
 type Stopper = (signal: NodeJS.Signals) => Promise<void>;
 const stoppers = new Set<Stopper>();
@@ -30,10 +30,9 @@ export function installSignalHandlers(
     if (stopping) return;
     stopping = true;
     log(`${signal}: stopping the workers and releasing run claims`);
-    void Promise.allSettled([...stoppers].map((s) => s(signal))).then(() => {
-      releaseAllClaimsSync();
-      exit(CODES[signal] ?? 1);
-    });
+    void Promise.allSettled([...stoppers].map((s) => s(signal)))
+      .then(() => releaseAllClaims())
+      .finally(() => exit(CODES[signal] ?? 1));
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);

@@ -5,7 +5,7 @@
 import { describeBackend, initBackend } from '@gcvi/runtime';
 import { executeRun } from '../core/runner.js';
 import { EXPERIMENTS } from '../experiments/registry.js';
-import { releaseAllClaimsSync } from '../store/claim.js';
+import { releaseAllClaims } from '../store/claim.js';
 import type { FromWorker, ToWorker } from './types.js';
 
 function send(msg: FromWorker): void {
@@ -15,10 +15,13 @@ function send(msg: FromWorker): void {
 async function main(): Promise<void> {
   if (!process.send) throw new Error('worker.js must be started by the pool (child_process.fork)');
   // Stopped by the pool (SIGTERM), by a terminal's Ctrl-C to the process group (SIGINT), or
-  // orphaned (the parent died: the IPC channel closes): release the claims and stop.
+  // orphaned (the parent died: the IPC channel closes): release the claims and stop. A claim being
+  // taken at that moment (its lock directory may exist already) is waited for and removed too.
+  let stopping = false;
   const stop = (code: number) => {
-    releaseAllClaimsSync();
-    process.exit(code);
+    if (stopping) return;
+    stopping = true;
+    void releaseAllClaims().finally(() => process.exit(code));
   };
   process.on('SIGTERM', () => stop(143));
   process.on('SIGINT', () => stop(130));

@@ -49,11 +49,37 @@ export const DEFAULT_STALE_AFTER_MS = 30_000;
 export const MIN_STALE_AFTER_MS = 2_000;
 
 const heldPaths = new Set<string>();
+/** Claims being taken right now: their lock thread may have created the lock directory already. */
+const pending = new Set<Promise<unknown>>();
+let stopping = false;
 
-/** Remove every claim this process holds, synchronously (signal handlers, process exit). */
+/** Remove every claim this process holds, synchronously (process exit). */
 export function releaseAllClaimsSync(): void {
   for (const p of heldPaths) removeClaimFiles(p);
   heldPaths.clear();
+}
+
+/**
+ * Before this process exits on a signal: refuse new claims, wait (at most `timeoutMs`) for the
+ * claims being taken right now, and remove every claim this process holds. A claim whose lock
+ * thread had already created the lock directory when the signal came is removed too; exiting at
+ * once would leave it behind for `--stale-after`. Claims that complete after this began are
+ * removed at once and their `tryAcquire` rejects.
+ */
+export async function releaseAllClaims(timeoutMs = 2000): Promise<void> {
+  stopping = true;
+  releaseAllClaimsSync();
+  if (pending.size > 0) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...pending]),
+      new Promise((r) => {
+        timer = setTimeout(r, timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+  releaseAllClaimsSync();
 }
 
 /**
@@ -188,6 +214,7 @@ export class Claim {
    * claim is taken over, with a log line naming its last owner.
    */
   static async tryAcquire(lockPath: string, options: ClaimOptions): Promise<Claim | ClaimInfo> {
+    if (stopping) throw new Error(`stopping: did not take the claim on ${options.purpose}`);
     const stale = Math.max(MIN_STALE_AFTER_MS, options.staleAfterMs);
     const before = inspectClaim(lockPath, stale);
     const inspectedAt = Date.now();
@@ -207,11 +234,18 @@ export class Claim {
         owner,
       },
     });
-    const first = await new Promise<{ type: string; message?: string }>((resolve, reject) => {
+    const answer = new Promise<{ type: string; message?: string }>((resolve, reject) => {
       thread.once('message', resolve);
       thread.once('error', reject);
     });
+    pending.add(answer);
+    const first = await answer.finally(() => pending.delete(answer));
     thread.unref(); // a held claim alone does not keep the process alive
+    if (first.type === 'acquired' && stopping) {
+      removeClaimFiles(lockPath);
+      void thread.terminate();
+      throw new Error(`stopping: did not take the claim on ${options.purpose}`);
+    }
     if (first.type === 'acquired') {
       // The lock thread decides staleness itself, a little later than `before` was read: a claim
       // that was just short of stale then may have gone stale by the time the thread took it.
