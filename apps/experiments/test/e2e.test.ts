@@ -1,18 +1,16 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   browserRequired,
   CHROMIUM_ARGS,
   findChromium,
   NO_CHROMIUM_MESSAGE,
 } from '../../../test-support/browser.js';
-import { main } from '../src/cli.js';
 import { quickReproduce } from './fixtures/quick-run.js';
 import { expectReadableReport, itInChromium, measureReport } from './fixtures/report-layout.js';
 

@@ -10,7 +10,12 @@ function task(id: string): RunTask {
 
 function reporter(totalSteps: number, costs?: Map<string, number>) {
   const lines: string[] = [];
-  const out = { write: (s: string) => (lines.push(s), true) } as unknown as NodeJS.WritableStream;
+  const out = {
+    write: (s: string) => {
+      lines.push(s);
+      return true;
+    },
+  } as unknown as NodeJS.WritableStream;
   const r = new ProgressReporter(totalSteps, 'lines', out, 0, costs);
   const overall = () => {
     const l = lines.filter((x) => x.startsWith('overall:')).at(-1) ?? '';

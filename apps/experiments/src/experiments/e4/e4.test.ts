@@ -1,7 +1,6 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { quickReproduce } from '../../../test/fixtures/quick-run.js';
 import { expectReadableReport, itInChromium, measureReport } from '../../../test/fixtures/report-layout.js';
 import { e4, e4Plan } from './index.js';
