@@ -44,7 +44,8 @@ export function loadNsf(path: string): { flow: Nsf; params: NsfParams } {
   if (spec?.kind !== 'nsf') throw new FileFormatError(path, 'meta.spec is missing or not an nsf spec');
   let flow: Nsf;
   try {
-    flow = nsf(spec);
+    // Files written before the `lu` option existed hold flows without LU layers.
+    flow = nsf({ ...spec, lu: (spec as Partial<NsfSpec>).lu ?? false });
   } catch (e) {
     throw new FileFormatError(path, `meta.spec is not a valid nsf spec (${(e as Error).message})`, {
       cause: e,

@@ -3,7 +3,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type NsfOptions, type NsfSpec, resolveOptions } from './options.js';
 import { rqSpline, splineParamCount } from './spline.js';
 
-/** The flow's trainable parameters by name (`c{layer}.w{j}`, `c{layer}.b{j}`): tensors or tf.Variables. */
+/**
+ * The flow's trainable parameters by name: conditioners `c{layer}.w{j}`, `c{layer}.b{j}`, and with
+ * `lu` the linear maps `lu{layer}.lower`, `.upper`, `.diag`, `.bias`. Tensors or tf.Variables.
+ */
 export type NsfParams = Record<string, tf.Tensor>;
 
 /**
@@ -40,6 +43,10 @@ export interface Nsf {
 }
 
 const LOG_2PI = Math.log(2 * Math.PI);
+/** Floor of the LU layers' diagonal: U_ii = softplus(raw) + LU_EPS (nflows' choice). */
+const LU_EPS = 1e-3;
+/** The raw diagonal at which U_ii = 1. */
+const LU_IDENTITY_DIAG = Math.log(Math.expm1(1 - LU_EPS));
 
 interface LayerShape {
   readonly dA: number;
@@ -63,7 +70,8 @@ function layerShapes(spec: NsfSpec): LayerShape {
  * Each of `layers` coupling layers keeps the first ⌊dim/2⌋ coordinates and moves the others through
  * monotone rational-quadratic splines on [−bound, bound] (identity outside) whose bin widths, heights
  * and knot derivatives come from a conditioner MLP fed with the kept coordinates and the context.
- * Fixed permutations between layers let every coordinate be moved. For dim = 1 nothing can be kept:
+ * Fixed permutations between layers let every coordinate be moved, and (with `lu`, the default,
+ * as in sbi) a trainable linear map W = L·U after each coupling layer mixes the coordinates. For dim = 1 nothing can be kept:
  * each layer's spline for the one coordinate is a function of the context alone (sbi's choice for
  * one-dimensional NSF), and with no context it is a learned unconditional spline.
  *
@@ -82,6 +90,23 @@ export function nsf(options: NsfOptions): Nsf {
       const fanOut = shape.sizes[j + 1] as number;
       if (fanIn > 0) paramShapes[`c${l}.w${j}`] = [fanIn, fanOut];
       paramShapes[`c${l}.b${j}`] = [fanOut];
+    }
+    if (spec.lu) {
+      const d = spec.dim;
+      paramShapes[`lu${l}.lower`] = [d, d];
+      paramShapes[`lu${l}.upper`] = [d, d];
+      paramShapes[`lu${l}.diag`] = [d];
+      paramShapes[`lu${l}.bias`] = [d];
+    }
+  }
+  // Strictly lower / strictly upper masks of the LU layers' [d, d] parameters (entries outside
+  // them are unused), and the unconstrained diagonal that starts U's diagonal at 1.
+  const strictLower = new Float32Array(spec.dim * spec.dim);
+  const strictUpper = new Float32Array(spec.dim * spec.dim);
+  for (let i = 0; i < spec.dim; i++) {
+    for (let j = 0; j < spec.dim; j++) {
+      if (j < i) strictLower[i * spec.dim + j] = 1;
+      if (j > i) strictUpper[i * spec.dim + j] = 1;
     }
   }
   const invPerms = spec.permutations.map((p) => {
@@ -228,6 +253,58 @@ export function nsf(options: NsfOptions): Nsf {
     ) as tf.Tensor2D;
   }
 
+  /** Layer l's L (unit lower), U (upper, diagonal softplus(raw) + 1e-3) and log |det W| = Σ log U_ii. */
+  function luFactors(params: NsfParams, l: number) {
+    const d = spec.dim;
+    const L = tf.add(
+      tf.mul(params[`lu${l}.lower`] as tf.Tensor2D, tf.tensor2d(strictLower, [d, d])),
+      tf.eye(d),
+    );
+    const diag = tf.add(tf.softplus(params[`lu${l}.diag`] as tf.Tensor1D), LU_EPS) as tf.Tensor1D;
+    const U = tf.add(
+      tf.mul(params[`lu${l}.upper`] as tf.Tensor2D, tf.tensor2d(strictUpper, [d, d])),
+      tf.mul(tf.eye(d), diag),
+    ) as tf.Tensor2D;
+    return { L: L as tf.Tensor2D, U, diag, logDet: tf.sum(tf.log(diag)) };
+  }
+
+  /** z = W v + b for rows v `[n, d]`, W = L·U; log |det W| per row. */
+  function luForward(params: NsfParams, l: number, v: tf.Tensor2D, n: number) {
+    const { L, U, logDet } = luFactors(params, l);
+    const z = tf.add(tf.matMul(v, tf.matMul(L, U), false, true), params[`lu${l}.bias`] as tf.Tensor1D);
+    return { v: z as tf.Tensor2D, logDet: tf.broadcastTo(logDet, [n]) as tf.Tensor1D };
+  }
+
+  /** v = W⁻¹ (z − b): forward substitution with L, then back substitution with U (differentiable). */
+  function luInverse(params: NsfParams, l: number, z: tf.Tensor2D, n: number) {
+    const d = spec.dim;
+    const { L, U, diag, logDet } = luFactors(params, l);
+    const r = tf.sub(z, params[`lu${l}.bias`] as tf.Tensor1D) as tf.Tensor2D;
+    const col = (t: tf.Tensor2D, i: number) => tf.slice(t, [0, i], [n, 1]) as tf.Tensor2D;
+    const y: tf.Tensor2D[] = [];
+    for (let i = 0; i < d; i++) {
+      let yi = col(r, i);
+      if (i > 0) {
+        const li = tf.slice(L, [i, 0], [1, i]) as tf.Tensor2D; // L[i, :i]
+        yi = tf.sub(yi, tf.matMul(tf.concat(y, 1) as tf.Tensor2D, li, false, true)) as tf.Tensor2D;
+      }
+      y.push(yi);
+    }
+    const x: tf.Tensor2D[] = new Array(d);
+    for (let i = d - 1; i >= 0; i--) {
+      let xi = y[i] as tf.Tensor2D;
+      if (i < d - 1) {
+        const ui = tf.slice(U, [i, i + 1], [1, d - 1 - i]) as tf.Tensor2D; // U[i, i+1:]
+        xi = tf.sub(
+          xi,
+          tf.matMul(tf.concat(x.slice(i + 1), 1) as tf.Tensor2D, ui, false, true),
+        ) as tf.Tensor2D;
+      }
+      x[i] = tf.div(xi, tf.slice(diag, [i], [1])) as tf.Tensor2D;
+    }
+    return { v: tf.concat(x, 1) as tf.Tensor2D, logDet: tf.broadcastTo(tf.neg(logDet), [n]) as tf.Tensor1D };
+  }
+
   function flowForward(params: NsfParams, u: tf.Tensor2D, ctx: tf.Tensor2D | null, n: number) {
     let v = u;
     let logDet: tf.Tensor1D = tf.zeros([n]);
@@ -236,6 +313,11 @@ export function nsf(options: NsfOptions): Nsf {
       const r = coupling(params, l, v, ctx, n, false);
       v = r.v;
       logDet = tf.add(logDet, r.logDet) as tf.Tensor1D;
+      if (spec.lu) {
+        const m = luForward(params, l, v, n);
+        v = m.v;
+        logDet = tf.add(logDet, m.logDet) as tf.Tensor1D;
+      }
     }
     return { z: v, logDet };
   }
@@ -244,6 +326,11 @@ export function nsf(options: NsfOptions): Nsf {
     let v = z;
     let logDet: tf.Tensor1D = tf.zeros([n]);
     for (let l = spec.layers - 1; l >= 0; l--) {
+      if (spec.lu) {
+        const m = luInverse(params, l, v, n);
+        v = m.v;
+        logDet = tf.add(logDet, m.logDet) as tf.Tensor1D;
+      }
       const r = coupling(params, l, v, ctx, n, true);
       v = r.v;
       logDet = tf.add(logDet, r.logDet) as tf.Tensor1D;
@@ -348,6 +435,14 @@ export function nsf(options: NsfOptions): Nsf {
           out[`c${l}.w${j}`] = r.split(`w${j}`).uniformTensor([fanIn, fanOut], -b, b);
         }
         out[`c${l}.b${j}`] = tf.zeros([fanOut]);
+      }
+      if (spec.lu) {
+        // The identity (nflows' LULinear(identity_init=True)).
+        const d = spec.dim;
+        out[`lu${l}.lower`] = tf.zeros([d, d]);
+        out[`lu${l}.upper`] = tf.zeros([d, d]);
+        out[`lu${l}.diag`] = tf.fill([d], LU_IDENTITY_DIAG);
+        out[`lu${l}.bias`] = tf.zeros([d]);
       }
     }
     return out;

@@ -32,6 +32,13 @@ export interface NsfOptions {
   readonly initScale?: number;
   /** Seed of the fixed permutations between layers (default 0). */
   readonly permutationSeed?: number;
+  /**
+   * A trainable invertible linear map z = W v + b after each coupling layer, W = L·U with L unit
+   * lower triangular and U upper triangular with a positive diagonal, starting at the identity
+   * (sbi's NSF: `LULinear(identity_init=True)` after every coupling layer). Only for dim ≥ 2.
+   * Default true; flows saved before this option existed load with false.
+   */
+  readonly lu?: boolean;
 }
 
 /**
@@ -54,6 +61,8 @@ export interface NsfSpec {
   readonly permutationSeed: number;
   /** `permutations[i]` reorders the coordinates before layer i (positions of the previous order). */
   readonly permutations: readonly (readonly number[])[];
+  /** Whether each coupling layer is followed by a trainable LU-parameterized linear map (dim ≥ 2). */
+  readonly lu: boolean;
 }
 
 function positiveInt(field: string, v: unknown, min = 1): number {
@@ -152,6 +161,8 @@ export function resolveOptions(o: NsfOptions): NsfSpec {
   if (!Number.isSafeInteger(permutationSeed)) {
     throw new ConfigError('permutationSeed', `must be a safe integer, got ${String(permutationSeed)}`);
   }
+  const lu = o.lu ?? true;
+  if (typeof lu !== 'boolean') throw new ConfigError('lu', `must be true or false, got ${String(lu)}`);
   return {
     kind: 'nsf',
     dim,
@@ -167,5 +178,6 @@ export function resolveOptions(o: NsfOptions): NsfSpec {
     initScale,
     permutationSeed,
     permutations: permutations(dim, layers, permutationSeed),
+    lu: lu && dim >= 2,
   };
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadNsf, nsf, saveNsf } from '@gcvi/flows';
-import { createRng, FileFormatError, initBackend } from '@gcvi/runtime';
+import { createRng, FileFormatError, initBackend, readTensorFile, writeTensorFile } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bentFlow } from './helpers.js';
@@ -33,6 +33,26 @@ describe('saveNsf / loadNsf', () => {
       const a = Array.from(flow.logProb(params, theta, ctx).dataSync());
       const b = Array.from(loaded.flow.logProb(loaded.params, theta, ctx).dataSync());
       expect(b).toEqual(a);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads a file written before the lu option existed as a flow without LU layers', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gcvi-nsf-'));
+    try {
+      const old = nsf({ dim: 2, contextDim: 1, layers: 2, bins: 4, hidden: 8, lu: false });
+      const params = old.init(createRng(5));
+      const file = join(dir, 'old.gcvi');
+      saveNsf(file, old, params);
+      // Remove `lu` from the stored spec, as older versions wrote it (the file is rewritten
+      // through the tensor-file writer, so its checksums stay valid).
+      const stored = readTensorFile(file, { kind: 'gcvi/nsf' });
+      const { lu: _, ...spec } = (stored.meta as { spec: Record<string, unknown> }).spec;
+      writeTensorFile(file, { kind: 'gcvi/nsf', meta: { spec }, tensors: stored.tensors });
+      const loaded = loadNsf(file);
+      expect(loaded.flow.spec.lu).toBe(false);
+      expect(Object.keys(loaded.params).sort()).toEqual(Object.keys(params).sort());
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -140,6 +140,25 @@ export function refForward(
       logDet += r.logDet;
     }
     v = out;
+    if (spec.lu) {
+      // z = L·U·v + b, L unit lower, U upper with diagonal softplus(raw) + 1e-3.
+      const d = spec.dim;
+      const lower = p[`lu${l}.lower`]!.values;
+      const upper = p[`lu${l}.upper`]!.values;
+      const diag = Array.from(p[`lu${l}.diag`]!.values, (r) => Math.log1p(Math.exp(r)) + 1e-3);
+      const bias = p[`lu${l}.bias`]!.values;
+      const uv = v.map((_, i) => {
+        let acc = (diag[i] as number) * (v[i] as number);
+        for (let j = i + 1; j < d; j++) acc += (upper[i * d + j] as number) * (v[j] as number);
+        return acc;
+      });
+      v = uv.map((_, i) => {
+        let acc = uv[i] as number;
+        for (let j = 0; j < i; j++) acc += (lower[i * d + j] as number) * (uv[j] as number);
+        return acc + (bias[i] as number);
+      });
+      logDet += diag.reduce((a, u) => a + Math.log(u), 0);
+    }
   }
   return { z: v, logDet };
 }

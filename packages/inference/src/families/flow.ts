@@ -37,6 +37,11 @@ export interface NsfFamilyOptions {
   readonly initScale?: number;
   /** Seed of the fixed permutations between coupling layers (default 0). */
   readonly permutationSeed?: number;
+  /**
+   * A trainable LU-parameterized linear map after each coupling layer, starting at the identity
+   * (sbi's NSF; default true, dim ≥ 2).
+   */
+  readonly lu?: boolean;
   /** Draws used by `mean()` and `mode()`, which a flow has no closed form for (default 2000). */
   readonly summaryDraws?: number;
 }
@@ -76,6 +81,7 @@ export function nsfFamily(options: NsfFamilyOptions): Family {
       standardize: options.standardize ?? null,
       initScale: options.initScale,
       permutationSeed: options.permutationSeed,
+      lu: options.lu,
     });
   } catch (e) {
     if (e instanceof ConfigError) {
@@ -97,6 +103,7 @@ export function nsfFamily(options: NsfFamilyOptions): Family {
     standardize: fs.standardize,
     initScale: fs.initScale,
     permutationSeed: fs.permutationSeed,
+    lu: fs.lu,
     summaryDraws,
   };
   const names = Object.keys(flow.paramShapes);

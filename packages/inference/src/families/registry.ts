@@ -20,7 +20,8 @@ const builders = new Map<string, FamilyBuilder>([
     'gaussian-mixture',
     (s: AnySpec) => gaussianMixture({ dim: s.dim, components: s.components, minScale: s.minScale }),
   ],
-  ['nsf', (s: AnySpec) => nsfFamily(s)],
+  // Posteriors saved before the `lu` option existed hold flows without LU layers.
+  ['nsf', (s: AnySpec) => nsfFamily({ ...s, lu: s.lu ?? false })],
   [
     'product',
     (s: AnySpec, from) => {
