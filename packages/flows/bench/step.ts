@@ -3,7 +3,7 @@
  * weight), sbi's NSF defaults (5 layers, 10 bins, 50 hidden), batch 200: tfjs kernels dispatched
  * per step (counted with tf.profile; independent of machine load) and steps per second.
  *
- *   node --import tsx bench/step.ts [dims=2,5,10] [seconds=10]
+ *   node --import tsx bench/step.ts [dims=2,5,10] [seconds=10]     (LU=0: without the LU layers)
  */
 import { nsf } from '@gcvi/flows';
 import { createRng, initBackend } from '@gcvi/runtime';
@@ -14,7 +14,12 @@ const seconds = Number(process.argv[3] ?? 10);
 const info = await initBackend();
 for (const dim of dims) {
   const ctxDim = Math.max(4, 2 * dim);
-  const flow = nsf({ dim, contextDim: ctxDim, box: { low: Array(dim).fill(-3), high: Array(dim).fill(3) } });
+  const flow = nsf({
+    dim,
+    contextDim: ctxDim,
+    lu: process.env.LU !== '0',
+    box: { low: Array(dim).fill(-3), high: Array(dim).fill(3) },
+  });
   const rng = createRng(1);
   const params = Object.fromEntries(Object.entries(flow.init(rng)).map(([k, v]) => [k, tf.variable(v)]));
   const theta = rng.uniformTensor([200, dim], -2.9, 2.9);

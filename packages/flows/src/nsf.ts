@@ -157,7 +157,7 @@ export function nsf(options: NsfOptions): Nsf {
     if (c.rank !== 2 || c.shape[1] !== spec.contextDim || (c.shape[0] !== n && c.shape[0] !== 1)) {
       throw new ShapeError('context', `[${n}, ${spec.contextDim}] or [1, ${spec.contextDim}]`, context.shape);
     }
-    return (c.shape[0] === n ? c : tf.broadcastTo(c, [n, spec.contextDim])) as tf.Tensor2D;
+    return (c.shape[0] === n ? c : tf.add(tf.zeros([n, spec.contextDim]), c)) as tf.Tensor2D;
   }
 
   /** Conditioner of layer l: spline parameters `[n·dB, P]` from the kept part and the context. */
@@ -171,7 +171,7 @@ export function nsf(options: NsfOptions): Nsf {
     const parts = [kept, ctx].filter((t): t is tf.Tensor2D => t !== null && t.shape[1] !== 0);
     let h: tf.Tensor2D;
     if (parts.length === 0) {
-      h = tf.broadcastTo(params[`c${l}.b0`] as tf.Tensor, [n, shape.dB * P]) as tf.Tensor2D;
+      h = tf.add(tf.zeros([n, shape.dB * P]), params[`c${l}.b0`] as tf.Tensor) as tf.Tensor2D;
     } else {
       h = (parts.length === 1 ? parts[0] : tf.concat(parts, 1)) as tf.Tensor2D;
       for (let j = 0; j < nLin; j++) {
@@ -253,6 +253,14 @@ export function nsf(options: NsfOptions): Nsf {
     ) as tf.Tensor2D;
   }
 
+  /**
+   * A scalar repeated for n rows. Through an add, not tf.broadcastTo: tfjs's BroadcastTo gradient
+   * costs ~2 kernels per row (measured: 422 kernels at n = 200), an add's gradient one sum.
+   */
+  function rowsOf(scalar: tf.Tensor, n: number): tf.Tensor1D {
+    return tf.add(tf.zeros([n]), scalar) as tf.Tensor1D;
+  }
+
   /** Layer l's L (unit lower), U (upper, diagonal softplus(raw) + 1e-3) and log |det W| = Σ log U_ii. */
   function luFactors(params: NsfParams, l: number) {
     const d = spec.dim;
@@ -272,7 +280,7 @@ export function nsf(options: NsfOptions): Nsf {
   function luForward(params: NsfParams, l: number, v: tf.Tensor2D, n: number) {
     const { L, U, logDet } = luFactors(params, l);
     const z = tf.add(tf.matMul(v, tf.matMul(L, U), false, true), params[`lu${l}.bias`] as tf.Tensor1D);
-    return { v: z as tf.Tensor2D, logDet: tf.broadcastTo(logDet, [n]) as tf.Tensor1D };
+    return { v: z as tf.Tensor2D, logDet: rowsOf(logDet, n) };
   }
 
   /** v = W⁻¹ (z − b): forward substitution with L, then back substitution with U (differentiable). */
@@ -302,7 +310,7 @@ export function nsf(options: NsfOptions): Nsf {
       }
       x[i] = tf.div(xi, tf.slice(diag, [i], [1])) as tf.Tensor2D;
     }
-    return { v: tf.concat(x, 1) as tf.Tensor2D, logDet: tf.broadcastTo(tf.neg(logDet), [n]) as tf.Tensor1D };
+    return { v: tf.concat(x, 1) as tf.Tensor2D, logDet: rowsOf(tf.neg(logDet), n) };
   }
 
   function flowForward(params: NsfParams, u: tf.Tensor2D, ctx: tf.Tensor2D | null, n: number) {
