@@ -53,6 +53,14 @@ const flowSchema = z.strictObject({
    * always uses `mlp`.
    */
   embedding: z.enum(['linear', 'mlp']),
+  /**
+   * Box priors (two_moons, slcp). `reject` (sbi's way): the flow models θ standardized by the
+   * prior's mean and sd, and draws outside the prior's support are rejected and redrawn (sbi's
+   * leakage correction; the acceptance rate is recorded per observation). `logit`: the flow models
+   * the logit of θ scaled to the box (`nsfFamily`'s `box`), so no mass lies outside it. Chosen by
+   * validation NLL on held-out simulations (README, Method), never by C2ST.
+   */
+  support: z.enum(['reject', 'logit']),
 });
 
 export const configSchema = z.strictObject({
@@ -102,7 +110,15 @@ const training = {
 const base = {
   samples: 10000,
   encoderHidden: [50, 50],
-  flow: { layers: 5, bins: 10, hidden: 50, contextPerDim: 2, minContext: 4, embedding: 'linear' as const },
+  flow: {
+    layers: 5,
+    bins: 10,
+    hidden: 50,
+    contextPerDim: 2,
+    minContext: 4,
+    embedding: 'linear' as const,
+    support: 'reject' as const,
+  },
   training,
   c2st: { folds: 5, maxEpochs: 10000 },
   seed: 0,
@@ -125,7 +141,15 @@ export const PROFILES: Record<SbibmConfig['profile'], SbibmConfig> = {
     families: ['flow'],
     observations: [1],
     samples: 1000,
-    flow: { layers: 2, bins: 8, hidden: 32, contextPerDim: 2, minContext: 4, embedding: 'linear' },
+    flow: {
+      layers: 2,
+      bins: 8,
+      hidden: 32,
+      contextPerDim: 2,
+      minContext: 4,
+      embedding: 'linear',
+      support: 'reject',
+    },
     encoderHidden: [32],
     training: { ...training, learningRate: 2e-3, protocols: { '1000': [{ batchSize: 100, maxEpochs: 12 }] } },
     c2st: { folds: 5, maxEpochs: 50 },
