@@ -83,7 +83,7 @@ export function e2Claims(runs: readonly E2Run[]): CheckedClaim[] {
       status: status(c3),
       ...(enough && !c3
         ? {
-            note: 'not shown at this scale: label switching alone does not move S (the best S is the mean of the fitted centres in any order), and L_P is not yet precise here; the study studies/e2-figure-2.md found the rule unmet at 100 points and 1,000 steps too (8 replicates: ELBO mean 6/8 within ±2, ELBO natural 4/8 collapsed near 0, L_P natural 4/8); larger scales are not run yet',
+            note: 'not shown at this scale: label switching alone does not move S (the best S is the mean of the fitted centres in any order), and L_P is not yet precise here. The study studies/e2-figure-2.md (8 replicates per cell) found the rule unmet at 100 points and 1,000 steps (ELBO mean 6/8 within ±2, ELBO natural 4/8 collapsed near 0, L_P natural 4/8). At 100 points and 3,000 steps it holds for the natural parameterization (L_P 7/8 within ±2, ELBO 3/8, its other 5 replicates either collapsed near S = 0 (4) or off by 3.2 (1)), but not for the mean one (L_P 8/8, ELBO 7/8: the labels switch in 8/8 and S stays at 100). That scale costs about 3.8 h of one core for the default seeds, over the default budget',
           }
         : {}),
       figures: ['figure-2'],
