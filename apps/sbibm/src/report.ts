@@ -64,7 +64,10 @@ export function tableOf(
   return `${lines.join('\n')}\n`;
 }
 
-/** Per-cell detail: training steps, epochs, early stopping, per-observation C2ST. */
+/**
+ * Per-cell detail: training steps, epochs, early stopping, per-observation C2ST (with the share
+ * of draws inside the prior's support when some were rejected).
+ */
 export function detailOf(cells: readonly CellResult[]): string {
   const lines = [
     '| task | budget | family | batch kept (validation NLL per batch tried) | steps | epochs (best) | train | wall | C2ST per observation |',
@@ -76,7 +79,7 @@ export function detailOf(cells: readonly CellResult[]): string {
       .join(', ');
     const batch = c.batchSize === undefined ? '?' : `**${c.batchSize}**${tried ? ` (${tried})` : ''}`;
     lines.push(
-      `| ${c.task} | ${c.budget} | ${c.family} | ${batch} | ${c.steps} | ${c.epochs} (${c.bestEpoch}${c.stoppedEarly ? ', early stop' : ''}) | ${fmtTime(c.trainSeconds)} | ${fmtTime(c.wallSeconds)} | ${c.observations.map((o) => `${o.observation}: ${o.c2st.toFixed(3)}`).join(', ')} |`,
+      `| ${c.task} | ${c.budget} | ${c.family} | ${batch} | ${c.steps} | ${c.epochs} (${c.bestEpoch}${c.stoppedEarly ? ', early stop' : ''}) | ${fmtTime(c.trainSeconds)} | ${fmtTime(c.wallSeconds)} | ${c.observations.map((o) => `${o.observation}: ${o.c2st.toFixed(3)}${o.acceptance !== undefined && o.acceptance < 1 ? ` (${(100 * o.acceptance).toFixed(1)}% in prior)` : ''}`).join(', ')} |`,
     );
   }
   return `${lines.join('\n')}\n`;
