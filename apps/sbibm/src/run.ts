@@ -192,7 +192,8 @@ export function drawsInSupport(
   rng: Rng,
   label: string,
 ): { draws: tf.Tensor2D; acceptance: number } {
-  if (!support) return { draws: sample(n, rng.split('round0')) as tf.Tensor2D, acceptance: 1 };
+  // No box: the draws of the stream itself (the same draws as before rejection existed).
+  if (!support) return { draws: sample(n, rng) as tf.Tensor2D, acceptance: 1 };
   const out = new Float32Array(n * dim);
   let got = 0;
   let drawn = 0;
