@@ -191,6 +191,10 @@ class Mlp {
   private readonly acts: Float32Array[] = [];
   /** deltas[l]: ∂loss/∂(pre-activation of layer l + 1) `[maxRows, sizes[l + 1]]`. */
   private readonly deltas: Float32Array[] = [];
+  /** The same buffers' bits (for the ReLU mask). */
+  private readonly actBits: Int32Array[] = [];
+  private readonly deltaBits: Int32Array[] = [];
+  private readonly ones: Float32Array;
   private t = 0;
   constructor(
     sizes: readonly number[],
@@ -216,9 +220,16 @@ class Mlp {
       this.vb.push(new Float64Array(fanOut));
       this.gw.push(new Float32Array(w.length));
       this.gb.push(new Float32Array(fanOut));
-      this.deltas.push(new Float32Array(maxRows * fanOut));
+      const delta = new Float32Array(maxRows * fanOut);
+      this.deltas.push(delta);
+      this.deltaBits.push(new Int32Array(delta.buffer));
     }
-    for (const s of sizes) this.acts.push(new Float32Array(maxRows * s));
+    for (const s of sizes) {
+      const act = new Float32Array(maxRows * s);
+      this.acts.push(act);
+      this.actBits.push(new Int32Array(act.buffer));
+    }
+    this.ones = new Float32Array(maxRows).fill(1);
   }
 
   /** Activations of every layer for m ≤ maxRows rows of x (row-major `[m, sizes[0]]`). */
@@ -233,12 +244,20 @@ class Mlp {
       const bb = this.b[l] as Float32Array;
       const z = acts[l + 1] as Float32Array;
       sgemm(acts[l] as Float32Array, this.w[l] as Float32Array, z, m, nOut, nIn);
-      const relu = l < L - 1;
-      for (let i = 0; i < m; i++) {
-        const zi = i * nOut;
-        for (let o = 0; o < nOut; o++) {
-          const v = (z[zi + o] as number) + (bb[o] as number);
-          z[zi + o] = relu && v < 0 ? 0 : v;
+      // Branch-free ReLU, max(v, 0) = (v + |v|) / 2 exactly: the signs of a layer's
+      // pre-activations are random, and a branch per element mispredicts half the time.
+      if (l < L - 1) {
+        for (let i = 0; i < m; i++) {
+          const zi = i * nOut;
+          for (let o = 0; o < nOut; o++) {
+            const v = (z[zi + o] as number) + (bb[o] as number);
+            z[zi + o] = (v + Math.abs(v)) * 0.5;
+          }
+        }
+      } else {
+        for (let i = 0; i < m; i++) {
+          const zi = i * nOut;
+          for (let o = 0; o < nOut; o++) z[zi + o] = (z[zi + o] as number) + (bb[o] as number);
         }
       }
     }
@@ -282,15 +301,19 @@ class Mlp {
       const delta = this.deltas[l] as Float32Array;
       // gw = aᵀ δ, gb = Σ_i δ_i, and δ of the layer below = (δ Wᵀ) ⊙ [a > 0] with the old W
       sgemm(a, delta, gw, nIn, nOut, m, true, false);
-      gb.fill(0);
-      for (let i = 0; i < m; i++) {
-        const di = i * nOut;
-        for (let o = 0; o < nOut; o++) gb[o] += delta[di + o] as number;
-      }
+      // gb = 1ᵀ δ, on the GEMM too
+      sgemm(this.ones, delta, gb, 1, nOut, m);
       if (l > 0) {
         const prev = this.deltas[l - 1] as Float32Array;
         sgemm(delta, w, prev, m, nIn, nOut, false, true);
-        for (let k = 0; k < m * nIn; k++) if (!((a[k] as number) > 0)) prev[k] = 0;
+        // × [a > 0] on the bits, without a branch: a ≥ 0 is a ReLU output, so a > 0 exactly when
+        // its bits are nonzero, and (b | −b) >> 31 is then all ones (else 0)
+        const ab = this.actBits[l] as Int32Array;
+        const pb = this.deltaBits[l - 1] as Int32Array;
+        for (let k = 0; k < m * nIn; k++) {
+          const bits = ab[k] as number;
+          pb[k] = (pb[k] as number) & ((bits | -bits) >> 31);
+        }
       }
       const decay = this.alpha / m;
       for (let k = 0; k < w.length; k++) gw[k] += decay * (w[k] as number);
