@@ -286,7 +286,15 @@ export async function runCell(
     const nTrain = budget - Math.max(1, Math.round(tr.validationFraction * budget));
     const candidates: CandidateResult[] = [];
     let best: { post: AmortizedPosterior; c: CandidateResult } | undefined;
-    for (const protocol of tr.protocols[String(budget)]!) {
+    const protocols = tr.protocols[String(budget)]!.filter(
+      (p) => p.families === undefined || p.families.includes(familyName),
+    );
+    if (protocols.length === 0)
+      throw new ConfigError(
+        `training.protocols.${budget}`,
+        `no training protocol for the ${familyName} family at budget ${budget}`,
+      );
+    for (const protocol of protocols) {
       const batchSize = protocol.batchSize === 'full' ? nTrain : protocol.batchSize;
       const est = amortize({
         simulator: task,
