@@ -7,6 +7,12 @@ import { cellsOf, dataRoot, readCells, runCell } from './run.js';
 
 const list = (v: string) => v.split(',').map((s) => s.trim());
 const numList = (v: string) => list(v).map((s) => Number(s));
+const threadCount = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1)
+    throw new ConfigError('--threads', `must be a whole number ≥ 1 (got '${v}')`);
+  return n;
+};
 
 /** Build the config from a profile and the flags, validated (one error naming the flag). */
 export function configFrom(opts: Record<string, unknown>): SbibmConfig {
@@ -41,6 +47,11 @@ export function program(): Command {
     .option('--samples <n>', 'posterior and reference draws per observation (sbibm: 10000)', Number)
     .option('--out <dir>', 'results folder (default results)')
     .option('--data <dir>', 'sbibm reference data (default $GCVI_SBIBM_DIR or ../shared/fixtures/sbibm)')
+    .option(
+      '--threads <n>',
+      "worker threads for each C2ST's folds (default: the machine's cores)",
+      threadCount,
+    )
     .action(async (opts) => {
       const config = configFrom(opts);
       const root = dataRoot(config);
@@ -49,7 +60,7 @@ export function program(): Command {
       const cells = cellsOf(config);
       for (const [i, c] of cells.entries()) {
         process.stderr.write(`cell ${i + 1}/${cells.length}: ${c.task} ${c.budget} ${c.family}\n`);
-        await runCell(config, root, c.task, c.budget, c.family);
+        await runCell(config, root, c.task, c.budget, c.family, { threads: opts.threads });
         writeReport(config.out, readCells(config.out), config.profile);
       }
       const files = writeReport(config.out, readCells(config.out), config.profile);

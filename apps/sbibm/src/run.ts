@@ -5,7 +5,7 @@ import { dense, type Encoder } from '@gcvi/encoders';
 import {
   type AmortizedPosterior,
   amortize,
-  c2st,
+  type C2stResult,
   type Family,
   gaussianFull,
   loadPosterior,
@@ -15,6 +15,7 @@ import {
 import { ConfigError, createRng, FileFormatError, type Rng } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import writeFileAtomic from 'write-file-atomic';
+import { c2stFolds } from './c2st-folds.js';
 import type { FamilyName, SbibmConfig, TaskName, TrainingProtocol } from './config.js';
 
 /** One observation's result in a cell. */
@@ -254,12 +255,19 @@ function referenceSamples(task: SbibmTask, root: string, observation: number, n:
  * in its result file. Each step's result is written atomically, so an interrupted run resumes
  * where it stopped and a finished cell is not redone.
  */
+/** How a cell runs (not what it computes: no option here changes a number). */
+export interface RunOptions {
+  /** Worker threads for each C2ST's folds (default: the machine's available parallelism). */
+  readonly threads?: number;
+}
+
 export async function runCell(
   config: SbibmConfig,
   root: string,
   taskName: TaskName,
   budget: number,
   familyName: FamilyName,
+  options: RunOptions = {},
 ): Promise<{ result: CellResult; skipped: boolean }> {
   const dir = join(resolve(config.out), 'cells');
   mkdirSync(dir, { recursive: true });
@@ -386,12 +394,14 @@ export async function runCell(
         `${name} observation ${o}`,
       );
       const t1 = performance.now();
-      let acc: ReturnType<typeof c2st>;
+      let acc: C2stResult;
       try {
-        acc = c2st(ref.samples, draws, {
-          rng: createRng(config.seed).split(`${name}-c2st${o}`),
+        acc = await c2stFolds(ref.samples, draws as tf.Tensor2D, {
+          seed: config.seed,
+          split: `${name}-c2st${o}`,
           folds: config.c2st.folds,
           maxEpochs: config.c2st.maxEpochs,
+          ...(options.threads !== undefined ? { threads: options.threads } : {}),
         });
       } finally {
         tf.dispose([ref.samples, draws]);

@@ -50,6 +50,9 @@ describe.skipIf(!haveData)(
         /nope.*sbibm reference data folder not found \(--data\)/,
       );
       expect(() => configFrom({ profile: 'fast' })).toThrow(/--profile: unknown profile 'fast'/);
+      await expect(run('--profile', 'quick', '--out', out, '--threads', '0')).rejects.toThrow(
+        /--threads: must be a whole number ≥ 1 \(got '0'\)/,
+      );
       expect(() => configFrom({ profile: 'quick', budgets: [1000, Number.NaN] })).toThrow(/budgets\.1/);
       expect(() => configFrom({ profile: 'quick', tasks: ['gauss'] })).toThrow(/tasks\.0/);
       expect(() => configFrom({ profile: 'quick', budgets: [5000] })).toThrow(/training\.protocols\.5000/);

@@ -182,6 +182,29 @@ describe('C2ST (sbibm protocol, 5-fold CV, MLP 10·dim; at most 60 epochs per fo
     tf.dispose([a, b, far]);
   });
 
+  it('onlyFolds: disjoint folds give exactly the folds of one whole call (for running folds in parallel)', () => {
+    const rng = createRng(32);
+    const a = rng.normalTensor([300, 3]);
+    const b = rng.normalTensor([300, 3], 0.5, 1);
+    const all = c2st(a, b, { rng: createRng(33), maxEpochs: 30 });
+    const even = c2st(a, b, { rng: createRng(33), maxEpochs: 30, onlyFolds: [0, 2, 4] });
+    const odd = c2st(a, b, { rng: createRng(33), maxEpochs: 30, onlyFolds: [3, 1] });
+    expect(all.folds).toEqual([0, 1, 2, 3, 4]);
+    expect(even.folds).toEqual([0, 2, 4]);
+    expect(odd.folds).toEqual([3, 1]);
+    const byFold = new Map<number, number>();
+    for (const r of [even, odd]) for (const [i, f] of r.folds.entries()) byFold.set(f, r.foldAccuracies[i]!);
+    expect([0, 1, 2, 3, 4].map((f) => byFold.get(f))).toEqual(all.foldAccuracies);
+    expect(even.epochs).toEqual([all.epochs[0], all.epochs[2], all.epochs[4]]);
+    expect(even.accuracy).toBeCloseTo(
+      (all.foldAccuracies[0]! + all.foldAccuracies[2]! + all.foldAccuracies[4]!) / 3,
+      12,
+    );
+    expect(() => c2st(a, b, { rng: createRng(33), onlyFolds: [5] })).toThrow(/onlyFolds.*\[0, 4\]/);
+    expect(() => c2st(a, b, { rng: createRng(33), onlyFolds: [] })).toThrow(/onlyFolds/);
+    tf.dispose([a, b]);
+  });
+
   // dim 2 (20 hidden units) and dim 5 (50: neither a multiple of the GEMM's 8-column panels)
   // (dim 5 stops at 40 epochs: its 50-unit classifier overfits 4,800 training points after that)
   it.each([
