@@ -84,6 +84,21 @@ describe('e3 claims', () => {
     expect(e3Claims(lp(251.5)).find((c) => c.id === id)?.status).toBe('fail');
   });
 
+  it("a failing claim on sets smaller than the paper names the set-size study; on the paper's sets it does not", () => {
+    const runs = (setImages: number) =>
+      Array.from({ length: 12 }, (_, k) => {
+        const r = e3Run('forwardKl', 30 * k, k === 11 ? 253.9 : 260.5);
+        return { ...r, config: { ...r.config, steps: 600, setImages, setsPerStep: 8 } } as E3Run;
+      });
+    const small = e3Claims(runs(64)).find((c) => c.id === 'e3-lp-all-offsets');
+    expect(small?.status).toBe('fail');
+    expect(small?.note).toContain('studies/e3-set-size.md');
+    expect(small?.note).toContain('259.6°');
+    const paperSets = e3Claims(runs(1000)).find((c) => c.id === 'e3-lp-all-offsets');
+    expect(paperSets?.status).toBe('fail');
+    expect(paperSets?.note ?? '').not.toContain('studies/e3-set-size.md');
+  });
+
   it("reports how much each L_P run's angle still moves over its last third of steps", () => {
     // 12 runs of 300 steps; run 4 oscillates 256/264 from step 200 on (sd of 256, 264, 256, 264,
     // 256 = 4.38°), the others sit at 260 ± 1 (sd 1.10°); evaluations before step 200 do not count.
