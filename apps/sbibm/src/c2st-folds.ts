@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { type C2stResult, c2st } from '@gcvi/inference';
-import { createRng } from '@gcvi/runtime';
+import { ConfigError, createRng } from '@gcvi/runtime';
 import type * as tf from '@tensorflow/tfjs-core';
 import { Piscina } from 'piscina';
 
@@ -43,6 +43,8 @@ function workerFile(): string {
  */
 export async function c2stFolds(a: tf.Tensor2D, b: tf.Tensor2D, o: C2stFoldsOptions): Promise<C2stResult> {
   const rng = () => createRng(o.seed).split(o.split);
+  if (o.threads !== undefined && (!Number.isInteger(o.threads) || o.threads < 1))
+    throw new ConfigError('threads', `must be a whole number ≥ 1 (got ${o.threads})`);
   const threads = Math.max(1, Math.min(o.threads ?? availableParallelism(), o.folds));
   if (threads === 1) return c2st(a, b, { rng: rng(), folds: o.folds, maxEpochs: o.maxEpochs });
   const [na, d] = a.shape;
@@ -78,6 +80,9 @@ export async function c2stFolds(a: tf.Tensor2D, b: tf.Tensor2D, o: C2stFoldsOpti
         acc[f] = r.foldAccuracies[i] as number;
         epochs[f] = r.epochs[i] as number;
       });
+    const missing = acc.findIndex((v, f) => v === undefined || epochs[f] === undefined);
+    if (missing >= 0 || acc.length !== o.folds || results.flatMap((r) => r.folds).length !== o.folds)
+      throw new Error(`c2stFolds: the worker threads did not return every fold once (fold ${missing})`);
     // summed in fold order, as one call sums them
     const accuracy = acc.reduce((s, v) => s + v, 0) / o.folds;
     return {

@@ -187,8 +187,15 @@ export function parseConfig(raw: unknown): SbibmConfig {
   }
   const c = r.data;
   for (const b of c.budgets) {
-    if (c.training.protocols[String(b)] === undefined)
+    const protocols = c.training.protocols[String(b)];
+    if (protocols === undefined)
       throw new ConfigError(`training.protocols.${b}`, `no training protocol for budget ${b}`);
+    for (const f of c.families)
+      if (!protocols.some((p) => p.families === undefined || p.families.includes(f)))
+        throw new ConfigError(
+          `training.protocols.${b}`,
+          `no training protocol for the ${f} family at budget ${b}`,
+        );
   }
   return c;
 }

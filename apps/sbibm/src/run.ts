@@ -250,17 +250,17 @@ function referenceSamples(task: SbibmTask, root: string, observation: number, n:
   return { x: ref.x, samples: tf.tensor2d(Float32Array.from(rows), [n, task.thetaDim]) };
 }
 
-/**
- * Run (or resume) one cell: train unless its posterior is saved, then every observation not yet
- * in its result file. Each step's result is written atomically, so an interrupted run resumes
- * where it stopped and a finished cell is not redone.
- */
-/** How a cell runs (not what it computes: no option here changes a number). */
+/** How a cell runs (not what it computes: no option here changes a result, only how long it takes). */
 export interface RunOptions {
   /** Worker threads for each C2ST's folds (default: the machine's available parallelism). */
   readonly threads?: number;
 }
 
+/**
+ * Run (or resume) one cell: train unless its posterior is saved, then every observation not yet
+ * in its result file. Each step's result is written atomically, so an interrupted run resumes
+ * where it stopped and a finished cell is not redone.
+ */
 export async function runCell(
   config: SbibmConfig,
   root: string,

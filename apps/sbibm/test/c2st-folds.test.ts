@@ -4,8 +4,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { c2stFolds } from '../src/c2st-folds.js';
 
-// Real worker threads (piscina, the built dist/c2st-worker.js: turbo builds this app before its
-// tests). Folds trained on threads must give exactly the numbers of one call on this thread.
+// Real worker threads (piscina). The workers run the built dist/c2st-worker.js and the built
+// @gcvi/inference, this thread the sources: `pnpm test` (turbo) builds this app and its
+// dependencies first; after editing them, run `pnpm build` before a bare `vitest run`. Folds
+// trained on threads must give exactly the numbers of one call on this thread.
 describe('c2stFolds: the C2ST folds on worker threads', () => {
   it('gives exactly the result of one c2st call, with 2 and with 3 threads', async () => {
     const rng = createRng(7);
@@ -24,6 +26,10 @@ describe('c2stFolds: the C2ST folds on worker threads', () => {
     }
     const one = await c2stFolds(a, b, { ...opts, threads: 1 });
     expect(one.accuracy).toBe(serial.accuracy);
+    for (const bad of [0, 2.5, Number.NaN])
+      await expect(c2stFolds(a, b, { ...opts, threads: bad })).rejects.toThrow(
+        /threads: must be a whole number/,
+      );
     tf.dispose([a, b]);
   }, 120_000);
 });

@@ -56,6 +56,16 @@ describe.skipIf(!haveData)(
       expect(() => configFrom({ profile: 'quick', budgets: [1000, Number.NaN] })).toThrow(/budgets\.1/);
       expect(() => configFrom({ profile: 'quick', tasks: ['gauss'] })).toThrow(/tasks\.0/);
       expect(() => configFrom({ profile: 'quick', budgets: [5000] })).toThrow(/training\.protocols\.5000/);
+      // a budget whose protocols all name other families: refused before any cell runs
+      expect(() =>
+        parseConfig({
+          ...PROFILES.quick,
+          training: {
+            ...PROFILES.quick.training,
+            protocols: { '1000': [{ batchSize: 100, maxEpochs: 3, families: ['gaussian'] }] },
+          },
+        }),
+      ).toThrow(/training\.protocols\.1000: no training protocol for the flow family at budget 1000/);
     });
   },
 );

@@ -202,7 +202,20 @@ describe('C2ST (sbibm protocol, 5-fold CV, MLP 10·dim; at most 60 epochs per fo
     );
     expect(() => c2st(a, b, { rng: createRng(33), onlyFolds: [5] })).toThrow(/onlyFolds.*\[0, 4\]/);
     expect(() => c2st(a, b, { rng: createRng(33), onlyFolds: [] })).toThrow(/onlyFolds/);
+    expect(() => c2st(a, b, { rng: createRng(33), onlyFolds: [1, 1] })).toThrow(/onlyFolds.*distinct/);
     tf.dispose([a, b]);
+  });
+
+  it('non-finite samples: one clear error naming the sample, row and column (not a C2ST of ≈ 0.5)', () => {
+    const rows = () => Array.from({ length: 50 }, (_, i) => [i / 50, (i % 7) / 7]);
+    const b = rows();
+    b[17]![1] = Number.NaN;
+    expect(() => c2st(rows(), b, { rng: createRng(1), maxEpochs: 2 })).toThrow(/b: row 17, column 1 is NaN/);
+    const a = rows();
+    a[3]![0] = Number.NEGATIVE_INFINITY;
+    expect(() => c2st(a, rows(), { rng: createRng(1), maxEpochs: 2 })).toThrow(
+      /a: row 3, column 0 is -Infinity/,
+    );
   });
 
   // dim 2 (20 hidden units) and dim 5 (50: neither a multiple of the GEMM's 8-column panels)

