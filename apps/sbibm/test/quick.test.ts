@@ -37,6 +37,7 @@ describe.skipIf(!haveData)(
       expect(Number(wall)).toBeGreaterThanOrEqual(Number(train));
       const md = readFileSync(join(out, 'table.md'), 'utf8');
       expect(md).toContain('| two_moons | sbi NPE (NSF), obs 1–10 | 0.725 | 0.606 | 0.542 |');
+      expect(md).toContain('| two_moons | sbi NPE (NSF), obs 1–5 | 0.697 | 0.604 | 0.526 |');
       expect(md).toMatch(/\| two_moons \| gcvi flow \(NSF\) \| \*\*0\.\d{3}\*\* \(obs 1; /);
       expect(md).toContain('not run');
       const cell = join(out, 'cells', 'two_moons_1000_flow.json');
