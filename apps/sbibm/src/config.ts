@@ -120,8 +120,9 @@ export type SbibmConfig = z.infer<typeof configSchema>;
 // batches of 10,000 at 10⁵); a full-batch epoch is one step, hence the larger epoch caps. The
 // flow tries the large batches at 10³ only: there batch 200 won by validation NLL in all three
 // tasks, and at 10⁴ a full-batch flow step costs about 45 batch-200 steps, so its epoch cap alone
-// would be 13× the batch-200 protocol's whole training (2 December 2026). The Gaussian family's
-// steps are cheap, and it kept the full batch on two_moons at 10³, so it tries both everywhere.
+// would be 13× the batch-200 protocol's whole training (2 December 2026). The Gaussian family
+// kept the full batch on two_moons at 10³, so it tries both everywhere (at 10⁴ its full batch
+// then cost 6–13× its batch 200 and lost on two_moons and slcp: see the README's Left to do).
 const training = {
   protocols: {
     '1000': [
