@@ -20,6 +20,12 @@ fi
 missing=()
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
+# The real-Slurm test (apps/experiments/test/slurm.cluster.test.ts) runs only with GCVI_SLURM=1,
+# and then needs slurmctld, slurmd and munge: installed here only when that flag is set.
+if [ "${GCVI_SLURM:-}" = 1 ]; then
+  command -v slurmctld >/dev/null 2>&1 || missing+=(slurm-wlm)
+  command -v munged >/dev/null 2>&1 || [ -x /usr/sbin/munged ] || missing+=(munge)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     echo "installing ${missing[*]} with apt-get"

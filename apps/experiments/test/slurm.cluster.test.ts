@@ -19,7 +19,7 @@ import { writeTinyE1Profile } from './support/tiny-profile.js';
 const wanted = process.env.GCVI_SLURM === '1';
 if (!wanted) {
   console.log(
-    "slurm cluster test skipped: set GCVI_SLURM=1 to run it (needs root and Debian's slurm-wlm and munge: apt-get install slurm-wlm munge)",
+    "slurm cluster test skipped: set GCVI_SLURM=1 to run it (needs root and Debian's slurm-wlm and munge: `GCVI_SLURM=1 bash scripts/setup.sh` installs them)",
   );
 }
 
