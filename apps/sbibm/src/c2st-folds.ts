@@ -42,14 +42,14 @@ function workerFile(): string {
  * the result is exactly that of one `c2st` call on this thread, whatever `threads` is.
  */
 export async function c2stFolds(a: tf.Tensor2D, b: tf.Tensor2D, o: C2stFoldsOptions): Promise<C2stResult> {
-  const rng = () => createRng(o.seed).split(o.split);
   if (o.threads !== undefined && (!Number.isInteger(o.threads) || o.threads < 1))
     throw new ConfigError('threads', `must be a whole number ≥ 1 (got ${o.threads})`);
   const threads = Math.max(1, Math.min(o.threads ?? availableParallelism(), o.folds));
-  if (threads === 1) return c2st(a, b, { rng: rng(), folds: o.folds, maxEpochs: o.maxEpochs });
   const [na, d] = a.shape;
   const [nb, db] = b.shape;
-  if (d !== db) return c2st(a, b, { rng: rng(), folds: o.folds, maxEpochs: o.maxEpochs }); // its error
+  // one thread, or samples c2st refuses (it names the error): on this thread
+  if (threads === 1 || d !== db)
+    return c2st(a, b, { rng: createRng(o.seed).split(o.split), folds: o.folds, maxEpochs: o.maxEpochs });
   const A = a.dataSync() as Float32Array;
   const B = b.dataSync() as Float32Array;
   const pool = new Piscina({ filename: workerFile(), minThreads: threads, maxThreads: threads });
@@ -73,16 +73,16 @@ export async function c2stFolds(a: tf.Tensor2D, b: tf.Tensor2D, o: C2stFoldsOpti
         } satisfies FoldTask),
       ),
     );
-    const acc = new Array<number>(o.folds);
-    const epochs = new Array<number>(o.folds);
+    const acc = new Array<number>(o.folds).fill(Number.NaN);
+    const epochs = new Array<number>(o.folds).fill(Number.NaN);
     for (const r of results)
       r.folds.forEach((f, i) => {
         acc[f] = r.foldAccuracies[i] as number;
         epochs[f] = r.epochs[i] as number;
       });
-    const missing = acc.findIndex((v, f) => v === undefined || epochs[f] === undefined);
-    if (missing >= 0 || acc.length !== o.folds || results.flatMap((r) => r.folds).length !== o.folds)
-      throw new Error(`c2stFolds: the worker threads did not return every fold once (fold ${missing})`);
+    // every fold exactly once (c2st refuses repeated folds within one call)
+    if (results.flatMap((r) => r.folds).length !== o.folds || acc.some(Number.isNaN))
+      throw new Error('c2stFolds: the worker threads did not return every fold once');
     // summed in fold order, as one call sums them
     const accuracy = acc.reduce((s, v) => s + v, 0) / o.folds;
     return {

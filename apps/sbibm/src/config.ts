@@ -218,15 +218,22 @@ export function parseConfig(raw: unknown): SbibmConfig {
   }
   const c = r.data;
   for (const b of c.budgets) {
-    const protocols = c.training.protocols[String(b)];
-    if (protocols === undefined)
+    if (c.training.protocols[String(b)] === undefined)
       throw new ConfigError(`training.protocols.${b}`, `no training protocol for budget ${b}`);
-    for (const f of c.families)
-      if (!protocols.some((p) => p.families === undefined || p.families.includes(f)))
-        throw new ConfigError(
-          `training.protocols.${b}`,
-          `no training protocol for the ${f} family at budget ${b}`,
-        );
+    for (const f of c.families) protocolsFor(c, b, f);
   }
   return c;
+}
+
+/** The protocols a cell tries: its budget's, for its family (one error naming the budget if none). */
+export function protocolsFor(config: SbibmConfig, budget: number, family: FamilyName): TrainingProtocol[] {
+  const protocols = (config.training.protocols[String(budget)] ?? []).filter(
+    (p) => p.families === undefined || p.families.includes(family),
+  );
+  if (protocols.length === 0)
+    throw new ConfigError(
+      `training.protocols.${budget}`,
+      `no training protocol for the ${family} family at budget ${budget}`,
+    );
+  return protocols;
 }

@@ -16,7 +16,13 @@ import { ConfigError, createRng, FileFormatError, type Rng } from '@gcvi/runtime
 import * as tf from '@tensorflow/tfjs-core';
 import writeFileAtomic from 'write-file-atomic';
 import { c2stFolds } from './c2st-folds.js';
-import type { FamilyName, SbibmConfig, TaskName, TrainingProtocol } from './config.js';
+import {
+  type FamilyName,
+  protocolsFor,
+  type SbibmConfig,
+  type TaskName,
+  type TrainingProtocol,
+} from './config.js';
 
 /** One observation's result in a cell. */
 export interface ObservationResult {
@@ -294,15 +300,7 @@ export async function runCell(
     const nTrain = budget - Math.max(1, Math.round(tr.validationFraction * budget));
     const candidates: CandidateResult[] = [];
     let best: { post: AmortizedPosterior; c: CandidateResult } | undefined;
-    const protocols = tr.protocols[String(budget)]!.filter(
-      (p) => p.families === undefined || p.families.includes(familyName),
-    );
-    if (protocols.length === 0)
-      throw new ConfigError(
-        `training.protocols.${budget}`,
-        `no training protocol for the ${familyName} family at budget ${budget}`,
-      );
-    for (const protocol of protocols) {
+    for (const protocol of protocolsFor(config, budget, familyName)) {
       const batchSize = protocol.batchSize === 'full' ? nTrain : protocol.batchSize;
       const est = amortize({
         simulator: task,
