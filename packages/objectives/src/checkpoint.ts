@@ -19,7 +19,8 @@ import type { OptimizerState } from './optimizers.js';
  * `history/loss` (float32; losses are float32 values). Meta: `step`, `skippedSteps`,
  * `nonFiniteInARow`, `objective`, `rng` ({ batch, loss } stream positions), `optimizer`
  * ({ description, scalars }), `schedule` (its description), `steps` (the run's total) and `user`
- * (the caller's free-form meta). `history.lr` is not stored: it is recomputed from the schedule,
+ * (the caller's free-form meta). With tail averaging (`FitSetup.average`) also `average/<name>`
+ * (float32, the running mean) and meta `averageFrom`. `history.lr` is not stored: it is recomputed from the schedule,
  * which is a pure function of the step.
  */
 export const FIT_STATE_KIND = 'gcvi/fit-state';
@@ -38,6 +39,8 @@ export interface FitStateInfo {
   readonly steps: number;
   /** The free-form meta given to `saveFitState` (`checkpoint.meta` in `fit`). */
   readonly user: Readonly<Record<string, unknown>>;
+  /** `FitSetup.average.from` of the run that saved it; absent when it kept no tail mean. */
+  readonly averageFrom?: number;
 }
 
 export interface SaveFitStateOptions {
@@ -61,6 +64,7 @@ export function saveFitState<P extends Params>(
   for (const n of run.paramNames) tensors[`param/${n}`] = tensorData(run.params[n]!);
   const os = run.optimizer.getState();
   for (const [k, d] of Object.entries(os.tensors)) tensors[`optim/${k}`] = d;
+  if (run.average) for (const n of run.paramNames) tensors[`average/${n}`] = tensorData(run.average.vars[n]!);
   const h = state.history;
   tensors['history/step'] = { dtype: 'int32', shape: [h.step.length], values: Int32Array.from(h.step) };
   tensors['history/loss'] = { dtype: 'float32', shape: [h.loss.length], values: Float32Array.from(h.loss) };
@@ -74,6 +78,7 @@ export function saveFitState<P extends Params>(
     schedule: run.schedule.description ?? 'custom schedule',
     steps: run.steps,
     user: options.meta ?? {},
+    ...(run.average ? { averageFrom: run.average.from } : {}),
   };
   if (typeof info.user !== 'object' || info.user === null || Array.isArray(info.user)) {
     throw new ConfigError('meta', 'must be a plain object');
@@ -108,6 +113,8 @@ function infoFrom(path: string, meta: Readonly<Record<string, unknown>>): FitSta
     throw bad('optimizer', 'must be { description, scalars }');
   }
   if (typeof m.user !== 'object' || m.user === null) throw bad('user', 'must be an object');
+  if (m.averageFrom !== undefined && !isCount(m.averageFrom))
+    throw bad('averageFrom', 'must be a non-negative integer');
   return m as FitStateInfo;
 }
 
@@ -162,6 +169,23 @@ export function loadFitState<P extends Params>(path: string, init: FitState<P>):
       );
     }
   }
+  const from = run.average?.from;
+  if (info.averageFrom !== from) {
+    const says = (f: number | undefined) => (f === undefined ? 'no tail average' : `average.from ${f}`);
+    throw new FileFormatError(path, `saved state has ${says(info.averageFrom)}, this run has ${says(from)}`);
+  }
+  if (run.average) {
+    for (const n of run.paramNames) {
+      const d = file.tensors[`average/${n}`];
+      const v = run.params[n]!;
+      if (d?.dtype !== 'float32' || d.shape.join(',') !== v.shape.join(',')) {
+        throw new FileFormatError(
+          path,
+          `average/${n} missing or not float32 [${v.shape.join(', ')}] (the run's tail mean)`,
+        );
+      }
+    }
+  }
   const hs = file.tensors['history/step'];
   const hl = file.tensors['history/loss'];
   if (!hs || !hl || hs.dtype !== 'int32' || hl.dtype !== 'float32' || hs.values.length !== hl.values.length) {
@@ -184,6 +208,13 @@ export function loadFitState<P extends Params>(path: string, init: FitState<P>):
     const d = file.tensors[`param/${n}`]!;
     const v = run.params[n]!;
     tf.tidy(() => v.assign(tf.tensor(d.values, v.shape, 'float32')));
+  }
+  if (run.average) {
+    for (const n of run.paramNames) {
+      const d = file.tensors[`average/${n}`]!;
+      const m = run.average.vars[n]!;
+      tf.tidy(() => m.assign(tf.tensor(d.values, m.shape, 'float32')));
+    }
   }
   const steps = Array.from(hs.values);
   const history: FitHistory = {

@@ -115,6 +115,7 @@ export function initFit<P extends Params>(setup: FitSetup<P>): FitState<P> {
   ) {
     throw new ConfigError('schedule', 'must be a Schedule ({ description, lr(step) })');
   }
+  const average = setup.average === undefined ? null : checkAverage(setup.average, steps);
   const optimizer = setup.optimizer ?? adam();
   const schedule = setup.schedule ?? constantLr((optimizer as { lr?: number }).lr ?? 1e-3);
   optimizer.init(setup.params);
@@ -132,6 +133,7 @@ export function initFit<P extends Params>(setup: FitSetup<P>): FitState<P> {
     clipNorm: setup.clipNorm,
     maxNonFiniteInARow,
     historyEvery,
+    average: average === null ? null : { from: average, vars: zeroVariables(setup.params, paramNames) },
   };
   return markNewest({
     run,
@@ -145,9 +147,45 @@ export function initFit<P extends Params>(setup: FitSetup<P>): FitState<P> {
   });
 }
 
-/** Free the optimizer tensors of a run (not its parameters, which the caller owns). */
+function checkAverage(a: unknown, steps: number): number {
+  const from = (a as { from?: unknown } | null)?.from;
+  if (typeof a !== 'object' || a === null || typeof from !== 'number' || !Number.isInteger(from)) {
+    throw new ConfigError('average.from', `must be an integer step count, got ${String(from)}`);
+  }
+  if (from < 0 || from >= steps) {
+    throw new ConfigError(
+      'average.from',
+      `must be at least 0 and below steps (${steps}), got ${from}: the mean is over steps from + 1 … steps`,
+    );
+  }
+  return from;
+}
+
+function zeroVariables(params: Params, names: readonly string[]): Record<string, tf.Variable> {
+  const out: Record<string, tf.Variable> = {};
+  for (const n of names) out[n] = tf.tidy(() => tf.variable(tf.zerosLike(params[n]!), false));
+  return out;
+}
+
+/**
+ * Fold the parameters after step `step` into the run's tail mean: m ← m + (p − m) / k with
+ * k = step − from (m is zero before k = 1, so m = p there exactly).
+ */
+function updateAverage(run: FitRun<Params>, step: number): void {
+  const a = run.average;
+  if (a === null || step <= a.from) return;
+  const k = step - a.from;
+  for (const n of run.paramNames) {
+    const m = a.vars[n]!;
+    const p = run.params[n]!;
+    tf.tidy(() => m.assign(tf.add(m, tf.div(tf.sub(p, m), k))));
+  }
+}
+
+/** Free the optimizer tensors and the tail mean of a run (not its parameters, which the caller owns). */
 export function disposeFitState<P extends Params>(state: FitState<P>): void {
   state.run.optimizer.dispose();
+  if (state.run.average) for (const v of Object.values(state.run.average.vars)) v.dispose();
   newest.delete(state.run as unknown as FitRun<Params>);
 }
 
@@ -252,6 +290,7 @@ export function fitStep<P extends Params>(state: FitState<P>): FitState<P> {
     r.dispose();
   }
   const step = n + 1;
+  updateAverage(run, step);
   const nonFiniteInARow = skipped ? state.nonFiniteInARow + 1 : 0;
   if (nonFiniteInARow >= run.maxNonFiniteInARow) {
     throw new NumericalError(

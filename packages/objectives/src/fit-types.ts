@@ -109,6 +109,15 @@ export interface FitSetup<P extends Params = Params> {
   readonly maxNonFiniteInARow?: number;
   /** Record the loss in `history` every this many steps (default 1). */
   readonly historyEvery?: number;
+  /**
+   * Tail (Polyak–Ruppert) averaging: keep the uniform mean of the parameters after each of the
+   * steps `from + 1`, …, `steps` (skipped steps included: their parameters are the previous
+   * ones). `from` is an integer with 0 ≤ from < steps. The mean is part of the state (saved and
+   * resumed bit for bit) and `fit` returns it as `FitResult.averaged`. With a noisy gradient and
+   * a rate that does not vanish, the last iterate jitters around the optimum; the tail mean does
+   * not (its spread falls roughly as one over the square root of the steps averaged).
+   */
+  readonly average?: { readonly from: number };
 }
 
 /** `fit`'s options: the setup plus the loop's callbacks, checkpoints, resume and abort. */
@@ -140,6 +149,11 @@ export interface FitResult<P extends Params = Params> {
   readonly history: FitHistory;
   /** The step count of the saved state this call resumed from, or null for a fresh run. */
   readonly resumedFrom: number | null;
+  /**
+   * With `average`: the mean of the parameters after steps `from + 1 … stepsDone`, by name, as
+   * new non-trainable variables that the caller owns (dispose them). Null without `average`.
+   */
+  readonly averaged: Record<keyof P & string, tf.Variable> | null;
 }
 
 /** The resolved, validated setup of a run: fixed for its whole life, shared by all its states. */
@@ -157,6 +171,8 @@ export interface FitRun<P extends Params = Params> {
   readonly clipNorm: number | undefined;
   readonly maxNonFiniteInARow: number;
   readonly historyEvery: number;
+  /** The tail average (`FitSetup.average`): its first step and its variables, owned by the run. */
+  readonly average: { readonly from: number; readonly vars: Readonly<Record<string, tf.Variable>> } | null;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { ConfigError, checkPositiveInt } from '@gcvi/runtime';
+import * as tf from '@tensorflow/tfjs-core';
 import { loadFitState, saveFitState } from './checkpoint.js';
 import { disposeFitState, fitStep, initFit, optionalPositiveInt, scheduledLr } from './fit-state.js';
 import type { FitOptions, FitResult, FitState, Params, StepInfo } from './fit-types.js';
@@ -21,6 +22,13 @@ function validateLoop(options: FitOptions<Params>): void {
   }
   if (options.resume && !options.checkpoint)
     throw new ConfigError('resume', 'needs checkpoint.path to resume from');
+}
+
+/** New non-trainable variables with the values of `vars` (which the run disposes). */
+function ownedCopies(vars: Readonly<Record<string, tf.Variable>>): Record<string, tf.Variable> {
+  const out: Record<string, tf.Variable> = {};
+  for (const [k, v] of Object.entries(vars)) out[k] = tf.tidy(() => tf.variable(tf.add(v, 0), false));
+  return out;
 }
 
 /**
@@ -106,7 +114,8 @@ export async function fit<P extends Params>(options: FitOptions<P>): Promise<Fit
       skippedSteps: state.skippedSteps,
       history: state.history,
       resumedFrom,
-    };
+      averaged: state.run.average ? ownedCopies(state.run.average.vars) : null,
+    } as FitResult<P>;
   } finally {
     disposeFitState(state);
   }
