@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '@gcvi/runtime';
@@ -32,6 +32,14 @@ describe('e3 helpers', () => {
     const bad = e3.configSchema.safeParse({ ...plan[0], minibatch: 5000 });
     expect(bad.success).toBe(false);
     expect(JSON.stringify(bad.error?.issues[0]?.path)).toContain('minibatch');
+    // The default averages each run's last third of iterates; the paper's profile does not.
+    expect(new Set(plan.map((c) => `${c.method}:${c.steps}:${c.averageFrom}`))).toEqual(
+      new Set(['forwardKl:600:400', 'iwbo:200:133']),
+    );
+    expect(e3Plan('paper').every((c) => c.averageFrom === undefined)).toBe(true);
+    const late = e3.configSchema.safeParse({ ...plan[0], averageFrom: 600 });
+    expect(late.success).toBe(false);
+    expect(JSON.stringify(late.error?.issues[0]?.path)).toContain('averageFrom');
   });
 });
 
@@ -132,6 +140,30 @@ describe('reproduce --profile quick --only e3', () => {
         expect(v).toBeLessThan(360);
       }
     }
+  });
+
+  it('with tail averaging each run reports the tail mean and, beside it, its last iterate (the last metric row)', () => {
+    const runsDir = join(run.dir, 'runs', 'e3');
+    const ids = readdirSync(runsDir);
+    expect(ids.length).toBe(8);
+    let differ = 0;
+    for (const id of ids) {
+      const r = JSON.parse(readFileSync(join(runsDir, id, 'summary.json'), 'utf8')) as {
+        result?: { finalAngleDeg: number; lastIterateAngleDeg?: number };
+        finalAngleDeg?: number;
+        lastIterateAngleDeg?: number;
+      };
+      const res = r.result ?? r;
+      const rows = readFileSync(join(runsDir, id, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n');
+      const lastRow = JSON.parse(rows.at(-1)!) as { step: number; angleDeg: number };
+      expect(lastRow.step).toBeGreaterThan(0);
+      expect(res.lastIterateAngleDeg).toBe(lastRow.angleDeg);
+      if (res.finalAngleDeg !== res.lastIterateAngleDeg) differ++;
+    }
+    // The mean of the last third differs from the last iterate wherever the parameters moved.
+    expect(differ).toBeGreaterThan(0);
   });
 
   itInChromium(

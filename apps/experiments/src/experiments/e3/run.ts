@@ -203,7 +203,10 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
   const progress = (p: { step: number; loss: number }) =>
     ctx.progress({ step: p.step, total: config.steps, loss: p.loss, phase: config.method });
   let finalAngle = Number.NaN;
+  let lastAngle = Number.NaN;
   let skipped = 0;
+  // Tail averaging (the config's averageFrom): the estimate is that of the mean of the iterates.
+  const average = config.averageFrom === undefined ? {} : { average: { from: config.averageFrom } };
   const t0 = performance.now();
   let observedGrid: string | undefined;
   let generatorSamples: string | undefined;
@@ -236,12 +239,15 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
       try {
         const res = await fitModel({
           ...step.setup,
+          ...average,
           callbacks,
           checkpoint: { path: ckpt, every: config.checkpointEvery, meta: { run: ctx.id } },
           resume: true,
         });
         skipped = res.skippedSteps;
-        finalAngle = estimate(res.params);
+        lastAngle = estimate(res.params);
+        finalAngle = res.averaged ? estimate(res.averaged) : lastAngle;
+        if (res.averaged) tf.dispose(Object.values(res.averaged));
       } finally {
         xObs.dispose();
         step.dispose();
@@ -264,17 +270,20 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
       try {
         const res = await fitModel({
           ...step.setup,
+          ...average,
           callbacks,
           checkpoint: { path: ckpt, every: config.checkpointEvery, meta: { run: ctx.id } },
           resume: true,
         });
         skipped = res.skippedSteps;
-        finalAngle = (res.params.theta as tf.Variable).dataSync()[0] as number;
+        lastAngle = (res.params.theta as tf.Variable).dataSync()[0] as number;
+        finalAngle = res.averaged ? (res.averaged.theta!.dataSync()[0] as number) : lastAngle;
+        if (res.averaged) tf.dispose(Object.values(res.averaged));
       } finally {
         step.dispose();
       }
     }
-    if (config.steps % config.evalEvery !== 0 && resumeStep < config.steps) record(config.steps, finalAngle);
+    if (config.steps % config.evalEvery !== 0 && resumeStep < config.steps) record(config.steps, lastAngle);
   } finally {
     tf.dispose([obs.x, obs.z, ...Object.values(gen.params)]);
   }
@@ -285,6 +294,7 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
     method: config.method,
     initDeg: config.initDeg,
     finalAngleDeg: toDeg(wrap2pi(finalAngle)),
+    ...(config.averageFrom === undefined ? {} : { lastIterateAngleDeg: toDeg(wrap2pi(lastAngle)) }),
     trueAngleDeg: toDeg(E3_TRUE_ANGLE),
     steps: config.steps,
     skippedSteps: skipped,

@@ -45,11 +45,22 @@ export const e3ConfigSchema = z
     /** Seed of the fixed observed set (shared by every run). */
     dataSeed: z.number().int().nonnegative(),
     checkpointEvery: z.number().int().min(1),
+    /**
+     * Estimate from the tail mean of the iterates after steps `averageFrom + 1 … steps`
+     * (`fit`'s `average`; Polyak–Ruppert) instead of the last iterate. Absent (the paper's E3):
+     * the last iterate. The plans set it only in profiles that average, so other configs keep
+     * their run ids.
+     */
+    averageFrom: z.number().int().nonnegative().optional(),
   })
   .strict()
   .refine((c) => c.minibatch <= c.observedImages, {
     message: 'minibatch must be ≤ observedImages',
     path: ['minibatch'],
+  })
+  .refine((c) => c.averageFrom === undefined || c.averageFrom < c.steps, {
+    message: 'averageFrom must be below steps',
+    path: ['averageFrom'],
   });
 
 export type E3Config = z.infer<typeof e3ConfigSchema>;
@@ -65,8 +76,13 @@ export const e3RunResultSchema = z
   .object({
     method: z.enum(E3_METHODS),
     initDeg: z.number(),
-    /** Final estimate of the angle in degrees in [0, 360), offset-corrected for L_P. */
+    /**
+     * Final estimate of the angle in degrees in [0, 360), offset-corrected for L_P: of the tail
+     * mean of the iterates when the config has `averageFrom`, else of the last iterate.
+     */
     finalAngleDeg: real,
+    /** With `averageFrom`: the last iterate's angle, for comparison (same units). */
+    lastIterateAngleDeg: real.optional(),
     trueAngleDeg: z.number(),
     steps: z.number().int(),
     skippedSteps: z.number().int(),

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { quickReproduce } from '../../../test/fixtures/quick-run.js';
@@ -15,6 +15,12 @@ describe('e4 plan', () => {
     }
     const bad = e4.configSchema.safeParse({ ...plan[0], qSd: -1 });
     expect(JSON.stringify(bad.error?.issues[0]?.path)).toContain('qSd');
+    // The default's final metrics are of the mean of the last third of iterates; the paper's are not.
+    expect(plan.map((c) => [c.steps, c.averageFrom])).toEqual([
+      [2000, 1333],
+      [1000, 666],
+    ]);
+    expect(e4Plan('paper').every((c) => c.averageFrom === undefined)).toBe(true);
   });
 });
 
@@ -41,6 +47,25 @@ describe('reproduce --profile quick --only e4', () => {
       }
       expect(e.final[m]!.reverseKl).toBeGreaterThan(-1e-6);
       expect(e.final[m]!.forwardKl).toBeGreaterThan(-1e-6);
+    }
+  });
+
+  it("each run's summary gives the tail mean's metrics and the last iterate's, which is the last metric row", () => {
+    const runsDir = join(run.dir, 'runs', 'e4');
+    const ids = readdirSync(runsDir);
+    expect(ids.length).toBe(2);
+    for (const id of ids) {
+      const r = JSON.parse(readFileSync(join(runsDir, id, 'summary.json'), 'utf8')).result as {
+        final: Record<string, number>;
+        lastIterate?: Record<string, number>;
+      };
+      const rows = readFileSync(join(runsDir, id, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n');
+      const lastRow = JSON.parse(rows.at(-1)!) as Record<string, number>;
+      expect(r.lastIterate).toBeDefined();
+      for (const k of ['forwardKl', 'nll', 'angleDeg']) expect(r.lastIterate![k]).toBe(lastRow[k]);
+      expect(r.final.angleDeg).not.toBe(r.lastIterate!.angleDeg);
     }
   });
 

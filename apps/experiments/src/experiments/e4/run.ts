@@ -206,6 +206,7 @@ export async function runE4(config: E4Config, ctx: RunContext): Promise<E4RunSum
   };
   let skipped = 0;
   let last: ReturnType<typeof evaluate> | undefined;
+  let lastIterate: ReturnType<typeof evaluate> | undefined;
   const t0 = performance.now();
   const callbacks: FitCallbacks = {
     every: [
@@ -228,6 +229,7 @@ export async function runE4(config: E4Config, ctx: RunContext): Promise<E4RunSum
   try {
     const res = await fitModel({
       ...trainer.setup,
+      ...(config.averageFrom === undefined ? {} : { average: { from: config.averageFrom } }),
       callbacks,
       checkpoint: { path: ckpt, every: config.checkpointEvery, meta: { run: ctx.id } },
       resume: true,
@@ -238,6 +240,11 @@ export async function runE4(config: E4Config, ctx: RunContext): Promise<E4RunSum
       last?.step === config.steps ||
       (res.resumedFrom === config.steps && config.steps % config.evalEvery === 0);
     if (!last || last.step !== config.steps) last = evaluate(config.steps, res.params, !written);
+    if (res.averaged) {
+      lastIterate = last;
+      last = evaluate(config.steps, res.averaged, false);
+      tf.dispose(Object.values(res.averaged));
+    }
   } finally {
     trainer.dispose();
     tf.dispose([data.images, data.x, ...Object.values(gen.params)]);
@@ -249,6 +256,17 @@ export async function runE4(config: E4Config, ctx: RunContext): Promise<E4RunSum
   return {
     method: config.method,
     final: { forwardKl: fk, reverseKl, elbo: el, nll, angleDeg },
+    ...(lastIterate
+      ? {
+          lastIterate: {
+            forwardKl: lastIterate.forwardKl,
+            reverseKl: lastIterate.reverseKl,
+            elbo: lastIterate.elbo,
+            nll: lastIterate.nll,
+            angleDeg: lastIterate.angleDeg,
+          },
+        }
+      : {}),
     logEvidence: post.logEvidence,
     posteriorModeDeg: toDeg(post.mode),
     posteriorSd,

@@ -46,8 +46,17 @@ export const e4ConfigSchema = z
     /** Seed of the known latents and the observed set (shared by both runs). */
     dataSeed: z.number().int().nonnegative(),
     checkpointEvery: z.number().int().min(1),
+    /**
+     * Final metrics of the tail mean of the iterates after steps `averageFrom + 1 … steps`
+     * (`fit`'s `average`) instead of the last iterate; absent (the paper's E4): the last iterate.
+     */
+    averageFrom: z.number().int().nonnegative().optional(),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.averageFrom === undefined || c.averageFrom < c.steps, {
+    message: 'averageFrom must be below steps',
+    path: ['averageFrom'],
+  });
 
 export type E4Config = z.infer<typeof e4ConfigSchema>;
 
@@ -77,7 +86,13 @@ export type E4MetricRow = z.infer<typeof e4MetricRowSchema>;
 export const e4RunResultSchema = z
   .object({
     method: z.enum(E4_METHODS),
+    /** Of the tail mean of the iterates when the config has `averageFrom`, else of the last iterate. */
     final: z.object({ ...gaussianMetrics, angleDeg: real }).strict(),
+    /** With `averageFrom`: the same metrics of the last iterate, for comparison. */
+    lastIterate: z
+      .object({ ...gaussianMetrics, angleDeg: real })
+      .strict()
+      .optional(),
     logEvidence: z.number(),
     posteriorModeDeg: z.number(),
     /** Posterior sd (radians) from the grid. */
