@@ -7,6 +7,13 @@ import { cellsOf, dataRoot, readCells, runCell } from './run.js';
 
 const list = (v: string) => v.split(',').map((s) => s.trim());
 const numList = (v: string) => list(v).map((s) => Number(s));
+const seedList = (v: string) =>
+  list(v).map((s) => {
+    const n = Number(s);
+    if (s === '' || !Number.isInteger(n) || n < 0)
+      throw new ConfigError('--seeds', `each seed must be a whole number ≥ 0 (got '${s}')`);
+    return n;
+  });
 const threadCount = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1)
@@ -28,6 +35,7 @@ export function configFrom(opts: Record<string, unknown>): SbibmConfig {
     ...(opts.families ? { families: opts.families } : {}),
     ...(opts.observations ? { observations: opts.observations } : {}),
     ...(opts.samples !== undefined ? { samples: opts.samples } : {}),
+    ...(opts.seeds ? { seeds: opts.seeds } : {}),
     ...(opts.out ? { out: opts.out } : {}),
     ...(opts.data ? { data: opts.data } : {}),
   });
@@ -45,6 +53,11 @@ export function program(): Command {
     .option('--families <list>', 'comma list of flow, gaussian', list)
     .option('--observations <list>', 'comma list of observations 1–5', numList)
     .option('--samples <n>', 'posterior and reference draws per observation (sbibm: 10000)', Number)
+    .option(
+      '--seeds <list>',
+      'comma list of training seeds (default 0); each trains every cell anew, the table averages them',
+      seedList,
+    )
     .option('--out <dir>', 'results folder (default results)')
     .option('--data <dir>', 'sbibm reference data (default $GCVI_SBIBM_DIR or ../shared/fixtures/sbibm)')
     .option(
@@ -59,8 +72,10 @@ export function program(): Command {
       process.stderr.write(`gcvi-sbibm: profile ${config.profile}, backend ${backend.name}, data ${root}\n`);
       const cells = cellsOf(config);
       for (const [i, c] of cells.entries()) {
-        process.stderr.write(`cell ${i + 1}/${cells.length}: ${c.task} ${c.budget} ${c.family}\n`);
-        await runCell(config, root, c.task, c.budget, c.family, { threads: opts.threads });
+        process.stderr.write(
+          `cell ${i + 1}/${cells.length}: ${c.task} ${c.budget} ${c.family}${c.seed === 0 ? '' : ` seed ${c.seed}`}\n`,
+        );
+        await runCell(config, root, c.task, c.budget, c.family, { threads: opts.threads }, c.seed);
         writeReport(config.out, readCells(config.out), config.profile);
       }
       const files = writeReport(config.out, readCells(config.out), config.profile);

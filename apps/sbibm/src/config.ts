@@ -108,7 +108,15 @@ export const configSchema = z.strictObject({
   training: trainingSchema,
   /** C2ST classifier: sbibm's (sklearn MLPClassifier defaults); `maxEpochs` caps each fold. */
   c2st: z.strictObject({ folds: z.number().int().min(2), maxEpochs: z.number().int().positive() }),
-  seed: z.number().int().nonnegative(),
+  /**
+   * Training seeds: each seed is a separate training of every cell (its own simulations,
+   * validation split, initialization, draws and C2ST folds); the table averages over them.
+   * Seed 0's cells keep the file names of earlier versions.
+   */
+  seeds: z
+    .array(z.number().int().nonnegative())
+    .min(1)
+    .refine((v) => new Set(v).size === v.length, 'each seed at most once'),
   /** Results folder (c2st.csv, table.md, cells/). */
   out: z.string().min(1),
   /** sbibm reference data folder; null: `$GCVI_SBIBM_DIR` or `../shared/fixtures/sbibm` found walking up. */
@@ -157,7 +165,7 @@ const base = {
   },
   training,
   c2st: { folds: 5, maxEpochs: 10000 },
-  seed: 0,
+  seeds: [0],
   out: 'results',
   data: null,
 };

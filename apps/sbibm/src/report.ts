@@ -2,11 +2,14 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { BUDGETS, FAMILIES, SBI_NPE, sbiNpeMean, TASKS } from './config.js';
-import type { CellResult } from './run.js';
+import { type CellResult, cellSeed } from './run.js';
 
-const CSV_HEADER = 'task,budget,family,observation,c2st,train_seconds,wall_seconds';
+const CSV_HEADER = 'task,budget,family,observation,c2st,train_seconds,wall_seconds,seed';
 
-/** One row per cell and observation: the C2ST and the cell's training and wall time (seconds). */
+/**
+ * One row per cell, seed and observation: the C2ST, the cell's training and wall time (seconds)
+ * and its training seed.
+ */
 export function csvOf(cells: readonly CellResult[]): string {
   const rows = [CSV_HEADER];
   for (const c of cells)
@@ -20,6 +23,7 @@ export function csvOf(cells: readonly CellResult[]): string {
           o.c2st.toFixed(4),
           c.trainSeconds.toFixed(1),
           c.wallSeconds.toFixed(1),
+          cellSeed(c),
         ].join(','),
       );
   return `${rows.join('\n')}\n`;
@@ -27,6 +31,30 @@ export function csvOf(cells: readonly CellResult[]): string {
 
 const mean = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 const fmtTime = (s: number) => (s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`);
+const obsRange = (obs: readonly number[]) =>
+  obs.length === 1 ? `${obs[0]}` : `${obs[0]}–${obs[obs.length - 1]}`;
+
+/**
+ * One table entry: a task × budget × family's cells, one per training seed. With one seed, the
+ * mean C2ST over its observations and its wall time; with several, the mean over seeds of each
+ * seed's mean over its observations, the range of those per-seed means and the mean wall time
+ * per seed.
+ */
+function entryOf(group: readonly CellResult[]): string {
+  const scored = group.filter((c) => c.observations.length > 0);
+  if (scored.length === 0) {
+    const c = group[0]!;
+    return `trained (${fmtTime(c.trainSeconds)}${group.length > 1 ? `, ${group.length} seeds` : ''}), C2ST not run`;
+  }
+  const perSeed = scored.map((c) => mean(c.observations.map((o) => o.c2st)));
+  const obs = [...new Set(scored.flatMap((c) => c.observations.map((o) => o.observation)))].sort(
+    (a, b) => a - b,
+  );
+  if (scored.length === 1)
+    return `**${perSeed[0]!.toFixed(3)}** (obs ${obsRange(obs)}; ${fmtTime(scored[0]!.wallSeconds)})`;
+  const seeds = scored.map(cellSeed);
+  return `**${mean(perSeed).toFixed(3)}** (${scored.length} seeds: ${seeds.join(', ')}; obs ${obsRange(obs)}; seed means ${Math.min(...perSeed).toFixed(3)}–${Math.max(...perSeed).toFixed(3)}; ${fmtTime(mean(scored.map((c) => c.wallSeconds)))} per seed)`;
+}
 
 /**
  * The Markdown table: per task and budget, sbi's NPE number, then ours for each family (mean C2ST
@@ -47,15 +75,14 @@ export function tableOf(
     );
     for (const family of FAMILIES) {
       const cols = budgets.map((b) => {
-        const c = cells.find((x) => x.task === task && x.budget === b && x.family === family);
-        if (c && c.observations.length === 0) return `trained (${fmtTime(c.trainSeconds)}), C2ST not run`;
-        if (!c) {
+        const group = cells
+          .filter((x) => x.task === task && x.budget === b && x.family === family)
+          .sort((x, y) => cellSeed(x) - cellSeed(y));
+        if (group.length === 0) {
           const e = estimate?.(task, b, family);
           return e ? `not run (est. ${e})` : 'not run';
         }
-        const obs = c.observations.map((o) => o.observation);
-        const m = mean(c.observations.map((o) => o.c2st));
-        return `**${m.toFixed(3)}** (obs ${obs.length === 1 ? obs[0] : `${obs[0]}–${obs[obs.length - 1]}`}; ${fmtTime(c.wallSeconds)})`;
+        return entryOf(group);
       });
       lines.push(
         `| ${task} | gcvi ${family === 'flow' ? 'flow (NSF)' : 'Gaussian (full cov.)'} | ${cols.join(' | ')} |`,
@@ -71,8 +98,8 @@ export function tableOf(
  */
 export function detailOf(cells: readonly CellResult[]): string {
   const lines = [
-    '| task | budget | family | batch kept (validation NLL per batch tried) | steps | epochs (best) | train | wall | C2ST per observation |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| task | budget | family | seed | batch kept (validation NLL per batch tried) | steps | epochs (best) | train | wall | C2ST per observation |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const c of cells) {
     const tried = (c.candidates ?? [])
@@ -80,7 +107,7 @@ export function detailOf(cells: readonly CellResult[]): string {
       .join(', ');
     const batch = c.batchSize === undefined ? '?' : `**${c.batchSize}**${tried ? ` (${tried})` : ''}`;
     lines.push(
-      `| ${c.task} | ${c.budget} | ${c.family} | ${batch} | ${c.steps} | ${c.epochs} (${c.bestEpoch}${c.stoppedEarly ? ', early stop' : ''}) | ${fmtTime(c.trainSeconds)} | ${fmtTime(c.wallSeconds)} | ${c.observations.map((o) => `${o.observation}: ${o.c2st.toFixed(3)}${o.acceptance !== undefined && o.acceptance < 1 ? ` (${(100 * o.acceptance).toFixed(1)}% in prior)` : ''}`).join(', ')} |`,
+      `| ${c.task} | ${c.budget} | ${c.family} | ${cellSeed(c)} | ${batch} | ${c.steps} | ${c.epochs} (${c.bestEpoch}${c.stoppedEarly ? ', early stop' : ''}) | ${fmtTime(c.trainSeconds)} | ${fmtTime(c.wallSeconds)} | ${c.observations.map((o) => `${o.observation}: ${o.c2st.toFixed(3)}${o.acceptance !== undefined && o.acceptance < 1 ? ` (${(100 * o.acceptance).toFixed(1)}% in prior)` : ''}`).join(', ')} |`,
     );
   }
   return `${lines.join('\n')}\n`;
@@ -103,7 +130,7 @@ export function writeReport(
     [
       `# gcvi on sbibm (profile \`${profile}\`)`,
       '',
-      'C2ST accuracy (0.5 = indistinguishable from the reference posterior), mean over the observations run, with the wall time of the cell (training, drawing and C2ST) on this machine. sbi NPE: the published neural-spline-flow numbers, mean over observations 1–10 (as sbi reports them) and over observations 1–5 (the ones sbibm ships reference samples for here, and the like-for-like comparison with a cell that ran 1–5).',
+      'C2ST accuracy (0.5 = indistinguishable from the reference posterior), mean over the observations run (and over the training seeds, where several ran), with the wall time of the cell (training, drawing and C2ST) on this machine. sbi NPE: the published neural-spline-flow numbers, mean over observations 1–10 (as sbi reports them) and over observations 1–5 (the ones sbibm ships reference samples for here, and the like-for-like comparison with a cell that ran 1–5).',
       '',
       tableOf(cells),
       settings,

@@ -60,6 +60,8 @@ export interface CellResult extends TrainingOutcome {
   readonly family: FamilyName;
   readonly profile: string;
   readonly samples: number;
+  /** The training seed (absent in cells of earlier versions: seed 0). */
+  readonly seed?: number;
   /** Training of every candidate (the cell's training cost). */
   readonly trainSeconds: number;
   /** The protocol kept, and every protocol tried (absent in cells of earlier versions). */
@@ -71,7 +73,12 @@ export interface CellResult extends TrainingOutcome {
   readonly c2stSettings: string;
 }
 
-export const cellName = (task: string, budget: number, family: string) => `${task}_${budget}_${family}`;
+/** A cell's file name: seed 0 keeps the name of earlier versions, other seeds add `_seed<N>`. */
+export const cellName = (task: string, budget: number, family: string, seed = 0) =>
+  `${task}_${budget}_${family}${seed === 0 ? '' : `_seed${seed}`}`;
+
+/** The seed of a cell result (cells of earlier versions have none: seed 0). */
+export const cellSeed = (c: Pick<CellResult, 'seed'>): number => c.seed ?? 0;
 
 /** The sbibm data folder, or one clear error saying where it was looked for. */
 export function dataRoot(config: SbibmConfig): string {
@@ -274,15 +281,22 @@ export async function runCell(
   budget: number,
   familyName: FamilyName,
   options: RunOptions = {},
+  seed: number = config.seeds[0]!,
 ): Promise<{ result: CellResult; skipped: boolean }> {
   const dir = join(resolve(config.out), 'cells');
   mkdirSync(dir, { recursive: true });
-  const name = cellName(taskName, budget, familyName);
+  const name = cellName(taskName, budget, familyName, seed);
   const file = join(dir, `${name}.json`);
   const postFile = join(dir, `${name}.gcvi`);
-  const label = `[${taskName} ${budget} ${familyName}]`;
+  const label = `[${taskName} ${budget} ${familyName}${seed === 0 ? '' : ` seed ${seed}`}]`;
   const log = progressPrinter(label);
   let cell = readCell(file);
+  if (cell && cellSeed(cell) !== seed) {
+    throw new FileFormatError(
+      file,
+      `holds a cell trained with seed ${cellSeed(cell)}, not ${seed}; delete it to redo the cell`,
+    );
+  }
   const todo = (c: CellResult | null) =>
     config.observations.filter((o) => !c?.observations.some((r) => r.observation === o));
   if (cell && todo(cell).length === 0) {
@@ -309,7 +323,7 @@ export async function runCell(
           familyName === 'flow' && config.flow.embedding === 'linear'
             ? linearEmbedding(task.xDim, flowContextDim(config, task.thetaDim))
             : { hiddenSizes: config.encoderHidden },
-        seed: createRng(config.seed)
+        seed: createRng(seed)
           .split(name)
           .int(2 ** 31),
       });
@@ -363,6 +377,7 @@ export async function runCell(
       family: familyName,
       profile: config.profile,
       samples: config.samples,
+      seed,
       ...chosen.c,
       trainSeconds,
       candidates,
@@ -380,7 +395,7 @@ export async function runCell(
   try {
     for (const o of todo(cell)) {
       const t0 = performance.now();
-      const ref = referenceSamples(task, root, o, config.samples, config.seed);
+      const ref = referenceSamples(task, root, o, config.samples, seed);
       // With `support: 'logit'` the flow has no mass outside the box (nothing is rejected); the
       // Gaussian family and the standardized flow are corrected for leakage as sbi does.
       const { draws, acceptance } = drawsInSupport(
@@ -388,14 +403,14 @@ export async function runCell(
         config.samples,
         task.thetaDim,
         task.prior.support,
-        createRng(config.seed).split(`${name}-obs${o}`),
+        createRng(seed).split(`${name}-obs${o}`),
         `${name} observation ${o}`,
       );
       const t1 = performance.now();
       let acc: C2stResult;
       try {
         acc = await c2stFolds(ref.samples, draws as tf.Tensor2D, {
-          seed: config.seed,
+          seed,
           split: `${name}-c2st${o}`,
           folds: config.c2st.folds,
           maxEpochs: config.c2st.maxEpochs,
@@ -431,11 +446,15 @@ export async function runCell(
   return { result: cell, skipped: false };
 }
 
-/** Every cell of the config, in order (cheap ones first: budgets ascending). */
-export function cellsOf(config: SbibmConfig): { task: TaskName; budget: number; family: FamilyName }[] {
-  const out: { task: TaskName; budget: number; family: FamilyName }[] = [];
+/** Every cell of the config, in order (cheap ones first: budgets ascending, then seeds). */
+export function cellsOf(
+  config: SbibmConfig,
+): { task: TaskName; budget: number; family: FamilyName; seed: number }[] {
+  const out: { task: TaskName; budget: number; family: FamilyName; seed: number }[] = [];
   for (const budget of [...config.budgets].sort((a, b) => a - b))
-    for (const task of config.tasks) for (const family of config.families) out.push({ task, budget, family });
+    for (const seed of config.seeds)
+      for (const task of config.tasks)
+        for (const family of config.families) out.push({ task, budget, family, seed });
   return out;
 }
 

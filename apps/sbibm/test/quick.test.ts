@@ -1,11 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findSbibmData } from '@gcvi/datasets';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configFrom, program } from '../src/cli.js';
 import { PROFILES, parseConfig } from '../src/config.js';
-import { dataRoot, runCell } from '../src/run.js';
+import { csvOf, tableOf } from '../src/report.js';
+import { cellsOf, dataRoot, readCells, runCell } from '../src/run.js';
 
 // The reference samples live in ../shared/fixtures/sbibm beside the checkout (never copied into the
 // repo). Outside CI the runner test is skipped when they are absent; in CI their absence is a failure.
@@ -25,10 +26,10 @@ describe.skipIf(!haveData)(
     it('trains, draws, runs C2ST against the reference samples and writes c2st.csv and table.md; a finished cell is not redone', async () => {
       await run('--profile', 'quick', '--out', out);
       const csv = readFileSync(join(out, 'c2st.csv'), 'utf8').trim().split('\n');
-      expect(csv[0]).toBe('task,budget,family,observation,c2st,train_seconds,wall_seconds');
+      expect(csv[0]).toBe('task,budget,family,observation,c2st,train_seconds,wall_seconds,seed');
       expect(csv).toHaveLength(2);
-      const [task, budget, family, obs, acc, train, wall] = csv[1]!.split(',');
-      expect([task, budget, family, obs]).toEqual(['two_moons', '1000', 'flow', '1']);
+      const [task, budget, family, obs, acc, train, wall, seed] = csv[1]!.split(',');
+      expect([task, budget, family, obs, seed]).toEqual(['two_moons', '1000', 'flow', '1', '0']);
       console.log('quick profile C2ST', acc, 'train s', train, 'wall s', wall);
       // A trained flow is told apart from the reference less than perfectly (an untrained one, or
       // samples off the crescents, give ≈ 1).
@@ -54,6 +55,13 @@ describe.skipIf(!haveData)(
       await expect(run('--profile', 'quick', '--out', out, '--threads', '0')).rejects.toThrow(
         /--threads: must be a whole number ≥ 1 \(got '0'\)/,
       );
+      await expect(run('--profile', 'quick', '--out', out, '--seeds', '0,-1')).rejects.toThrow(
+        /--seeds: each seed must be a whole number ≥ 0 \(got '-1'\)/,
+      );
+      await expect(run('--profile', 'quick', '--out', out, '--seeds', '1,x')).rejects.toThrow(
+        /--seeds: each seed must be a whole number ≥ 0 \(got 'x'\)/,
+      );
+      expect(() => configFrom({ profile: 'quick', seeds: [2, 2] })).toThrow(/seeds: each seed at most once/);
       expect(() => configFrom({ profile: 'quick', budgets: [1000, Number.NaN] })).toThrow(/budgets\.1/);
       expect(() => configFrom({ profile: 'quick', tasks: ['gauss'] })).toThrow(/tasks\.0/);
       expect(() => configFrom({ profile: 'quick', budgets: [5000] })).toThrow(/training\.protocols\.5000/);
@@ -100,6 +108,48 @@ describe.skipIf(!haveData)('training protocols (two tried per cell, kept by vali
       expect(result.bestValidationLoss).toBe(best.bestValidationLoss);
       expect(result.trainSeconds).toBeCloseTo(tried[0]!.trainSeconds + tried[1]!.trainSeconds, 6);
       expect(readFileSync(join(dir, 'cells', 'two_moons_1000_flow.gcvi')).length).toBeGreaterThan(100);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+});
+
+describe.skipIf(!haveData)('training seeds (each trains the cell anew; the table averages them)', () => {
+  it('runs one cell per seed, in its own files, and the table shows the mean over seeds', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gcvi-sbibm-seeds-'));
+    try {
+      const config = parseConfig({
+        ...PROFILES.quick,
+        out: dir,
+        samples: 200,
+        seeds: [0, 3],
+        c2st: { folds: 2, maxEpochs: 5 },
+        training: { ...PROFILES.quick.training, protocols: { '1000': [{ batchSize: 100, maxEpochs: 2 }] } },
+      });
+      const cells = cellsOf(config);
+      expect(cells.map((c) => c.seed)).toEqual([0, 3]);
+      for (const c of cells) await runCell(config, dataRoot(config), c.task, c.budget, c.family, {}, c.seed);
+      const results = readCells(dir);
+      expect(results.map((c) => c.seed)).toEqual([0, 3]);
+      expect(statSync(join(dir, 'cells', 'two_moons_1000_flow.json')).isFile()).toBe(true);
+      expect(statSync(join(dir, 'cells', 'two_moons_1000_flow_seed3.json')).isFile()).toBe(true);
+      // different simulations and initialization: different training
+      expect(results[0]!.bestValidationLoss).not.toBe(results[1]!.bestValidationLoss);
+      const [a, b] = results.map((c) => c.observations[0]!.c2st);
+      const md = tableOf(results);
+      const lo = Math.min(a!, b!).toFixed(3);
+      const hi = Math.max(a!, b!).toFixed(3);
+      expect(md).toContain(`**${((a! + b!) / 2).toFixed(3)}** (2 seeds: 0, 3; obs 1; seed means ${lo}–${hi};`);
+      const rows = csvOf(results).trim().split('\n').slice(1);
+      expect(rows.map((r) => r.split(',').at(-1))).toEqual(['0', '3']);
+      // a cell file whose seed is not its name's is refused, not overwritten
+      const bad = join(dir, 'cells', 'two_moons_1000_flow_seed3.json');
+      const text = readFileSync(bad, 'utf8');
+      writeFileSync(bad, text.replace('"seed": 3', '"seed": 4'));
+      await expect(
+        runCell({ ...config, observations: [2] }, dataRoot(config), 'two_moons', 1000, 'flow', {}, 3),
+      ).rejects.toThrow(/two_moons_1000_flow_seed3\.json.*trained with seed 4, not 3/);
+      expect(readFileSync(bad, 'utf8')).toBe(text.replace('"seed": 3', '"seed": 4'));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
