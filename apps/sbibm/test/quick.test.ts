@@ -139,7 +139,9 @@ describe.skipIf(!haveData)('training seeds (each trains the cell anew; the table
       const md = tableOf(results);
       const lo = Math.min(a!, b!).toFixed(3);
       const hi = Math.max(a!, b!).toFixed(3);
-      expect(md).toContain(`**${((a! + b!) / 2).toFixed(3)}** (2 seeds: 0, 3; obs 1; seed means ${lo}–${hi};`);
+      expect(md).toContain(
+        `**${((a! + b!) / 2).toFixed(3)}** (2 seeds: 0, 3; obs 1; seed means ${lo}–${hi};`,
+      );
       const rows = csvOf(results).trim().split('\n').slice(1);
       expect(rows.map((r) => r.split(',').at(-1))).toEqual(['0', '3']);
       // a cell file whose seed is not its name's is refused, not overwritten
