@@ -148,8 +148,11 @@ export function initFit<P extends Params>(setup: FitSetup<P>): FitState<P> {
 }
 
 function checkAverage(a: unknown, steps: number): number {
-  const from = (a as { from?: unknown } | null)?.from;
-  if (typeof a !== 'object' || a === null || typeof from !== 'number' || !Number.isInteger(from)) {
+  if (typeof a !== 'object' || a === null || Array.isArray(a)) {
+    throw new ConfigError('average', `must be an object { from }, got ${JSON.stringify(a) ?? String(a)}`);
+  }
+  const from = (a as { from?: unknown }).from;
+  if (typeof from !== 'number' || !Number.isInteger(from)) {
     throw new ConfigError('average.from', `must be an integer step count, got ${String(from)}`);
   }
   if (from < 0 || from >= steps) {
@@ -290,9 +293,9 @@ export function fitStep<P extends Params>(state: FitState<P>): FitState<P> {
     r.dispose();
   }
   const step = n + 1;
-  updateAverage(run, step);
   const nonFiniteInARow = skipped ? state.nonFiniteInARow + 1 : 0;
   if (nonFiniteInARow >= run.maxNonFiniteInARow) {
+    // thrown before the tail mean takes this step in: the state stays that of step n, mean included
     throw new NumericalError(
       'fit',
       `${nonFiniteInARow} consecutive steps (${step - nonFiniteInARow + 1}..${step}) had a non-finite ${
@@ -300,6 +303,7 @@ export function fitStep<P extends Params>(state: FitState<P>): FitState<P> {
       } (last loss ${r.loss}, gradient norm ${r.gradNorm}); stopping. Lower the learning rate, set clipNorm, or check the clamps of the variational parameters and the problem's likelihood.`,
     );
   }
+  updateAverage(run, step);
   const last: StepOutcome = { loss: r.loss, lr, gradNorm: r.gradNorm, skipped };
   const history = state.history;
   if (step % run.historyEvery === 0) {

@@ -114,8 +114,8 @@ export async function fit<P extends Params>(options: FitOptions<P>): Promise<Fit
       skippedSteps: state.skippedSteps,
       history: state.history,
       resumedFrom,
-      averaged: state.run.average ? ownedCopies(state.run.average.vars) : null,
-    } as FitResult<P>;
+      averaged: (state.run.average ? ownedCopies(state.run.average.vars) : null) as FitResult<P>['averaged'],
+    };
   } finally {
     disposeFitState(state);
   }

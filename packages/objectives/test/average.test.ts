@@ -1,7 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, createRng, FileFormatError, initBackend, readTensorFile } from '@gcvi/runtime';
+import {
+  ConfigError,
+  createRng,
+  FileFormatError,
+  initBackend,
+  readTensorFile,
+  writeTensorFile,
+} from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -161,6 +168,54 @@ describe('tail averaging (FitSetup.average)', () => {
       disposeAll(p);
     }
     disposeAll(p1, p2);
+    observed.dispose();
+  });
+
+  it('a saved state whose tail mean is missing or of the wrong shape is a FileFormatError naming the tensor', () => {
+    const observed = createRng('data').normalTensor([64, 1], 0, Math.SQRT2);
+    const good = join(dir, 'avg-good.gcvi');
+    const p1 = linearParams();
+    let s = initFit({ ...setup(observed, { from: 2 }), params: p1 });
+    while (s.step < 5) s = fitStep(s);
+    saveFitState(good, s);
+    disposeFitState(s);
+    const file = readTensorFile(good, { kind: FIT_STATE_KIND });
+    const { 'average/a': a, ...withoutA } = file.tensors;
+    expect(a).toBeDefined();
+    const missing = join(dir, 'avg-missing.gcvi');
+    writeTensorFile(missing, { ...file, tensors: withoutA });
+    const reshaped = join(dir, 'avg-reshaped.gcvi');
+    writeTensorFile(reshaped, {
+      ...file,
+      tensors: { ...file.tensors, 'average/a': { ...a!, shape: [1, ...a!.shape] } },
+    });
+    for (const path of [missing, reshaped]) {
+      const p = linearParams();
+      const init = initFit({ ...setup(observed, { from: 2 }), params: p });
+      expect(() => loadFitState(path, init)).toThrow(FileFormatError);
+      expect(() => loadFitState(path, init)).toThrow(/average\/a missing or not float32/);
+      disposeFitState(init);
+      disposeAll(p);
+    }
+    // the intact file still loads
+    const p2 = linearParams();
+    const init = initFit({ ...setup(observed, { from: 2 }), params: p2 });
+    const loaded = loadFitState(good, init);
+    expect(loaded.step).toBe(5);
+    disposeFitState(loaded);
+    disposeAll(p1, p2);
+    observed.dispose();
+  });
+
+  it('an average that is not an object { from } is one ConfigError naming average', () => {
+    const observed = createRng('data').normalTensor([8, 1]);
+    for (const average of [null, 5, [3], 'from']) {
+      const p = linearParams();
+      const bad = { ...setup(observed), average } as unknown as Parameters<typeof initFit>[0];
+      expect(() => initFit({ ...bad, params: p })).toThrow(ConfigError);
+      expect(() => initFit({ ...bad, params: p })).toThrow(/^average: must be an object \{ from \}/);
+      disposeAll(p);
+    }
     observed.dispose();
   });
 

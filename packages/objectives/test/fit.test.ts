@@ -5,7 +5,17 @@ import { OBJECTIVE_CONTRACT_VERSION, type Objective } from '@gcvi/objective-cont
 import { createRng, initBackend, NumericalError } from '@gcvi/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adam, constantLr, readCheckpoint, fit as runFit, sgd, stepDivideLr } from '../src/index.js';
+import {
+  adam,
+  constantLr,
+  disposeFitState,
+  fitStep,
+  initFit,
+  readCheckpoint,
+  fit as runFit,
+  sgd,
+  stepDivideLr,
+} from '../src/index.js';
 import { conjugateProblem, linearParams, linearQ, snapshot } from './helpers.js';
 
 let dir: string;
@@ -245,6 +255,87 @@ describe('non-finite steps', () => {
     });
     await expect(p).rejects.toBeInstanceOf(NumericalError);
     await expect(p).rejects.toThrow(/7 consecutive steps \(6\.\.12\) had a non-finite loss/);
+    params.p.dispose();
+  });
+});
+
+/**
+ * Float64 reference of `quadratic(c, nanSteps)` under Adam at a constant rate: a non-finite step
+ * leaves the parameters and Adam's moments and count alone. Returns p after each step 1 … steps.
+ */
+function adamSkipRef(p0: number[], c: number, lr: number, steps: number, nanSteps: readonly number[]) {
+  const p = [...p0];
+  const m = p.map(() => 0);
+  const v = p.map(() => 0);
+  let t = 0;
+  const after: number[][] = [];
+  for (let n = 0; n < steps; n++) {
+    if (!nanSteps.includes(n)) {
+      t++;
+      for (let j = 0; j < p.length; j++) {
+        const g = c + p[j]!;
+        m[j] = 0.9 * m[j]! + 0.1 * g;
+        v[j] = 0.999 * v[j]! + 0.001 * g * g;
+        p[j] = p[j]! - (lr * (m[j]! / (1 - 0.9 ** t))) / (Math.sqrt(v[j]! / (1 - 0.999 ** t)) + 1e-8);
+      }
+    }
+    after.push([...p]);
+  }
+  return after;
+}
+const meanOf = (rows: number[][]) =>
+  rows[0]!.map((_, j) => rows.reduce((s, r) => s + r[j]!, 0) / rows.length);
+
+describe('tail averaging with non-finite steps', () => {
+  const p0 = [0.5, -1];
+  it('a skipped step inside the tail counts with the unchanged parameters: against a float64 Adam (abs 1e-5, as the Adam reference above)', async () => {
+    const nan = [7, 8]; // 0-based step indices: the states of steps 8 and 9 keep step 7's parameters
+    const params = { p: tf.variable(tf.tensor1d(p0), true) };
+    const r = await runFit({
+      params,
+      variational: quadQ,
+      objective: quadratic(0.3, nan),
+      problem: {},
+      schedule: constantLr(0.05),
+      steps: 12,
+      batchSize: 1,
+      rng: createRng(2),
+      average: { from: 6 },
+    });
+    expect(r.skippedSteps).toBe(2);
+    const after = adamSkipRef(p0, 0.3, 0.05, 12, nan);
+    const want = meanOf(after.slice(6)); // steps 7 … 12
+    const got = Array.from(await r.averaged!.p!.data());
+    for (let j = 0; j < 2; j++) expect(Math.abs(got[j]! - want[j]!)).toBeLessThan(1e-5);
+    // not the mean without the skipped steps' terms
+    const withoutSkipped = meanOf(after.slice(6).filter((_, i) => i !== 2 && i !== 3));
+    expect(Math.abs(got[0]! - withoutSkipped[0]!)).toBeGreaterThan(1e-3);
+    params.p.dispose();
+    r.averaged!.p!.dispose();
+  });
+
+  it('a NumericalError leaves the tail mean at the last good state (the throwing step is not taken in)', async () => {
+    const nan = [8, 9, 10]; // with 2 allowed in a row, the step of index 9 (state 10) throws
+    const params = { p: tf.variable(tf.tensor1d(p0), true) };
+    let s = initFit({
+      params,
+      variational: quadQ,
+      objective: quadratic(0.3, nan),
+      problem: {},
+      schedule: constantLr(0.05),
+      steps: 12,
+      batchSize: 1,
+      rng: createRng(2),
+      average: { from: 6 },
+      maxNonFiniteInARow: 2,
+    });
+    while (s.step < 9) s = fitStep(s);
+    expect(() => fitStep(s)).toThrow(NumericalError);
+    expect(s.step).toBe(9);
+    const want = meanOf(adamSkipRef(p0, 0.3, 0.05, 12, nan).slice(6, 9)); // steps 7, 8, 9
+    const got = Array.from(await s.run.average!.vars.p!.data());
+    for (let j = 0; j < 2; j++) expect(Math.abs(got[j]! - want[j]!)).toBeLessThan(1e-5);
+    disposeFitState(s);
     params.p.dispose();
   });
 });
