@@ -246,8 +246,11 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
         });
         skipped = res.skippedSteps;
         lastAngle = estimate(res.params);
-        finalAngle = res.averaged ? estimate(res.averaged) : lastAngle;
-        if (res.averaged) tf.dispose(Object.values(res.averaged));
+        try {
+          finalAngle = res.averaged ? estimate(res.averaged) : lastAngle;
+        } finally {
+          if (res.averaged) tf.dispose(Object.values(res.averaged));
+        }
       } finally {
         xObs.dispose();
         step.dispose();
@@ -277,8 +280,11 @@ export async function runE3(config: E3Config, ctx: RunContext): Promise<E3RunSum
         });
         skipped = res.skippedSteps;
         lastAngle = (res.params.theta as tf.Variable).dataSync()[0] as number;
-        finalAngle = res.averaged ? (res.averaged.theta!.dataSync()[0] as number) : lastAngle;
-        if (res.averaged) tf.dispose(Object.values(res.averaged));
+        try {
+          finalAngle = res.averaged ? (res.averaged.theta!.dataSync()[0] as number) : lastAngle;
+        } finally {
+          if (res.averaged) tf.dispose(Object.values(res.averaged));
+        }
       } finally {
         step.dispose();
       }

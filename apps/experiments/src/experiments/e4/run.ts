@@ -241,9 +241,12 @@ export async function runE4(config: E4Config, ctx: RunContext): Promise<E4RunSum
       (res.resumedFrom === config.steps && config.steps % config.evalEvery === 0);
     if (!last || last.step !== config.steps) last = evaluate(config.steps, res.params, !written);
     if (res.averaged) {
-      lastIterate = last;
-      last = evaluate(config.steps, res.averaged, false);
-      tf.dispose(Object.values(res.averaged));
+      try {
+        lastIterate = last;
+        last = evaluate(config.steps, res.averaged, false);
+      } finally {
+        tf.dispose(Object.values(res.averaged));
+      }
     }
   } finally {
     trainer.dispose();
