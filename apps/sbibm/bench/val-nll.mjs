@@ -4,8 +4,10 @@
 //
 //   node bench/val-nll.mjs <task> '<json list of variants>' [budget=1000]
 //
-// A variant may set lu, initScale, depth, batch, lr, patience, maxEpochs, and nobox (θ standardized
-// by sd `std`, default 0.577, instead of the logit of the box), e.g.
+// A variant may set lu, initScale, depth, batch, lr, patience, maxEpochs, embScale (the linear
+// embedding's initial weights N(0, embScale²), default 1), and nobox (θ standardized by sd `std`,
+// default 0.577, instead of the logit of the box; gaussian_linear has no box: give nobox and
+// std 0.316 for the runner's standardization by the prior's sd), e.g.
 //   node bench/val-nll.mjs two_moons '[{"lu":false},{},{"nobox":true}]'
 import { sbibmTask } from '@gcvi/datasets';
 import { dense } from '@gcvi/encoders';
@@ -38,7 +40,7 @@ for (const v of variants) {
     init(rng) {
       const p = e.init(rng);
       p.w0?.dispose();
-      p.w0 = rng.split('embedding').normalTensor([task.xDim, ctx]);
+      p.w0 = rng.split('embedding').normalTensor([task.xDim, ctx], 0, v.embScale ?? 1);
       return p;
     },
   };

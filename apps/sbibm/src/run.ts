@@ -64,6 +64,8 @@ export interface CellResult extends TrainingOutcome {
   readonly seed?: number;
   /** Training of every candidate (the cell's training cost). */
   readonly trainSeconds: number;
+  /** The protocols this cell was trained with (batch and epoch cap; absent in earlier versions). */
+  readonly protocols?: readonly { batchSize: TrainingProtocol['batchSize']; maxEpochs: number }[];
   /** The protocol kept, and every protocol tried (absent in cells of earlier versions). */
   readonly batchSize?: TrainingProtocol['batchSize'];
   readonly candidates?: readonly CandidateResult[];
@@ -149,6 +151,38 @@ function linearEmbedding(inputSize: number, outputSize: number): Encoder {
       return p;
     },
   };
+}
+
+const fmtProtocols = (ps: readonly { batchSize: unknown; maxEpochs?: number }[]) =>
+  ps
+    .map((p) => `batch ${p.batchSize}${p.maxEpochs === undefined ? '' : ` ≤ ${p.maxEpochs} epochs`}`)
+    .join(', ');
+
+/**
+ * A cell trained with other protocols than the config's is refused, not reused as if current: its
+ * stored protocols (batch and epoch cap) must equal the config's; a cell of an earlier version,
+ * without them, must at least have tried the same batch sizes.
+ */
+function checkProtocols(
+  file: string,
+  cell: CellResult,
+  want: readonly { batchSize: TrainingProtocol['batchSize']; maxEpochs: number }[],
+): void {
+  const had = cell.protocols ?? (cell.candidates ?? []).map((c) => ({ batchSize: c.batchSize }));
+  const same =
+    had.length === want.length &&
+    had.every(
+      (p, i) =>
+        p.batchSize === want[i]!.batchSize &&
+        ((p as { maxEpochs?: number }).maxEpochs === undefined ||
+          (p as { maxEpochs?: number }).maxEpochs === want[i]!.maxEpochs),
+    );
+  if (!same) {
+    throw new FileFormatError(
+      file,
+      `was trained with ${fmtProtocols(had)}; this config trains ${fmtProtocols(want)}. Delete it and its .gcvi to retrain the cell, or use another --out`,
+    );
+  }
 }
 
 function readCell(file: string): CellResult | null {
@@ -297,6 +331,11 @@ export async function runCell(
       `holds a cell trained with seed ${cellSeed(cell)}, not ${seed}; delete it to redo the cell`,
     );
   }
+  const protocols = protocolsFor(config, budget, familyName).map((p) => ({
+    batchSize: p.batchSize,
+    maxEpochs: p.maxEpochs,
+  }));
+  if (cell) checkProtocols(file, cell, protocols);
   const todo = (c: CellResult | null) =>
     config.observations.filter((o) => !c?.observations.some((r) => r.observation === o));
   if (cell && todo(cell).length === 0) {
@@ -378,6 +417,7 @@ export async function runCell(
       profile: config.profile,
       samples: config.samples,
       seed,
+      protocols,
       ...chosen.c,
       trainSeconds,
       candidates,

@@ -108,6 +108,23 @@ describe.skipIf(!haveData)('training protocols (two tried per cell, kept by vali
       expect(result.bestValidationLoss).toBe(best.bestValidationLoss);
       expect(result.trainSeconds).toBeCloseTo(tried[0]!.trainSeconds + tried[1]!.trainSeconds, 6);
       expect(readFileSync(join(dir, 'cells', 'two_moons_1000_flow.gcvi')).length).toBeGreaterThan(100);
+      expect(result.protocols).toEqual([
+        { batchSize: 100, maxEpochs: 3 },
+        { batchSize: 'full', maxEpochs: 3 },
+      ]);
+      // the same config: the finished cell is skipped
+      expect((await runCell(config, dataRoot(config), 'two_moons', 1000, 'flow')).skipped).toBe(true);
+      // other protocols: the cell is refused, not reused as if it were current, and left as it was
+      const cellFile = join(dir, 'cells', 'two_moons_1000_flow.json');
+      const text = readFileSync(cellFile, 'utf8');
+      const other = parseConfig({
+        ...config,
+        training: { ...config.training, protocols: { '1000': [{ batchSize: 100, maxEpochs: 4 }] } },
+      });
+      await expect(runCell(other, dataRoot(other), 'two_moons', 1000, 'flow')).rejects.toThrow(
+        /two_moons_1000_flow\.json: was trained with batch 100 ≤ 3 epochs, batch full ≤ 3 epochs; this config trains batch 100 ≤ 4 epochs\. Delete it/,
+      );
+      expect(readFileSync(cellFile, 'utf8')).toBe(text);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
