@@ -288,20 +288,22 @@ const meanOf = (rows: number[][]) =>
 
 describe('tail averaging with non-finite steps', () => {
   const p0 = [0.5, -1];
+  // 12 steps of the quadratic at a constant 0.05, NaN at the given step indices, mean over 7 … 12
+  const tailSetup = (params: { p: tf.Variable }, nan: number[]) => ({
+    params,
+    variational: quadQ,
+    objective: quadratic(0.3, nan),
+    problem: {},
+    schedule: constantLr(0.05),
+    steps: 12,
+    batchSize: 1,
+    rng: createRng(2),
+    average: { from: 6 },
+  });
   it('a skipped step inside the tail counts with the unchanged parameters: against a float64 Adam (abs 1e-5, as the Adam reference above)', async () => {
     const nan = [7, 8]; // 0-based step indices: the states of steps 8 and 9 keep step 7's parameters
     const params = { p: tf.variable(tf.tensor1d(p0), true) };
-    const r = await runFit({
-      params,
-      variational: quadQ,
-      objective: quadratic(0.3, nan),
-      problem: {},
-      schedule: constantLr(0.05),
-      steps: 12,
-      batchSize: 1,
-      rng: createRng(2),
-      average: { from: 6 },
-    });
+    const r = await runFit(tailSetup(params, nan));
     expect(r.skippedSteps).toBe(2);
     const after = adamSkipRef(p0, 0.3, 0.05, 12, nan);
     const want = meanOf(after.slice(6)); // steps 7 … 12
@@ -317,18 +319,7 @@ describe('tail averaging with non-finite steps', () => {
   it('a NumericalError leaves the tail mean at the last good state (the throwing step is not taken in)', async () => {
     const nan = [8, 9, 10]; // with 2 allowed in a row, the step of index 9 (state 10) throws
     const params = { p: tf.variable(tf.tensor1d(p0), true) };
-    let s = initFit({
-      params,
-      variational: quadQ,
-      objective: quadratic(0.3, nan),
-      problem: {},
-      schedule: constantLr(0.05),
-      steps: 12,
-      batchSize: 1,
-      rng: createRng(2),
-      average: { from: 6 },
-      maxNonFiniteInARow: 2,
-    });
+    let s = initFit({ ...tailSetup(params, nan), maxNonFiniteInARow: 2 });
     while (s.step < 9) s = fitStep(s);
     expect(() => fitStep(s)).toThrow(NumericalError);
     expect(s.step).toBe(9);
