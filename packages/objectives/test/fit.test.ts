@@ -49,29 +49,41 @@ function quadratic(c: number, nanSteps: readonly number[] = []): Objective<Recor
 const quadQ = (params: Readonly<Record<string, tf.Variable>>) =>
   ({ p: params.p, batchShape: [], eventShape: [] }) as never;
 
-/** Adam in float64, PyTorch's formula. */
-function adamRef(
+/**
+ * Adam in float64, PyTorch's formula, one step per rate in `lrs`; a step index in `skip` leaves
+ * the parameters, the moments and Adam's count alone (as a non-finite step does). Returns the
+ * parameters after each step.
+ */
+function adamTrajectory(
   p0: number[],
   grad: (p: number[]) => number[],
   lrs: number[],
+  skip: readonly number[] = [],
   b1 = 0.9,
   b2 = 0.999,
   eps = 1e-8,
-) {
+): number[][] {
   const p = [...p0];
   const m = p.map(() => 0);
   const v = p.map(() => 0);
-  lrs.forEach((lr, i) => {
-    const t = i + 1;
-    const g = grad(p);
-    for (let j = 0; j < p.length; j++) {
-      m[j] = b1 * m[j]! + (1 - b1) * g[j]!;
-      v[j] = b2 * v[j]! + (1 - b2) * g[j]! ** 2;
-      p[j] = p[j]! - (lr * (m[j]! / (1 - b1 ** t))) / (Math.sqrt(v[j]! / (1 - b2 ** t)) + eps);
+  let t = 0;
+  const after: number[][] = [];
+  lrs.forEach((lr, n) => {
+    if (!skip.includes(n)) {
+      t++;
+      const g = grad(p);
+      for (let j = 0; j < p.length; j++) {
+        m[j] = b1 * m[j]! + (1 - b1) * g[j]!;
+        v[j] = b2 * v[j]! + (1 - b2) * g[j]! ** 2;
+        p[j] = p[j]! - (lr * (m[j]! / (1 - b1 ** t))) / (Math.sqrt(v[j]! / (1 - b2 ** t)) + eps);
+      }
     }
+    after.push([...p]);
   });
-  return p;
+  return after;
 }
+const adamRef = (p0: number[], grad: (p: number[]) => number[], lrs: number[]) =>
+  adamTrajectory(p0, grad, lrs).at(-1)!;
 
 describe('adam', () => {
   it('matches a float64 reference Adam over 30 steps of a step-divide schedule (abs 1e-5)', async () => {
@@ -259,30 +271,14 @@ describe('non-finite steps', () => {
   });
 });
 
-/**
- * Float64 reference of `quadratic(c, nanSteps)` under Adam at a constant rate: a non-finite step
- * leaves the parameters and Adam's moments and count alone. Returns p after each step 1 … steps.
- */
-function adamSkipRef(p0: number[], c: number, lr: number, steps: number, nanSteps: readonly number[]) {
-  const p = [...p0];
-  const m = p.map(() => 0);
-  const v = p.map(() => 0);
-  let t = 0;
-  const after: number[][] = [];
-  for (let n = 0; n < steps; n++) {
-    if (!nanSteps.includes(n)) {
-      t++;
-      for (let j = 0; j < p.length; j++) {
-        const g = c + p[j]!;
-        m[j] = 0.9 * m[j]! + 0.1 * g;
-        v[j] = 0.999 * v[j]! + 0.001 * g * g;
-        p[j] = p[j]! - (lr * (m[j]! / (1 - 0.9 ** t))) / (Math.sqrt(v[j]! / (1 - 0.999 ** t)) + 1e-8);
-      }
-    }
-    after.push([...p]);
-  }
-  return after;
-}
+/** The float64 trajectory of `quadratic(c, nanSteps)` under Adam at a constant rate. */
+const adamSkipRef = (p0: number[], c: number, lr: number, steps: number, nanSteps: readonly number[]) =>
+  adamTrajectory(
+    p0,
+    (p) => p.map((x) => c + x),
+    Array.from({ length: steps }, () => lr),
+    nanSteps,
+  );
 const meanOf = (rows: number[][]) =>
   rows[0]!.map((_, j) => rows.reduce((s, r) => s + r[j]!, 0) / rows.length);
 
