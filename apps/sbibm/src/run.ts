@@ -168,14 +168,14 @@ function checkProtocols(
   cell: CellResult,
   want: readonly { batchSize: TrainingProtocol['batchSize']; maxEpochs: number }[],
 ): void {
-  const had = cell.protocols ?? (cell.candidates ?? []).map((c) => ({ batchSize: c.batchSize }));
+  const had: readonly { batchSize: TrainingProtocol['batchSize']; maxEpochs?: number }[] =
+    cell.protocols ?? (cell.candidates ?? []).map((c) => ({ batchSize: c.batchSize }));
   const same =
     had.length === want.length &&
     had.every(
       (p, i) =>
         p.batchSize === want[i]!.batchSize &&
-        ((p as { maxEpochs?: number }).maxEpochs === undefined ||
-          (p as { maxEpochs?: number }).maxEpochs === want[i]!.maxEpochs),
+        (p.maxEpochs === undefined || p.maxEpochs === want[i]!.maxEpochs),
     );
   if (!same) {
     throw new FileFormatError(
@@ -353,7 +353,7 @@ export async function runCell(
     const nTrain = budget - Math.max(1, Math.round(tr.validationFraction * budget));
     const candidates: CandidateResult[] = [];
     let best: { post: AmortizedPosterior; c: CandidateResult } | undefined;
-    for (const protocol of protocolsFor(config, budget, familyName)) {
+    for (const protocol of protocols) {
       const batchSize = protocol.batchSize === 'full' ? nTrain : protocol.batchSize;
       const est = amortize({
         simulator: task,
